@@ -1,0 +1,250 @@
+"""The whole analysis as one batched pass over a :class:`~corrkin.io.keypoints.KeypointBatch`.
+
+keypoints + bat tip -> gap filling -> root-centred, shoulder-width-scaled nodes ->
+Savitzky–Golay smoothing -> centred-difference velocities -> swing axis (PCA of the bat trace) ->
+projected velocity per node -> activation frames, lagged cross-correlations, lag-1
+autocorrelations, Fisher-z p-values -> edges -> maximum-weight path from the sources to the bat.
+
+Every step is a batched op from :mod:`corrkin.ops`; there is no loop over clips, and a clip's
+result does not depend on the other clips of its batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from corrkin import ops
+from corrkin.config import AnalysisConfig
+from corrkin.io.keypoints import Clip, ClipError, KeypointBatch
+from corrkin.ops.savgol import savgol_window
+from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
+
+PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
+L_ANK, R_ANK = JOINT_INDEX["l_ankle"], JOINT_INDEX["r_ankle"]
+L_WR, R_WR = JOINT_INDEX["l_wrist"], JOINT_INDEX["r_wrist"]
+CORE = [JOINT_INDEX[n] for n in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
+
+
+@dataclass
+class AnalysisOutput:
+    """Batched results, every tensor on the batch's device (``B`` clips, ``N`` = 14 nodes)."""
+
+    series: torch.Tensor  # (B, N, T) velocity along the swing axis, shoulder widths / s
+    v_tip: torch.Tensor  # (B, T) bat-tip speed, shoulder widths / s
+    angle: torch.Tensor  # (B, T) bat angle (tip - top hand), rad, unwrapped
+    omega: torch.Tensor  # (B, T) its rate omega_z, rad / s
+    axis: torch.Tensor  # (B, 2) swing axis, image axes, pointing along the bat at peak speed
+    scale: torch.Tensor  # (B,) median shoulder width, pixels
+    frames_used: torch.Tensor  # (B, T) frames analysed (the bat-centred window when set)
+    bat_peak: torch.Tensor  # (B,) frame of peak bat-tip speed
+    top_hand: torch.Tensor  # (B,) node index of the top-hand wrist
+    t_act: torch.Tensor  # (B, N) activation frames
+    filled: torch.Tensor  # (B, N) fraction of frames filled by interpolation
+    weight: torch.Tensor  # (B, N, N)
+    lag: torch.Tensor  # (B, N, N) frames
+    p: torch.Tensor  # (B, N, N)
+    q: torch.Tensor  # (B, N, N)
+    edge: torch.Tensor  # (B, N, N) bool
+    path: torch.Tensor  # (B, N) node indices, -1 padded
+    path_weight: torch.Tensor  # (B,)
+    reaches: torch.Tensor  # (B,) bool
+    max_lag: torch.Tensor  # (B,) frames
+    windows: list[int]  # smoothing window per clip, frames
+
+
+def min_frames(cfg: AnalysisConfig, fps: float) -> int:
+    """Fewest frames a clip needs: the smoothing window, and three for centred differences."""
+    return max(savgol_window(cfg.smooth_window_s, fps, cfg.smooth_order), 3)
+
+
+def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:
+    """Raise :class:`ClipError` for a clip the analysis cannot use, saying why."""
+    need = min_frames(cfg, clip.fps)
+    if clip.frames < need:
+        raise ClipError(clip.path, f"too short: {clip.frames} frames, the analysis needs at least {need} "
+                                   f"({cfg.smooth_window_s:g} s smoothing window at {clip.fps:g} fps)")
+    thr = cfg.min_confidence
+    ok = clip.scores[:, CORE] >= thr if cfg.fill_gaps else np.ones((clip.frames, len(CORE)), bool)
+    frac = ok.mean(0)
+    if (frac < cfg.min_valid_fraction).any():
+        j = int(np.argmin(frac))
+        name = NODES[CORE[j]]
+        raise ClipError(clip.path, f"'{name}' has score >= {thr:g} in only {frac[j]:.0%} of frames "
+                                   f"(min_valid_fraction={cfg.min_valid_fraction:g})")
+    if not (clip.bat_scores > (thr if cfg.fill_gaps else 0)).any():
+        raise ClipError(clip.path, "no bat tip in any frame: the swing axis and the path need one")
+    width = np.linalg.norm(clip.keypoints[:, L_SH] - clip.keypoints[:, R_SH], axis=-1)
+    if not (width > 0).any():
+        raise ClipError(clip.path, "shoulder width is zero in every frame: cannot scale the pose")
+
+
+def _dtype(name: str) -> torch.dtype:
+    dt = getattr(torch, name, None)
+    if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
+        raise ValueError(f"analysis.dtype: '{name}' is not a torch floating-point dtype")
+    return dt
+
+
+def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
+    """Run the analysis on every clip of ``batch`` at once (on the batch's device)."""
+    dtype = _dtype(cfg.dtype)
+    if cfg.pelvis_signal not in ("ankles", "root"):
+        raise ValueError(f"analysis.pelvis_signal: expected 'ankles' or 'root', got '{cfg.pelvis_signal}'")
+    if cfg.top_hand not in ("auto", "left", "right"):
+        raise ValueError(f"analysis.top_hand: expected auto, left or right, got '{cfg.top_hand}'")
+    unknown = [s for s in [*cfg.sources, cfg.target] if s not in NODE_INDEX]
+    if unknown:
+        raise ValueError(f"analysis: unknown nodes {unknown}; nodes are {list(NODES)}")
+    dev = batch.keypoints.device
+    bsz, t = batch.frame_mask.shape
+    fps_list = batch.fps.tolist()
+    fps = batch.fps.to(dtype)
+    lengths, fm = batch.lengths, batch.frame_mask
+
+    pose = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)  # (B, T, N, 2)
+    scores = torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2)
+    if cfg.fill_gaps:
+        valid = fm[:, :, None] & (scores >= cfg.min_confidence)
+        series_first = pose.permute(0, 2, 3, 1)  # (B, N, 2, T)
+        filled = ops.fill_gaps(series_first, valid.permute(0, 2, 1)[:, :, None])
+        pose = filled.permute(0, 3, 1, 2)
+    else:
+        valid = fm[:, :, None].expand_as(scores)  # every frame counts, as in the original
+    n_frames = lengths.to(dtype).clamp_min(1)
+    filled_frac = 1 - (valid & fm[:, :, None]).sum(1).to(dtype) / n_frames[:, None]
+
+    nodes, scale = ops.normalize_pose(pose, valid, PELVIS, (L_SH, R_SH))
+    if cfg.pelvis_signal == "ankles":
+        mid_ankle = (pose[:, :, L_ANK] + pose[:, :, R_ANK]) / 2
+        pelvis = (pose[:, :, PELVIS] - mid_ankle) / scale[:, None, None]
+        is_pelvis = torch.arange(nodes.shape[2], device=dev) == PELVIS
+        nodes = torch.where(is_pelvis[None, None, :, None], pelvis[:, :, None], nodes)
+
+    windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
+    smooth = ops.savgol_filter(nodes.permute(0, 2, 3, 1), windows, cfg.smooth_order, lengths)
+    vel = ops.central_difference(smooth, lengths) * fps[:, None, None, None]  # (B, N, 2, T)
+
+    v_bat = vel[:, BAT]  # (B, 2, T)
+    v_tip = torch.linalg.vector_norm(v_bat, dim=1)
+    bat_peak = torch.where(fm, v_tip, -torch.inf).argmax(1)
+    direction = torch.gather(v_bat, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
+
+    frames_used = fm
+    if cfg.window is not None:
+        before = torch.round(cfg.window.before_s * fps).long()
+        after = torch.round(cfg.window.after_s * fps).long()
+        frame = torch.arange(t, device=dev)[None]
+        frames_used = fm & (frame >= (bat_peak - before)[:, None]) & (frame <= (bat_peak + after)[:, None])
+
+    axis = ops.swing_axis(nodes[:, :, BAT], frames_used, direction)
+    series = (vel * axis[:, None, :, None]).sum(2)  # (B, N, T)
+
+    if cfg.top_hand == "auto":
+        bat_xy = smooth[:, BAT]
+        dist = torch.stack([torch.linalg.vector_norm(smooth[:, w] - bat_xy, dim=1) for w in (L_WR, R_WR)], 1)
+        med = ops.masked_median(dist, fm[:, None])
+        top_hand = torch.where(med[:, 0] >= med[:, 1], L_WR, R_WR)
+    else:
+        top_hand = torch.full((bsz,), L_WR if cfg.top_hand == "left" else R_WR, device=dev)
+    hand = torch.gather(smooth, 1, top_hand[:, None, None, None].expand(bsz, 1, 2, t))[:, 0]
+    angle, omega = ops.bat_angular_velocity(smooth[:, BAT].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
+
+    t_act = ops.activation_frames(series, frames_used)
+    z = ops.zscore(series, frames_used)
+    max_lag = torch.round(cfg.max_lag_s * fps).long()
+    lag_cap = max(int(math.floor(cfg.max_lag_s * f + 0.5)) for f in fps_list)
+    xc = ops.lagged_xcorr(z, frames_used, lag_cap)
+    r1 = ops.lag1_autocorrelation(series, frames_used)
+    n_used = frames_used.sum(1)
+    node_valid = (valid & frames_used[:, :, None]).any(1)
+    g = ops.correlation_edges(xc, t_act, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
+                              cfg.min_lag_frames, cfg.fdr)
+    path, path_weight, reaches = ops.max_weight_path(
+        g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+    return AnalysisOutput(
+        series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
+        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act,
+        filled=filled_frac, weight=g["weight"], lag=g["lag"], p=g["p"], q=g["q"], edge=g["edge"],
+        path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
+    )
+
+
+def _sig(x: float, digits: int = 6) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -> list[dict]:
+    """One JSON-ready ``result.json`` dict per clip (everything moved to the CPU once)."""
+    c = {k: v.detach().cpu().numpy() for k, v in vars(out).items() if isinstance(v, torch.Tensor)}
+    lengths = batch.lengths.cpu().numpy()
+    fps_all = batch.fps.cpu().numpy().astype(np.float64)
+    records = []
+    for b, name in enumerate(batch.names):
+        fps, n = float(fps_all[b]), int(lengths[b])
+        to_ms = 1000.0 / fps
+        src, dst = np.nonzero(c["edge"][b])
+        edges = [
+            {"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
+             "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(float(c["lag"][b, i, j]) * to_ms, 3),
+             "p_value": _sig(float(c["p"][b, i, j]))}
+            | ({"q_value": _sig(float(c["q"][b, i, j]))} if cfg.fdr else {})
+            for i, j in zip(src.tolist(), dst.tolist())
+        ]
+        edges.sort(key=lambda e: (-e["weight"], e["src"], e["dst"]))
+        path = [NODES[i] for i in c["path"][b].tolist() if i >= 0]
+        used = np.nonzero(c["frames_used"][b])[0]
+        reaches = bool(c["reaches"][b])
+        peak = int(c["bat_peak"][b])
+        omega = c["omega"][b, :n]
+        rec = {
+            "clip": name,
+            "fps": fps,
+            "frames": n,
+            "analysis": cfg.name,
+            "frames_analysed": [int(used[0]), int(used[-1])] if used.size else [],
+            "smoothing_window_frames": out.windows[b],
+            "max_lag_frames": int(c["max_lag"][b]),
+            "shoulder_width_px": round(float(c["scale"][b]), 4),
+            "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
+            "activation_frames": {node: int(c["t_act"][b, k]) for k, node in enumerate(NODES)},
+            "activation_ms": {node: round(int(c["t_act"][b, k]) * to_ms, 3) for k, node in enumerate(NODES)},
+            "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
+            "edges": edges,
+            "path": path,
+            "path_weight": round(float(c["path_weight"][b]), 6),
+            "reaches_bat": reaches,
+            "bat": {
+                "top_hand": NODES[int(c["top_hand"][b])],
+                "peak_speed": round(float(c["v_tip"][b, peak]), 6),
+                "peak_speed_units": "shoulder widths / s",
+                "peak_frame": peak,
+                "peak_ms": round(peak * to_ms, 3),
+                "omega_at_peak_speed": round(float(omega[peak]), 6),
+                "omega_peak": round(float(omega[np.argmax(np.abs(omega))]), 6),
+                "omega_units": "rad / s, counter-clockwise on screen",
+            },
+        }
+        if not reaches:
+            rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
+                                f"{len(edges)} edges, none chains a source to the {cfg.target}")
+        records.append(rec)
+    return records
+
+
+def series_arrays(out: AnalysisOutput, batch: KeypointBatch) -> list[dict[str, np.ndarray]]:
+    """The per-clip arrays written to ``series.npz`` (float32, trimmed to each clip's length)."""
+    s = out.series.detach().cpu().numpy().astype(np.float32)
+    v, a, w = (x.detach().cpu().numpy().astype(np.float32) for x in (out.v_tip, out.angle, out.omega))
+    used = out.frames_used.cpu().numpy()
+    lengths = batch.lengths.cpu().numpy()
+    fps = batch.fps.cpu().numpy().astype(np.float64)
+    return [
+        {"nodes": np.array(NODES), "series": s[b, :, : lengths[b]].T.copy(), "v_tip": v[b, : lengths[b]],
+         "bat_angle": a[b, : lengths[b]], "omega_z": w[b, : lengths[b]], "frames_used": used[b, : lengths[b]],
+         "time_s": (np.arange(lengths[b]) / fps[b]).astype(np.float32)}
+        for b in range(len(batch))
+    ]

@@ -1,0 +1,74 @@
+"""Structured config schemas, registered in Hydra's ConfigStore so a typo fails at composition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class WindowConfig:
+    """A bat-centred time window: frames from ``before_s`` before to ``after_s`` after peak bat speed."""
+
+    before_s: float = 1.0
+    after_s: float = 0.5
+
+
+@dataclass
+class AnalysisConfig:
+    """Every parameter of the correlated-kinetics analysis (see ``configs/analysis``)."""
+
+    name: str = "default"
+    smooth_window_s: float = 0.20  # Savitzky–Golay window, rounded to an odd number of frames
+    smooth_order: int = 2
+    max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
+    theta: float = 0.40  # least peak correlation for an edge
+    alpha: float = 0.05  # significance level (on BH q-values when fdr is true)
+    min_lag_frames: int = 1  # an edge i->j needs j to follow i by at least this many frames
+    fdr: bool = False  # Benjamini–Hochberg over all tested pairs of a clip
+    window: Optional[WindowConfig] = None  # bat-centred window; null = the whole clip
+    pelvis_signal: str = "ankles"  # "ankles": pelvis relative to mid-ankle; "root": zero (the seed)
+    min_confidence: float = 0.1  # joints below this score are gaps, filled by interpolation
+    fill_gaps: bool = True
+    min_valid_fraction: float = 0.5  # a core joint valid in fewer frames fails the clip
+    sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])
+    target: str = "bat"
+    top_hand: str = "auto"  # auto | left | right: the hand used for the bat angle
+    dtype: str = "float32"
+
+
+@dataclass
+class AnalyseConfig:
+    """``corrkin analyse``: keypoint files in, one result folder per clip out."""
+
+    input: str = MISSING
+    output: str = MISSING
+    fps: Optional[float] = None  # overrides (or supplies) every clip's frame rate
+    device: str = "cpu"
+    plots: bool = True
+    batch_size: int = 512
+    io_workers: int = 4
+    progress: bool = True
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+@dataclass
+class DemoConfig:
+    """``corrkin demo``: make the built-in synthetic library and analyse it."""
+
+    output: str = "demo_output"
+    clips: int = 6
+    seed: int = 0
+    device: str = "cpu"
+    plots: bool = True
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def register_configs() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="analyse_schema", node=AnalyseConfig)
+    cs.store(name="demo_schema", node=DemoConfig)
+    cs.store(group="analysis", name="schema", node=AnalysisConfig)

@@ -1,0 +1,295 @@
+"""Keypoint files in, one padded batch out.
+
+Formats read (chosen by content, not by name):
+
+* corrkin ``.npz``: ``keypoints (T, J, 2)``, ``scores (T, J)``, optional ``bat (T, 2)`` and
+  ``bat_scores (T,)``, ``fps`` and ``joints`` (names: the 13 analysis joints or COCO-17);
+* the seed ``.npz`` files: ``kps (T, 13, 2)``, ``conf (T, 13)``, ``bat (T, 2)``, no fps (pass one);
+* mmpose prediction JSON (``topdown_demo_with_mmdet.py --save-predictions`` or the
+  inferencer's ``pred_out_dir``): per frame, instances with ``keypoints``, ``keypoint_scores``
+  and ``bbox`` in COCO-17; an 18th keypoint is taken as the bat tip. The person with the
+  largest box in each frame is taken (batter tracking belongs to the video front end).
+
+Every ``.npz`` is read with ``allow_pickle=False``. A file that cannot be used raises
+:class:`ClipError` with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from corrkin.skeleton import COCO17, JOINTS, coco17_to_joints_index
+
+SUFFIXES = (".npz", ".json")
+
+
+class ClipError(Exception):
+    """A clip that cannot be analysed; ``str()`` is one line naming the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass
+class Clip:
+    """One clip's keypoints as read (numpy, float32, image pixels)."""
+
+    name: str
+    path: str
+    keypoints: np.ndarray  # (T, 13, 2)
+    scores: np.ndarray  # (T, 13)
+    bat: np.ndarray  # (T, 2), zeros where absent
+    bat_scores: np.ndarray  # (T,), 0 where absent
+    fps: float
+    source: str  # "corrkin" | "seed" | "mmpose"
+
+    @property
+    def frames(self) -> int:
+        return self.keypoints.shape[0]
+
+
+@dataclass
+class KeypointBatch:
+    """Clips padded to one length ``T``; every tensor is on one device.
+
+    ``keypoints (B, T, 13, 2)``, ``scores (B, T, 13)``, ``bat (B, T, 2)``, ``bat_scores (B, T)``,
+    ``frame_mask (B, T)``, ``lengths (B,)``, ``fps (B,)``. Padded frames are zero with mask false.
+    """
+
+    names: list[str]
+    keypoints: torch.Tensor
+    scores: torch.Tensor
+    bat: torch.Tensor
+    bat_scores: torch.Tensor
+    frame_mask: torch.Tensor
+    lengths: torch.Tensor
+    fps: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _from_coco(kps: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """COCO-17 ``(T, 17, 2)`` to the 13 analysis joints; pelvis = hip midpoint, min of hip scores."""
+    out_k = np.empty((kps.shape[0], len(JOINTS), 2), np.float32)
+    out_s = np.empty((kps.shape[0], len(JOINTS)), np.float32)
+    for j, src in enumerate(coco17_to_joints_index()):
+        if isinstance(src, tuple):
+            out_k[:, j] = kps[:, list(src)].mean(1)
+            out_s[:, j] = scores[:, list(src)].min(1)
+        else:
+            out_k[:, j], out_s[:, j] = kps[:, src], scores[:, src]
+    return out_k, out_s
+
+
+def _to_joints(path, kps: np.ndarray, scores: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+    j = kps.shape[1]
+    if names is not None:
+        names = tuple(str(n) for n in names)
+        if len(names) != j:
+            raise ClipError(path, f"'joints' names {len(names)} joints but keypoints have {j}")
+        if names == JOINTS:
+            return kps, scores
+        if names == COCO17:
+            return _from_coco(kps, scores)
+        missing = [n for n in JOINTS if n not in names and n != "pelvis"]
+        if missing:
+            raise ClipError(path, f"joints {missing} missing from 'joints' {list(names)}")
+        idx = [names.index(n) for n in JOINTS if n != "pelvis"]
+        sel_k, sel_s = kps[:, idx], scores[:, idx]
+        if "pelvis" in names:
+            pel_k, pel_s = kps[:, names.index("pelvis")], scores[:, names.index("pelvis")]
+        else:
+            hips = [names.index("l_hip"), names.index("r_hip")]
+            pel_k, pel_s = kps[:, hips].mean(1), scores[:, hips].min(1)
+        p = JOINTS.index("pelvis")
+        return (np.insert(sel_k, p, pel_k, axis=1), np.insert(sel_s, p, pel_s, axis=1))
+    if j == len(JOINTS):
+        return kps, scores
+    if j == len(COCO17):
+        return _from_coco(kps, scores)
+    raise ClipError(path, f"{j} joints and no 'joints' names: expected 13 (analysis order) or 17 (COCO)")
+
+
+def _array(path, data, key, ndim_shape) -> np.ndarray:
+    arr = data[key]
+    if arr.dtype.kind not in "fiu":
+        raise ClipError(path, f"'{key}' has dtype {arr.dtype}, expected numbers")
+    if arr.ndim != len(ndim_shape) or any(s is not None and a != s for a, s in zip(arr.shape, ndim_shape)):
+        want = "(" + ", ".join("T" if s is None else str(s) for s in ndim_shape) + ")"
+        raise ClipError(path, f"'{key}' has shape {arr.shape}, expected {want}")
+    return arr.astype(np.float32, copy=False)
+
+
+def _read_npz(path: Path) -> tuple[str, dict]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = set(data.files)
+            if "kps" in keys:
+                kps = _array(path, data, "kps", (None, 13, 2))
+                out = dict(keypoints=kps, scores=_array(path, data, "conf", (None, 13)) if "conf" in keys
+                           else None, bat=_array(path, data, "bat", (None, 2)) if "bat" in keys else None,
+                           fps=None, joints=None, bat_scores=None)
+                return "seed", out
+            if "keypoints" not in keys:
+                raise ClipError(path, f"no 'keypoints' (corrkin) or 'kps' (seed) array; keys are {sorted(keys)}")
+            kps = _array(path, data, "keypoints", (None, None, 2))
+            out = dict(
+                keypoints=kps,
+                scores=_array(path, data, "scores", (None, kps.shape[1])) if "scores" in keys else None,
+                bat=_array(path, data, "bat", (None, 2)) if "bat" in keys else None,
+                bat_scores=_array(path, data, "bat_scores", (None,)) if "bat_scores" in keys else None,
+                fps=float(data["fps"]) if "fps" in keys else None,
+                joints=data["joints"].tolist() if "joints" in keys else None,
+            )
+            return "corrkin", out
+    except ClipError:
+        raise
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise ClipError(path, "holds pickled objects, which are never loaded; save plain arrays") from None
+        raise ClipError(path, f"not a readable .npz ({e})") from None
+    except Exception as e:  # zipfile.BadZipFile, OSError, EOFError ...
+        raise ClipError(path, f"not a readable .npz ({type(e).__name__}: {e})") from None
+
+
+def _read_mmpose(path: Path) -> tuple[str, dict]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ClipError(path, f"not readable JSON ({e})") from None
+    frames = doc.get("instance_info") if isinstance(doc, dict) else doc
+    if not isinstance(frames, list) or not frames:
+        raise ClipError(path, "no frames: expected mmpose predictions ('instance_info' or a list of frames)")
+    if isinstance(frames[0], dict) and "instances" not in frames[0] and "keypoints" in frames[0]:
+        frames = [{"frame_id": 0, "instances": frames}]  # a single image's instances
+    t = len(frames)
+    kps = np.zeros((t, 17, 2), np.float32)
+    scores = np.zeros((t, 17), np.float32)
+    bat = np.zeros((t, 2), np.float32)
+    bat_scores = np.zeros(t, np.float32)
+    for f, frame in enumerate(frames):
+        if not isinstance(frame, dict) or "instances" not in frame:
+            raise ClipError(path, f"frame {f} has no 'instances'")
+        best, best_area = None, -1.0
+        for inst in frame["instances"]:
+            try:
+                box = np.asarray(inst.get("bbox", [[0, 0, 0, 0]]), np.float64).reshape(-1)[:4]
+            except (TypeError, ValueError):
+                raise ClipError(path, f"frame {f}: 'bbox' is not four numbers") from None
+            area = float(max(box[2] - box[0], 0) * max(box[3] - box[1], 0)) if box.size == 4 else 0.0
+            if area > best_area:
+                best, best_area = inst, area
+        if best is None:
+            continue
+        try:
+            k = np.asarray(best["keypoints"], np.float32)
+            s = np.asarray(best["keypoint_scores"], np.float32)
+        except KeyError as e:
+            raise ClipError(path, f"frame {f}: instance without {e}") from None
+        if k.ndim != 2 or k.shape[1] != 2 or k.shape[0] not in (17, 18) or s.shape != (k.shape[0],):
+            raise ClipError(path, f"frame {f}: keypoints {k.shape} / scores {s.shape}, expected COCO-17 (+ bat tip)")
+        kps[f], scores[f] = k[:17], s[:17]
+        if k.shape[0] == 18:
+            bat[f], bat_scores[f] = k[17], s[17]
+    k13, s13 = _from_coco(kps, scores)
+    has_bat = bool(bat_scores.any())
+    return "mmpose", dict(keypoints=k13, scores=s13, bat=bat if has_bat else None,
+                          bat_scores=bat_scores if has_bat else None, fps=None, joints=None)
+
+
+def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | None = None) -> Clip:
+    """Read one keypoint file; ``fps`` overrides the file's frame rate (and is required for the
+    seed and mmpose formats, which carry none)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ClipError(path, "no such file")
+    if path.suffix == ".npz":
+        source, d = _read_npz(path)
+    elif path.suffix == ".json":
+        source, d = _read_mmpose(path)
+    else:
+        raise ClipError(path, f"unknown keypoint format '{path.suffix}' (expected {', '.join(SUFFIXES)})")
+    kps = d["keypoints"]
+    t = kps.shape[0]
+    if t == 0:
+        raise ClipError(path, "no frames")
+    scores = d["scores"] if d["scores"] is not None else np.ones(kps.shape[:2], np.float32)
+    kps, scores = _to_joints(path, kps, scores, d["joints"])
+    bat, bat_scores = d["bat"], d["bat_scores"]
+    if bat is None:
+        bat, bat_scores = np.zeros((t, 2), np.float32), np.zeros(t, np.float32)
+    elif bat_scores is None:
+        bat_scores = np.isfinite(bat).all(1).astype(np.float32)
+    if bat.shape[0] != t or bat_scores.shape[0] != t:
+        raise ClipError(path, f"'bat' has {bat.shape[0]} frames but the keypoints have {t}")
+    for key, x, s in (("keypoints", kps, scores), ("bat", bat, bat_scores)):
+        bad = ~np.isfinite(x).all(-1) & (s > 0)
+        if bad.any():
+            f = int(np.argwhere(bad)[0][0])
+            raise ClipError(path, f"'{key}' has {int(bad.sum())} NaN/inf positions with a positive score (first at frame {f})")
+    kps = np.where(np.isfinite(kps), kps, 0).astype(np.float32)
+    bat = np.where(np.isfinite(bat), bat, 0).astype(np.float32)
+    if not np.isfinite(scores).all():
+        raise ClipError(path, "scores contain NaN/inf")
+    clip_fps = fps if fps is not None else d["fps"]
+    if clip_fps is None:
+        raise ClipError(path, f"no frame rate in a {source} file: pass fps=<frames per second>")
+    if not np.isfinite(clip_fps) or clip_fps <= 0:
+        raise ClipError(path, f"frame rate {clip_fps} is not a positive number")
+    return Clip(name=name or path.stem, path=str(path), keypoints=kps, scores=scores,
+                bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source)
+
+
+def find_inputs(root: str | os.PathLike) -> list[tuple[str, Path]]:
+    """``(clip name, path)`` for a file, or for every keypoint file under a folder (sorted).
+
+    A clip's name is its path relative to the folder without the suffix, so clips with the same
+    file name in different sub-folders stay apart.
+    """
+    root = Path(root)
+    if root.is_file():
+        return [(root.stem, root)]
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such file or folder")
+    files = sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return [(p.relative_to(root).with_suffix("").as_posix(), p) for p in files]
+
+
+def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype=torch.float32) -> KeypointBatch:
+    """Pad clips to the longest and stack them (padding zero, masked)."""
+    if not clips:
+        raise ValueError("collate: no clips")
+    t = max(c.frames for c in clips)
+    b = len(clips)
+    kps = np.zeros((b, t, len(JOINTS), 2), np.float32)
+    scores = np.zeros((b, t, len(JOINTS)), np.float32)
+    bat = np.zeros((b, t, 2), np.float32)
+    bat_scores = np.zeros((b, t), np.float32)
+    for i, c in enumerate(clips):
+        n = c.frames
+        kps[i, :n], scores[i, :n], bat[i, :n], bat_scores[i, :n] = c.keypoints, c.scores, c.bat, c.bat_scores
+    lengths = torch.tensor([c.frames for c in clips], device=device)
+    as_t = lambda a: torch.from_numpy(a).to(device=device, dtype=dtype)  # noqa: E731
+    return KeypointBatch(
+        names=[c.name for c in clips], keypoints=as_t(kps), scores=as_t(scores), bat=as_t(bat),
+        bat_scores=as_t(bat_scores), frame_mask=torch.arange(t, device=device)[None] < lengths[:, None],
+        lengths=lengths, fps=torch.tensor([c.fps for c in clips], device=device, dtype=dtype),
+    )
+
+
+def save_clip(path: str | os.PathLike, clip: Clip) -> None:
+    """Write ``clip`` as a corrkin ``.npz`` (atomically)."""
+    from corrkin.io.results import atomic_write
+
+    with atomic_write(path) as f:
+        np.savez(f, keypoints=clip.keypoints, scores=clip.scores, bat=clip.bat,
+                 bat_scores=clip.bat_scores, fps=np.float64(clip.fps), joints=np.array(JOINTS))

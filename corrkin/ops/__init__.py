@@ -1,0 +1,32 @@
+"""Pure tensor maths: torch only, no I/O.
+
+Axis vocabulary (every docstring uses it): ``B`` clips, ``T`` frames, ``J`` joints,
+``N`` nodes (joints + bat), ``L`` lags. Pose is ``(B, T, J, 2)``, a frame mask ``(B, T)``,
+a signal ``(..., T)``. Padding is always paired with a mask or with ``lengths (B,)``; a padded
+clip gives bit for bit what the same clip gives alone (see :mod:`corrkin.ops.reduce`).
+"""
+
+from corrkin.ops.fill import fill_gaps
+from corrkin.ops.kinematics import central_difference
+from corrkin.ops.normalize import masked_median, normalize_pose
+from corrkin.ops.procrustes import procrustes
+from corrkin.ops.reduce import blocked_sum, masked_mean
+from corrkin.ops.savgol import savgol_coeffs, savgol_filter, savgol_window
+from corrkin.ops.swing import bat_angular_velocity, swing_axis
+from corrkin.ops.xcorr import (
+    benjamini_hochberg,
+    effective_n,
+    fisher_p_value,
+    lag1_autocorrelation,
+    lagged_xcorr,
+    zscore,
+)
+from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_path
+
+__all__ = [
+    "activation_frames", "bat_angular_velocity", "benjamini_hochberg", "blocked_sum",
+    "central_difference", "correlation_edges", "effective_n", "fill_gaps", "fisher_p_value",
+    "lag1_autocorrelation", "lagged_xcorr", "masked_mean", "masked_median", "max_weight_path",
+    "normalize_pose", "procrustes", "savgol_coeffs", "savgol_filter", "savgol_window",
+    "swing_axis", "zscore",
+]

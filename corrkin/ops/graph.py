@@ -1,0 +1,128 @@
+"""Activation times, the correlation graph and its maximum-weight path, batched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from corrkin.ops._checks import check_shape
+from corrkin.ops.xcorr import benjamini_hochberg, effective_n, fisher_p_value
+
+
+def activation_frames(series: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Frame of peak ``|series|`` per node, ``(B, N)`` long, over frames in ``mask (B, T)``.
+
+    Ties go to the earliest frame (so an all-zero series activates at its first valid frame,
+    as the seed analysis's pelvis did at frame 0). Not differentiable.
+    """
+    check_shape(series, "B,N,T", "activation_frames: series")
+    check_shape(mask, "B,T", "activation_frames: mask")
+    return torch.where(mask[:, None], series.abs(), -torch.inf).argmax(-1)
+
+
+def correlation_edges(
+    xc: torch.Tensor,
+    t_act: torch.Tensor,
+    n: torch.Tensor,
+    r1: torch.Tensor,
+    max_lag: torch.Tensor,
+    node_valid: torch.Tensor,
+    theta: float,
+    alpha: float,
+    min_lag: int = 1,
+    fdr: bool = False,
+) -> dict[str, torch.Tensor]:
+    """The directed correlation graph of every clip.
+
+    Args:
+        xc: ``(B, N, N, 2 L + 1)`` from :func:`~corrkin.ops.xcorr.lagged_xcorr`.
+        t_act: ``(B, N)`` activation frames.
+        n: ``(B,)`` number of frames correlated.
+        r1: ``(B, N)`` lag-1 autocorrelations.
+        max_lag: ``(B,)`` per-clip lag limit in frames (``<= L``).
+        node_valid: ``(B, N)`` nodes with a usable series.
+        theta: least peak correlation for an edge.
+        alpha: significance level, on p (or on the BH q-value with ``fdr``).
+        min_lag: least lag in frames (the seed analysis: 1).
+        fdr: control the false-discovery rate over all tested pairs of a clip (each unordered
+            pair of valid nodes is one test, since ``c_ij(l) = c_ji(-l)``).
+
+    Returns:
+        dict of ``(B, N, N)`` tensors: ``weight`` (peak correlation over allowed lags), ``lag``
+        (its lag in frames, earliest on ties), ``p``, ``q`` (equal to ``p`` without ``fdr``) and
+        the bool ``edge``: ``i -> j`` where ``t_i < t_j``, lag >= ``min_lag``,
+        weight >= ``theta`` and p (q) < ``alpha``.
+    """
+    check_shape(xc, "B,N,N,K", "correlation_edges: xc")
+    bsz, nn, _, k = xc.shape
+    half = (k - 1) // 2
+    lags = torch.arange(-half, half + 1, device=xc.device)
+    allowed = lags.abs()[None] <= max_lag[:, None]
+    masked = torch.where(allowed[:, None, None], xc, -torch.inf)
+    weight, idx = masked.max(-1)
+    lag = idx - half
+    pair_valid = node_valid[:, :, None] & node_valid[:, None, :]
+    pair_valid = pair_valid & ~torch.eye(nn, dtype=torch.bool, device=xc.device)
+    weight = torch.where(pair_valid, weight, 0.0)
+    n_eff = effective_n(n.to(xc.dtype)[:, None, None], r1[:, :, None], r1[:, None, :])
+    p = torch.where(pair_valid, fisher_p_value(weight, n_eff), torch.ones_like(weight))
+    q = p
+    if fdr:
+        upper = torch.triu(torch.ones(nn, nn, dtype=torch.bool, device=xc.device), 1)
+        tested = (pair_valid & upper).reshape(bsz, -1)
+        q_up = benjamini_hochberg(p.reshape(bsz, -1), tested).view(bsz, nn, nn)
+        q_up = torch.where(upper, q_up, 0.0)
+        q = torch.where(pair_valid, q_up + q_up.transpose(1, 2), torch.ones_like(p))
+    edge = (
+        pair_valid
+        & (t_act[:, :, None] < t_act[:, None, :])
+        & (lag >= min_lag)
+        & (weight >= theta)
+        & (q < alpha)
+    )
+    return {"weight": weight, "lag": lag, "p": p, "q": q, "edge": edge}
+
+
+def max_weight_path(
+    weight: torch.Tensor, edge: torch.Tensor, sources: Sequence[int], target: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Maximum-weight path from any source to ``target`` in each clip's DAG (sum of edge weights).
+
+    Edges only run forward in activation time, so each graph is acyclic and ``N - 1`` rounds of
+    max-plus relaxation over all clips at once find the longest paths.
+
+    Args:
+        weight, edge: ``(B, N, N)`` from :func:`correlation_edges`.
+        sources: node indices a path may start from.
+        target: the node it must end at (the bat).
+
+    Returns:
+        ``(path (B, N) long, padded with -1, source first; path_weight (B,); reaches (B,) bool)``.
+        Where no path reaches the target, the path is all -1, the weight 0 and ``reaches`` false.
+    """
+    check_shape(weight, "B,N,N", "max_weight_path: weight")
+    bsz, nn, _ = weight.shape
+    w = torch.where(edge, weight, -torch.inf)
+    dist = torch.full((bsz, nn), -torch.inf, dtype=weight.dtype, device=weight.device)
+    dist[:, list(sources)] = 0
+    pred = torch.full((bsz, nn), -1, dtype=torch.long, device=weight.device)
+    for _ in range(nn - 1):
+        best, arg = (dist[:, :, None] + w).max(1)
+        better = best > dist
+        dist = torch.where(better, best, dist)
+        pred = torch.where(better, arg, pred)
+    reaches = torch.isfinite(dist[:, target])
+    # walk back from the target; at most N nodes
+    back = torch.full((bsz, nn), -1, dtype=torch.long, device=weight.device)
+    cur = torch.full((bsz,), target, dtype=torch.long, device=weight.device)
+    for k in range(nn):
+        back[:, k] = cur
+        nxt = torch.gather(pred, 1, cur.clamp_min(0)[:, None]).squeeze(1)
+        cur = torch.where(cur >= 0, nxt, cur)
+    length = (back >= 0).sum(1, keepdim=True)
+    pos = torch.arange(nn, device=weight.device)[None]
+    src_first = torch.gather(back, 1, (length - 1 - pos).clamp_min(0))
+    path = torch.where((pos < length) & reaches[:, None], src_first, -1)
+    path_weight = torch.where(reaches, dist[:, target], torch.zeros_like(dist[:, target]))
+    return path, path_weight, reaches

@@ -1,0 +1,39 @@
+"""Joint and node vocabulary shared by every stage.
+
+The analysis works on 13 body joints (the seed files' order) plus the bat tip, 14 *nodes* in all.
+COCO-17 (mmpose, MediaPipe converted) is mapped onto the 13 joints; the pelvis is the hip midpoint.
+"""
+
+from __future__ import annotations
+
+JOINTS: tuple[str, ...] = (
+    "l_ankle", "r_ankle", "l_knee", "r_knee", "l_hip", "r_hip", "pelvis",
+    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
+)
+NODES: tuple[str, ...] = JOINTS + ("bat",)
+JOINT_INDEX = {name: i for i, name in enumerate(JOINTS)}
+NODE_INDEX = {name: i for i, name in enumerate(NODES)}
+BAT = NODE_INDEX["bat"]
+
+COCO17: tuple[str, ...] = (
+    "nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow",
+    "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
+)
+
+# Anatomy rows for figures, ground (0) to bat (6).
+ANATOMY_ROW = {
+    "l_ankle": 0, "r_ankle": 0, "l_knee": 1, "r_knee": 1, "l_hip": 2, "r_hip": 2, "pelvis": 2,
+    "l_shoulder": 3, "r_shoulder": 3, "l_elbow": 4, "r_elbow": 4, "l_wrist": 5, "r_wrist": 5,
+    "bat": 6,
+}
+
+
+def coco17_to_joints_index() -> list[int | tuple[int, int]]:
+    """For each analysis joint, its COCO-17 index, or the pair averaged (pelvis = hip midpoint)."""
+    out: list[int | tuple[int, int]] = []
+    for name in JOINTS:
+        if name == "pelvis":
+            out.append((COCO17.index("l_hip"), COCO17.index("r_hip")))
+        else:
+            out.append(COCO17.index(name))
+    return out
