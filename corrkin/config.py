@@ -64,6 +64,7 @@ class DemoConfig:
     seed: int = 0
     device: str = "cpu"
     plots: bool = True
+    progress: bool = True
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 

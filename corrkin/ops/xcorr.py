@@ -112,7 +112,7 @@ def benjamini_hochberg(p: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     check_shape(p, "B,M", "benjamini_hochberg: p")
     m = mask.sum(-1, keepdim=True).to(p.dtype)
-    order = torch.where(mask, p, torch.inf).argsort(-1, stable=True)
+    order = torch.where(mask, p, torch.inf).argsort(dim=-1, stable=True)
     srt = torch.gather(p, -1, order)
     rank = torch.arange(1, p.shape[-1] + 1, device=p.device, dtype=p.dtype)
     q = srt * m / rank

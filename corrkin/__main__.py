@@ -1,0 +1,5 @@
+import sys
+
+from corrkin.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""The same analysis, one clip at a time, in plain numpy / scipy / networkx.
+
+This is the baseline the benchmarks compare against and the reference the tests check the
+batched engine with: written the way the original analysis was (a loop over node pairs with
+``numpy.correlate``, ``scipy.signal.savgol_filter``, ``scipy.stats``), readable rather than fast.
+Needs ``networkx`` (the ``dev`` extra).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import savgol_filter
+from scipy.stats import false_discovery_control, norm
+
+from corrkin.config import AnalysisConfig
+from corrkin.io.keypoints import Clip
+from corrkin.ops.savgol import savgol_window
+from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
+
+PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
+L_ANK, R_ANK, L_WR, R_WR = (JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_wrist", "r_wrist"))
+
+
+def _centred_diff(x: np.ndarray) -> np.ndarray:
+    v = np.empty_like(x)
+    v[1:-1] = (x[2:] - x[:-2]) / 2
+    v[0], v[-1] = v[1], v[-2]
+    return v
+
+
+def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
+    """Analyse one clip; returns activation frames, edges, path and bat metrics."""
+    import networkx as nx
+
+    fps, t = clip.fps, clip.frames
+    pose = np.concatenate([clip.keypoints, clip.bat[:, None]], 1).astype(np.float64)
+    scores = np.concatenate([clip.scores, clip.bat_scores[:, None]], 1)
+    if cfg.fill_gaps:
+        valid = scores >= cfg.min_confidence
+        frames = np.arange(t)
+        for j in range(pose.shape[1]):
+            if valid[:, j].any():
+                for k in range(2):
+                    pose[:, j, k] = np.interp(frames, frames[valid[:, j]], pose[valid[:, j], j, k])
+            else:
+                pose[:, j] = 0
+    else:
+        valid = np.ones_like(scores, bool)
+    both = valid[:, L_SH] & valid[:, R_SH]
+    scale = np.median(np.linalg.norm(pose[both, L_SH] - pose[both, R_SH], axis=-1))
+    nodes = (pose - pose[:, PELVIS: PELVIS + 1]) / scale
+    if cfg.pelvis_signal == "ankles":
+        nodes[:, PELVIS] = (pose[:, PELVIS] - (pose[:, L_ANK] + pose[:, R_ANK]) / 2) / scale
+
+    window = savgol_window(cfg.smooth_window_s, fps, cfg.smooth_order)
+    smooth = savgol_filter(nodes, window, cfg.smooth_order, axis=0, mode="interp")
+    vel = _centred_diff(smooth) * fps
+    v_tip = np.linalg.norm(vel[:, BAT], axis=-1)
+    peak = int(np.argmax(v_tip))
+    used = np.ones(t, bool)
+    if cfg.window is not None:
+        lo, hi = peak - round(cfg.window.before_s * fps), peak + round(cfg.window.after_s * fps)
+        used = (np.arange(t) >= lo) & (np.arange(t) <= hi)
+    bat = nodes[used, BAT]
+    _, _, vt = np.linalg.svd(bat - bat.mean(0), full_matrices=False)
+    axis = vt[0] if vt[0] @ vel[peak, BAT] >= 0 else -vt[0]
+    series = (vel @ axis)[used]  # (T_used, N)
+
+    if cfg.top_hand == "auto":
+        d = [np.median(np.linalg.norm(smooth[:, w] - smooth[:, BAT], axis=-1)) for w in (L_WR, R_WR)]
+        hand = L_WR if d[0] >= d[1] else R_WR
+    else:
+        hand = L_WR if cfg.top_hand == "left" else R_WR
+    rel = smooth[:, BAT] - smooth[:, hand]
+    angle = np.unwrap(np.arctan2(-rel[:, 1], rel[:, 0]))
+    omega = _centred_diff(angle) * fps
+
+    n, nn = series.shape
+    offset = int(np.argmax(used))
+    t_act = np.argmax(np.abs(series), axis=0) + offset
+    std = series.std(0)
+    z = np.where(std > 0, (series - series.mean(0)) / np.where(std > 0, std, 1), 0.0)
+    r1 = np.array([np.corrcoef(series[:-1, i], series[1:, i])[0, 1] if std[i] > 0 else 0.0 for i in range(nn)])
+    max_lag = round(cfg.max_lag_s * fps)
+    lags = np.arange(-n + 1, n)
+    keep = np.abs(lags) <= max_lag
+    node_ok = valid[used].any(0)
+    tests = {}
+    for i in range(nn):
+        for j in range(nn):
+            if i == j or not (node_ok[i] and node_ok[j]):
+                continue
+            c = (np.correlate(z[:, j], z[:, i], "full") / n)[keep]
+            k = int(np.argmax(c))
+            w, lag = float(c[k]), int(lags[keep][k])
+            rr = r1[i] * r1[j]
+            n_eff = n * (1 - rr) / (1 + rr)
+            p = float(2 * norm.sf(abs(np.arctanh(min(abs(w), 1 - 1e-15))) * np.sqrt(n_eff - 3))) if n_eff > 3 else 1.0
+            tests[i, j] = (w, lag, p)
+    q = {k: v[2] for k, v in tests.items()}
+    if cfg.fdr:
+        pairs = [k for k in tests if k[0] < k[1]]
+        adj = false_discovery_control([tests[k][2] for k in pairs]) if pairs else []
+        for (i, j), qv in zip(pairs, adj):
+            q[i, j] = q[j, i] = float(qv)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(nn))
+    edges = []
+    for (i, j), (w, lag, p) in tests.items():
+        if t_act[i] < t_act[j] and lag >= cfg.min_lag_frames and w >= cfg.theta and q[i, j] < cfg.alpha:
+            g.add_edge(i, j, weight=w)
+            edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p})
+    best = {s: (0.0, [s]) for s in (NODE_INDEX[x] for x in cfg.sources)}
+    for v in nx.topological_sort(g):
+        for u in g.predecessors(v):
+            if u in best:
+                cand = best[u][0] + g[u][v]["weight"]
+                if v not in best or cand > best[v][0]:
+                    best[v] = (cand, best[u][1] + [v])
+    target = NODE_INDEX[cfg.target]
+    reaches = target in best and len(best[target][1]) > 1
+    return {
+        "activation_frames": {NODES[k]: int(t_act[k]) for k in range(nn)},
+        "edges": edges,
+        "path": [NODES[k] for k in best[target][1]] if reaches else [],
+        "path_weight": best[target][0] if reaches else 0.0,
+        "reaches_bat": reaches,
+        "swing_axis": axis.tolist(),
+        "bat_peak_frame": peak,
+        "bat_peak_speed": float(v_tip[peak]),
+        "omega": omega,
+        "series": series,
+    }

@@ -1,0 +1,68 @@
+"""Thin Hydra entry points: ``corrkin <command> key=value ...``.
+
+Each command is a config in ``configs/`` and a plain ``run_*(cfg)`` function that tests call
+directly; this module only composes the config and passes the exit code on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from corrkin.config import register_configs
+
+CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
+
+
+def _analyse(cfg: DictConfig) -> int:
+    from corrkin.analysis.run import run_analyse
+
+    return run_analyse(cfg)
+
+
+def _demo(cfg: DictConfig) -> int:
+    from corrkin.demo import run_demo
+
+    return run_demo(cfg)
+
+
+COMMANDS = {
+    "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
+    "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job]", "", "commands:"]
+    lines += [f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    name = argv.pop(0)
+    func = COMMANDS[name][0]
+    register_configs()
+    code = {"value": 0}
+
+    @hydra.main(config_path=CONFIG_DIR, config_name=name, version_base="1.3")
+    def entry(cfg: DictConfig) -> None:
+        code["value"] = func(cfg)
+
+    saved = sys.argv
+    sys.argv = [f"corrkin {name}", *argv]
+    try:
+        entry()
+    finally:
+        sys.argv = saved
+    return code["value"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Figures people read."""

@@ -1,0 +1,155 @@
+"""A synthetic library of batting keypoints with a known kinetic chain.
+
+Each clip is a 2-D stick figure in a batting stance filmed by a panning, zooming camera with
+pixel jitter. The swing is built so that its ground truth is exact:
+
+* the feet stay planted; the front foot may stride (``stride``);
+* the pelvis moves over the feet, and the chain's other joints move relative to the pelvis, each
+  along the swing direction with a smooth step (its velocity a Gaussian pulse of width
+  ``pulse_s``) whose peak comes ``delay_s`` after the previous link's: a proximal-to-distal
+  sequence ``CHAIN`` = pelvis -> lead shoulder -> lead elbow -> lead wrist -> bat;
+* every other joint holds its place relative to the pelvis (plus jitter).
+
+After root-centring and scaling, the analysis sees one velocity pulse per chain node at a
+known frame, so the chain, its order and its lags are known: :func:`make_clip` returns them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import erf
+
+from corrkin.io.keypoints import Clip, save_clip
+from corrkin.skeleton import JOINT_INDEX, JOINTS
+
+CHAIN = ("pelvis", "l_shoulder", "l_elbow", "l_wrist", "bat")
+
+# stance in shoulder widths, image axes (x right, y down), pelvis at the origin
+STANCE = {
+    "l_ankle": (-0.8, 2.2), "r_ankle": (0.8, 2.2), "l_knee": (-0.6, 1.1), "r_knee": (0.6, 1.1),
+    "l_hip": (-0.35, 0.0), "r_hip": (0.35, 0.0), "pelvis": (0.0, 0.0),
+    "l_shoulder": (-0.5, -1.7), "r_shoulder": (0.5, -1.7), "l_elbow": (-0.65, -1.0),
+    "r_elbow": (0.55, -1.05), "l_wrist": (-0.15, -0.65), "r_wrist": (0.05, -0.7), "bat": (0.9, -1.9),
+}
+AMPLITUDE = {"pelvis": 0.35, "l_shoulder": 0.55, "l_elbow": 0.9, "l_wrist": 1.4, "bat": 3.2}
+
+
+@dataclass
+class SwingSpec:
+    """Everything that defines one synthetic clip."""
+
+    fps: float = 25.0
+    duration_s: float = 3.0
+    swing_at_s: float = 1.5  # when the pelvis pulse peaks
+    delay_s: float = 0.08  # between consecutive chain links
+    pulse_s: float = 0.06  # Gaussian width of each velocity pulse
+    direction: tuple[float, float] = (-0.8, 0.6)  # swing direction in the image
+    shoulder_px: float = 60.0
+    pan_px_s: tuple[float, float] = (40.0, 5.0)  # camera pan speed
+    zoom: float = 0.1  # relative zoom change over the clip
+    jitter_px: float = 0.7
+    stride: float = 0.0  # front-foot stride in shoulder widths (0 = none)
+    chain: tuple[str, ...] = field(default=CHAIN)
+
+
+def _step(t: np.ndarray, centre: float, width: float) -> np.ndarray:
+    """A smooth 0 -> 1 step whose derivative is a Gaussian pulse peaking at ``centre``."""
+    return 0.5 * (1 + erf((t - centre) / (np.sqrt(2) * width)))
+
+
+def make_clip(spec: SwingSpec, seed: int = 0, name: str = "synthetic") -> tuple[Clip, dict]:
+    """One clip and its ground truth (``chain``, ``lag_frames`` between links, ``peak_frames``)."""
+    rng = np.random.default_rng(seed)
+    t_frames = int(round(spec.duration_s * spec.fps))
+    t = np.arange(t_frames) / spec.fps
+    u = np.asarray(spec.direction, float)
+    u /= np.linalg.norm(u)
+    nodes = list(JOINTS) + ["bat"]
+    rel = np.array([STANCE[n] for n in nodes], float)[None].repeat(t_frames, 0)  # (T, N, 2)
+    peak_s = {}
+    for k, node in enumerate(spec.chain):
+        centre = spec.swing_at_s + k * spec.delay_s
+        peak_s[node] = centre
+        rel[:, nodes.index(node)] += AMPLITUDE.get(node, 0.5) * _step(t, centre, spec.pulse_s)[:, None] * u
+    # world positions: pelvis over the planted feet, the rest relative to the pelvis
+    pelvis_move = rel[:, nodes.index("pelvis")] - np.asarray(STANCE["pelvis"])
+    world = rel + pelvis_move[:, None]
+    world[:, nodes.index("pelvis")] = rel[:, nodes.index("pelvis")]
+    hips = [nodes.index("l_hip"), nodes.index("r_hip")]
+    for a in ("l_ankle", "r_ankle"):
+        world[:, nodes.index(a)] = STANCE[a]
+    if spec.stride:
+        world[:, nodes.index("l_ankle")] += spec.stride * _step(t, spec.swing_at_s - 0.25, 0.08)[:, None] * np.array([-1.0, 0.0])
+    # keep the hip midpoint on the pelvis so pelvis = hip midpoint exactly
+    world[:, hips] += (world[:, [nodes.index("pelvis")]] - world[:, hips].mean(1, keepdims=True))
+    # camera: pan and zoom about the frame centre, then jitter
+    zoom = 1 + spec.zoom * (t / max(t[-1], 1e-9))
+    pan = np.outer(t, spec.pan_px_s)
+    img = world * spec.shoulder_px * zoom[:, None, None] - pan[:, None] + np.array([640.0, 360.0])
+    img += rng.normal(0, spec.jitter_px, img.shape)
+    img[:, nodes.index("pelvis")] = img[:, hips].mean(1)
+    kps = img[:, : len(JOINTS)].astype(np.float32)
+    scores = rng.uniform(0.8, 1.0, (t_frames, len(JOINTS))).astype(np.float32)
+    bat = img[:, -1].astype(np.float32)
+    clip = Clip(name=name, path=f"<synthetic {name}>", keypoints=kps, scores=scores, bat=bat,
+                bat_scores=np.ones(t_frames, np.float32), fps=float(spec.fps), source="synthetic")
+    peak_frames = {n: int(round(s * spec.fps)) for n, s in peak_s.items()}
+    lags = [int(round(spec.delay_s * spec.fps))] * (len(spec.chain) - 1)
+    truth = {"chain": list(spec.chain), "lag_frames": lags, "peak_frames": peak_frames,
+             "fps": spec.fps, "delay_s": spec.delay_s}
+    return clip, truth
+
+
+def random_spec(rng: np.random.Generator, **overrides) -> SwingSpec:
+    """A varied broadcast-rate clip (25 or 30 fps): length, timing, camera and a delay of 2 or 3
+    frames between links drawn at random."""
+    fps = float(rng.choice([25.0, 30.0]))
+    duration = float(rng.uniform(2.0, 4.0))
+    kw = dict(
+        fps=fps, duration_s=duration, swing_at_s=float(rng.uniform(0.8, duration - 0.9)),
+        delay_s=float(rng.choice([2, 3]) / fps),
+        direction=tuple(rng.normal(size=2) + np.array([-1.0, 0.6])),
+        pan_px_s=tuple(rng.uniform(-60, 60, 2)), zoom=float(rng.uniform(-0.15, 0.15)),
+        jitter_px=float(rng.uniform(0.3, 1.0)), shoulder_px=float(rng.uniform(40, 90)),
+    )
+    kw.update(overrides)
+    return SwingSpec(**kw)
+
+
+def make_library(out_dir: str | Path, n: int, seed: int = 0, **overrides) -> list[Path]:
+    """Write ``n`` varied clips as corrkin ``.npz`` files into ``out_dir`` and their ground truth
+    to ``truth.json`` beside that folder (outside it, so the folder holds only clips)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    truths, paths = {}, []
+    for i in range(n):
+        name = f"synthetic_{i:04d}"
+        clip, truth = make_clip(random_spec(rng, **overrides), seed=seed * 100_003 + i, name=name)
+        path = out_dir / f"{name}.npz"
+        save_clip(path, clip)
+        truths[name] = truth
+        paths.append(path)
+    from corrkin.io.results import write_json
+
+    write_json(truth_path(out_dir), truths)
+    return paths
+
+
+def truth_path(library_dir: str | Path) -> Path:
+    """Where :func:`make_library` writes the ground truth of ``library_dir``."""
+    library_dir = Path(library_dir)
+    return library_dir.parent / "truth.json"
+
+
+def chain_truth(truth: dict) -> list[tuple[str, str, int]]:
+    """``(src, dst, lag_frames)`` of each chain link."""
+    return [(a, b, lag) for a, b, lag in zip(truth["chain"], truth["chain"][1:], truth["lag_frames"])]
+
+
+def load_truth(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())

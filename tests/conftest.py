@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+from tests.helpers.data import SEED_DIR
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """Every op test runs on each available device."""
+    return request.param
+
+
+@pytest.fixture(params=[torch.float32, torch.float64], ids=["f32", "f64"])
+def dtype(request) -> torch.dtype:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def seed_dir():
+    if not (SEED_DIR / "README.md").is_file():
+        pytest.skip(f"seed keypoints not found at {SEED_DIR} (the shared data folder is absent)")
+    return SEED_DIR
