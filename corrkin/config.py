@@ -11,10 +11,11 @@ from omegaconf import MISSING
 
 @dataclass
 class WindowConfig:
-    """A bat-centred time window: frames from ``before_s`` before to ``after_s`` after peak bat speed."""
+    """A bat-centred time window: frames from ``before_s`` before to ``after_s`` after peak bat
+    speed. ``null`` leaves that side unbounded, so the default is the whole clip."""
 
-    before_s: float = 1.0
-    after_s: float = 0.5
+    before_s: Optional[float] = None
+    after_s: Optional[float] = None
 
 
 @dataclass
@@ -29,7 +30,7 @@ class AnalysisConfig:
     alpha: float = 0.05  # significance level (on BH q-values when fdr is true)
     min_lag_frames: int = 1  # an edge i->j needs j to follow i by at least this many frames
     fdr: bool = False  # Benjamini–Hochberg over all tested pairs of a clip
-    window: Optional[WindowConfig] = None  # bat-centred window; null = the whole clip
+    window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window
     pelvis_signal: str = "ankles"  # "ankles": pelvis relative to mid-ankle; "root": zero (the seed)
     min_confidence: float = 0.1  # joints below this score are gaps, filled by interpolation
     fill_gaps: bool = True
@@ -46,6 +47,7 @@ class AnalyseConfig:
 
     input: str = MISSING
     output: str = MISSING
+    recursive: bool = False  # also read the folder's sub-folders
     fps: Optional[float] = None  # overrides (or supplies) every clip's frame rate
     device: str = "cpu"
     plots: bool = True

@@ -134,11 +134,11 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     direction = torch.gather(v_bat, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
 
     frames_used = fm
-    if cfg.window is not None:
-        before = torch.round(cfg.window.before_s * fps).long()
-        after = torch.round(cfg.window.after_s * fps).long()
-        frame = torch.arange(t, device=dev)[None]
-        frames_used = fm & (frame >= (bat_peak - before)[:, None]) & (frame <= (bat_peak + after)[:, None])
+    frame = torch.arange(t, device=dev)[None]
+    if cfg.window.before_s is not None:
+        frames_used = frames_used & (frame >= (bat_peak - torch.round(cfg.window.before_s * fps).long())[:, None])
+    if cfg.window.after_s is not None:
+        frames_used = frames_used & (frame <= (bat_peak + torch.round(cfg.window.after_s * fps).long())[:, None])
 
     axis = ops.swing_axis(nodes[:, :, BAT], frames_used, direction)
     series = (vel * axis[:, None, :, None]).sum(2)  # (B, N, T)

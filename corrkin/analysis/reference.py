@@ -58,9 +58,10 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     v_tip = np.linalg.norm(vel[:, BAT], axis=-1)
     peak = int(np.argmax(v_tip))
     used = np.ones(t, bool)
-    if cfg.window is not None:
-        lo, hi = peak - round(cfg.window.before_s * fps), peak + round(cfg.window.after_s * fps)
-        used = (np.arange(t) >= lo) & (np.arange(t) <= hi)
+    if cfg.window.before_s is not None:
+        used &= np.arange(t) >= peak - round(cfg.window.before_s * fps)
+    if cfg.window.after_s is not None:
+        used &= np.arange(t) <= peak + round(cfg.window.after_s * fps)
     bat = nodes[used, BAT]
     _, _, vt = np.linalg.svd(bat - bat.mean(0), full_matrices=False)
     axis = vt[0] if vt[0] @ vel[peak, BAT] >= 0 else -vt[0]

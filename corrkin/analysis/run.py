@@ -87,7 +87,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     """Analyse every clip under ``cfg.input`` into ``cfg.output``; returns the exit code
     (0 when every clip succeeded, 1 when any failed)."""
     device = resolve_device(cfg.device)
-    items = find_inputs(cfg.input)
+    items = find_inputs(cfg.input, cfg.recursive)
     if not items:
         raise FileNotFoundError(f"{cfg.input}: no keypoint files (.npz, .json) found")
     if cfg.batch_size < 1:

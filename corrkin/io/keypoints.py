@@ -129,6 +129,10 @@ def _array(path, data, key, ndim_shape) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> tuple[str, dict]:
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise ClipError(path, "not a readable .npz (not a zip archive; empty, truncated or another format)")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = set(data.files)
@@ -248,18 +252,19 @@ def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | Non
                 bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source)
 
 
-def find_inputs(root: str | os.PathLike) -> list[tuple[str, Path]]:
-    """``(clip name, path)`` for a file, or for every keypoint file under a folder (sorted).
+def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[str, Path]]:
+    """``(clip name, path)`` for a file, or for every keypoint file in a folder (sorted); with
+    ``recursive``, in its sub-folders too.
 
     A clip's name is its path relative to the folder without the suffix, so clips with the same
-    file name in different sub-folders stay apart.
+    file name in different sub-folders stay apart. Hidden files and folders are skipped.
     """
     root = Path(root)
     if root.is_file():
         return [(root.stem, root)]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+    files = sorted(p for p in (root.rglob("*") if recursive else root.glob("*")) if p.suffix in SUFFIXES and p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(root).parts))
     return [(p.relative_to(root).with_suffix("").as_posix(), p) for p in files]
 

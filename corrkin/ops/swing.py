@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from corrkin.ops import _math
 from corrkin.ops._checks import check_shape
 from corrkin.ops.reduce import blocked_sum
 
@@ -29,7 +30,7 @@ def swing_axis(
     cxx = blocked_sum(c[..., 0] * c[..., 0], -1)
     cyy = blocked_sum(c[..., 1] * c[..., 1], -1)
     cxy = blocked_sum(c[..., 0] * c[..., 1], -1)
-    theta = 0.5 * torch.atan2(2 * cxy, cxx - cyy)
+    theta = 0.5 * _math.atan2(2 * cxy, cxx - cyy)
     axis = torch.stack([torch.cos(theta), torch.sin(theta)], -1)
     if direction is not None:
         check_shape(direction, "B,2", "swing_axis: direction")
@@ -62,7 +63,7 @@ def bat_angular_velocity(
     check_shape(tip, "B,T,2", "bat_angular_velocity: tip")
     check_shape(hand, "B,T,2", "bat_angular_velocity: hand")
     d = tip - hand
-    raw = torch.atan2(-d[..., 1], d[..., 0])
+    raw = _math.atan2(-d[..., 1], d[..., 0])
     step = wrap_angle(raw[:, 1:] - raw[:, :-1])
     angle = torch.cat([raw[:, :1], raw[:, :1] + torch.cumsum(step, 1)], 1)
     t = tip.shape[1]

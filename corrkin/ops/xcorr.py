@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from corrkin.ops import _math
 from corrkin.ops._checks import check_shape
 from corrkin.ops.reduce import BLOCK, add_blocks, blocked_sum, masked_mean, padded_length
 
@@ -99,7 +100,7 @@ def fisher_p_value(r: torch.Tensor, n_eff: torch.Tensor) -> torch.Tensor:
     power and p is 1; ``|r|`` is clamped below 1 so a perfect correlation gives p = 0, not NaN.
     """
     tiny = torch.finfo(r.dtype).eps
-    z = torch.atanh(r.abs().clamp_max(1 - tiny)) * torch.sqrt((n_eff - 3).clamp_min(0))
+    z = _math.atanh(r.abs().clamp_max(1 - tiny)) * torch.sqrt((n_eff - 3).clamp_min(0))
     p = torch.special.erfc(z / math.sqrt(2))
     return torch.where(n_eff > 3, p, torch.ones_like(p))
 

@@ -40,3 +40,20 @@ def test_angular_velocity_of_a_known_rotation():
 def test_errors():
     with pytest.raises(ValueError, match=r"swing_axis: bat: expected shape \(B,T,2\)"):
         swing_axis(torch.zeros(5, 2), torch.ones(5, dtype=torch.bool))
+
+
+def test_batch_stable_atan2_and_atanh():
+    from corrkin.ops._math import atan2, atanh
+
+    g = torch.Generator().manual_seed(0)
+    for dtype in (torch.float32, torch.float64):
+        y = torch.randn(500, generator=g).to(dtype)
+        x = torch.randn(500, generator=g).to(dtype)
+        x[:5], y[:3] = 0, 0
+        torch.testing.assert_close(atan2(y, x), torch.atan2(y, x))
+        r = torch.rand(500, generator=g).to(dtype) * 1.98 - 0.99
+        torch.testing.assert_close(atanh(r), torch.atanh(r))
+        full_a, full_h = atan2(y, x), atanh(r)
+        for off in range(1, 30):  # the same element gives the same bits wherever it sits
+            assert torch.equal(atan2(y[off: off + 37], x[off: off + 37]), full_a[off: off + 37])
+            assert torch.equal(atanh(r[off: off + 37]), full_h[off: off + 37])

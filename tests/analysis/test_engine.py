@@ -1,0 +1,148 @@
+"""The batched engine: synthetic chains recovered, per-clip reference matched, batch-invariant."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from corrkin.analysis import analyse, to_records, validate_clip
+from corrkin.analysis.reference import analyse_clip
+from corrkin.config import AnalysisConfig, WindowConfig
+from corrkin.io.keypoints import ClipError, collate
+from corrkin.synth import SwingSpec, chain_truth, make_clip, random_spec
+
+
+def library(n, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    pairs = [make_clip(random_spec(rng, **kw), seed=1000 * seed + i, name=f"c{i:03d}") for i in range(n)]
+    return [c for c, _ in pairs], [t for _, t in pairs]
+
+
+def run(clips, cfg, device="cpu"):
+    batch = collate(clips, device)
+    return to_records(analyse(batch, cfg), batch, cfg)
+
+
+def test_recovers_known_chains_with_their_lags(device):
+    clips, truths = library(40, seed=7)
+    records = run(clips, AnalysisConfig(), device)
+    exact = total = 0
+    for rec, truth in zip(records, truths):
+        assert rec["reaches_bat"], rec["clip"]
+        assert rec["path"] == truth["chain"], rec["clip"]
+        lags = {(e["src"], e["dst"]): e["lag_frames"] for e in rec["edges"]}
+        for a, b, lag in chain_truth(truth):
+            assert abs(lags[(a, b)] - lag) <= 1, (rec["clip"], a, b)
+            exact += lags[(a, b)] == lag
+            total += 1
+        assert rec["activation_frames"]["bat"] == pytest.approx(truth["peak_frames"]["bat"], abs=1)
+    assert exact / total >= 0.9
+
+
+@pytest.mark.parametrize("variant", ["default", "fdr", "window", "after-only", "seed-like"])
+def test_matches_per_clip_reference(variant):
+    cfg = AnalysisConfig(dtype="float64")
+    if variant == "fdr":
+        cfg.fdr = True
+    elif variant == "window":
+        cfg.window = WindowConfig(before_s=0.8, after_s=0.4)
+    elif variant == "after-only":
+        cfg.window = WindowConfig(after_s=0.3)
+    elif variant == "seed-like":
+        cfg = dataclasses.replace(cfg, pelvis_signal="root", fill_gaps=False, min_confidence=0.0)
+    clips, _ = library(12, seed=3)
+    # holes in the keypoints exercise gap filling
+    clips[0].scores[10:14, 3] = 0.0
+    clips[1].scores[:5, 12] = 0.0
+    for rec, clip in zip(run(clips, cfg), clips):
+        ref = analyse_clip(clip, cfg)
+        assert rec["activation_frames"] == ref["activation_frames"], clip.name
+        want = {(e["src"], e["dst"]): e for e in ref["edges"]}
+        have = {(e["src"], e["dst"]): e for e in rec["edges"]}
+        assert set(have) == set(want), clip.name
+        for key, e in want.items():
+            assert have[key]["lag_frames"] == e["lag_frames"]
+            assert have[key]["weight"] == pytest.approx(e["weight"], abs=1e-6)
+            assert have[key]["p_value"] == pytest.approx(e["p_value"], rel=1e-5)
+        assert rec["path"] == ref["path"] and rec["reaches_bat"] == ref["reaches_bat"]
+        assert rec["path_weight"] == pytest.approx(ref["path_weight"], abs=1e-5)
+        assert rec["bat"]["peak_frame"] == ref["bat_peak_frame"]
+        assert rec["bat"]["peak_speed"] == pytest.approx(ref["bat_peak_speed"], rel=1e-6)
+        assert abs(np.dot(rec["swing_axis"], ref["swing_axis"]) - 1) < 1e-5  # JSON keeps 6 decimals
+        assert rec["bat"]["omega_peak"] == pytest.approx(ref["omega"][np.argmax(np.abs(ref["omega"]))], rel=1e-6)
+
+
+def test_batched_equals_alone_exactly():
+    clips, _ = library(9, seed=11)
+    cfg = AnalysisConfig(fdr=True)
+    together = run(clips, cfg)
+    for clip, rec in zip(clips, together):
+        assert run([clip], cfg)[0] == rec
+
+
+def test_pelvis_carries_a_signal_by_default_and_not_in_the_seed():
+    clips, _ = library(3, seed=5)
+    batch = collate(clips)
+    pelvis = 6
+    default = analyse(batch, AnalysisConfig())
+    seed = analyse(batch, AnalysisConfig(pelvis_signal="root", fill_gaps=False))
+    assert (default.series[:, pelvis].abs().amax(-1) > 0.1).all()
+    assert (seed.series[:, pelvis] == 0).all()
+
+
+def test_fdr_is_never_looser():
+    clips, _ = library(10, seed=2)
+    plain = run(clips, AnalysisConfig())
+    fdr = run(clips, AnalysisConfig(fdr=True))
+    for a, b in zip(plain, fdr):
+        pa = {(e["src"], e["dst"]) for e in a["edges"]}
+        pb = {(e["src"], e["dst"]): e for e in b["edges"]}
+        assert set(pb) <= pa
+        assert all(e["q_value"] >= e["p_value"] for e in pb.values())
+
+
+def test_window_is_centred_on_the_bat():
+    clip, _ = make_clip(SwingSpec(fps=25, duration_s=4.0, swing_at_s=2.0))
+    rec = run([clip], AnalysisConfig(window=WindowConfig(before_s=0.6, after_s=0.2)))[0]
+    peak = rec["bat"]["peak_frame"]
+    assert rec["frames_analysed"] == [peak - 15, peak + 5]
+    assert all(peak - 15 <= f <= peak + 5 for f in rec["activation_frames"].values())
+
+
+def test_no_path_is_said_plainly():
+    clip, _ = make_clip(SwingSpec(chain=("l_shoulder", "l_elbow", "l_wrist", "bat")))
+    rec = run([clip], AnalysisConfig(sources=["r_knee"]))[0]
+    assert rec["reaches_bat"] is False and rec["path"] == []
+    assert rec["path_note"].startswith("no path from r_knee reaches bat")
+
+
+def test_validation_errors_name_the_problem():
+    clip, _ = make_clip(SwingSpec(duration_s=0.12, fps=25))
+    with pytest.raises(ClipError, match=r"too short: 3 frames, the analysis needs at least 5"):
+        validate_clip(clip, AnalysisConfig())
+    clip, _ = make_clip(SwingSpec(duration_s=1.0))
+    clip.bat_scores[:] = 0
+    with pytest.raises(ClipError, match="no bat tip in any frame"):
+        validate_clip(clip, AnalysisConfig())
+    clip, _ = make_clip(SwingSpec(duration_s=1.0))
+    clip.scores[:20, 7] = 0.0
+    with pytest.raises(ClipError, match=r"'l_shoulder' has score >= 0.1 in only 20% of frames"):
+        validate_clip(clip, AnalysisConfig())
+
+
+def test_config_errors():
+    clips, _ = library(1)
+    with pytest.raises(ValueError, match="unknown nodes"):
+        analyse(collate(clips), AnalysisConfig(sources=["left_foot"]))
+    with pytest.raises(ValueError, match="not a torch floating-point dtype"):
+        analyse(collate(clips), AnalysisConfig(dtype="int32"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_equals_cpu():
+    clips, _ = library(6, seed=4)
+    cfg = AnalysisConfig(dtype="float64")
+    for a, b in zip(run(clips, cfg, "cpu"), run(clips, cfg, "cuda")):
+        assert [e["src"] + e["dst"] for e in a["edges"]] == [e["src"] + e["dst"] for e in b["edges"]]
+        assert a["path"] == b["path"]

@@ -1,0 +1,138 @@
+"""The commands: config composition, a folder with a bad clip, batched vs alone, the demo."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from corrkin.analysis.run import run_analyse
+from corrkin.cli import CONFIG_DIR, main
+from corrkin.config import register_configs
+from corrkin.demo import run_demo
+from corrkin.io.keypoints import save_clip
+from corrkin.synth import SwingSpec, make_clip
+
+CONFIGS = Path(CONFIG_DIR)
+
+
+def compose_cfg(name, overrides=()):
+    register_configs()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        return compose(name, overrides=list(overrides))
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (CONFIGS / "analysis").glob("*.yaml")))
+def test_every_analysis_preset_composes(preset):
+    cfg = compose_cfg("analyse", ["input=a", "output=b", f"analysis={preset}"])
+    assert cfg.analysis.name == preset
+    OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CONFIGS.glob("*.yaml")))
+def test_every_command_config_composes(name):
+    cfg = compose_cfg(name)
+    assert cfg.analysis.name == "default"
+
+
+def test_typos_fail_when_composing():
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("analyse", ["input=a", "output=b", "analysis.thetta=0.3"])
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("analyse", ["input=a", "output=b", "analysis.theta=high"])
+
+
+def test_window_override_syntax():
+    cfg = compose_cfg("analyse", ["input=a", "output=b", "analysis.window.before_s=1.0"])
+    assert cfg.analysis.window.before_s == 1.0 and cfg.analysis.window.after_s is None
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three good clips of different lengths and frame rates, and one corrupt file."""
+    src = tmp_path / "clips"
+    specs = [SwingSpec(fps=25, duration_s=2.2), SwingSpec(fps=30, duration_s=3.1, swing_at_s=2.0),
+             SwingSpec(fps=25, duration_s=1.6, swing_at_s=0.8, delay_s=0.12)]
+    for i, spec in enumerate(specs):
+        clip, _ = make_clip(spec, seed=i, name=f"clip{i}")
+        save_clip(src / f"clip{i}.npz", clip)
+    (src / "broken.npz").write_bytes(b"PK\x03\x04 truncated")
+    return src
+
+
+def analyse_cfg(inp, out, *extra):
+    return compose_cfg("analyse", [f"input={inp}", f"output={out}", "progress=false", *extra])
+
+
+def test_folder_with_a_corrupt_clip(folder, tmp_path):
+    out = tmp_path / "out"
+    code = run_analyse(analyse_cfg(folder, out, "plots=true"))
+    assert code == 1
+    rows = {r["clip"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert set(rows) == {"clip0", "clip1", "clip2", "broken"}
+    assert rows["broken"]["status"] == "failed" and "not a readable .npz" in rows["broken"]["error"]
+    for name in ("clip0", "clip1", "clip2"):
+        assert rows[name]["status"] == "ok" and rows[name]["reaches_bat"] == "True"
+        res = json.loads((out / name / "result.json").read_text())
+        for key in ("clip", "fps", "frames", "swing_axis", "activation_frames", "edges", "path",
+                    "path_weight", "reaches_bat", "bat"):
+            assert key in res
+        assert {"src", "dst", "weight", "lag_frames", "lag_ms", "p_value"} <= set(res["edges"][0])
+        assert (out / name / "corrpath.png").read_bytes()[:4] == b"\x89PNG"
+        import numpy as np
+
+        with np.load(out / name / "series.npz", allow_pickle=False) as s:
+            assert s["series"].shape == (res["frames"], 14)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_clip_alone_equals_clip_in_folder(folder, tmp_path):
+    (folder / "broken.npz").unlink()
+    run_analyse(analyse_cfg(folder, tmp_path / "all", "plots=false", "batch_size=8"))
+    for name in ("clip0", "clip1", "clip2"):
+        run_analyse(analyse_cfg(folder / f"{name}.npz", tmp_path / name, "plots=false"))
+        alone = json.loads((tmp_path / name / name / "result.json").read_text())
+        together = json.loads((tmp_path / "all" / name / "result.json").read_text())
+        assert alone == together
+
+
+def test_rerun_keeps_results_whole(folder, tmp_path):
+    out = tmp_path / "out"
+    run_analyse(analyse_cfg(folder, out, "plots=false"))
+    first = (out / "clip0" / "result.json").read_text()
+    run_analyse(analyse_cfg(folder, out, "plots=false"))
+    assert (out / "clip0" / "result.json").read_text() == first
+
+
+def test_console_script(folder, tmp_path):
+    (folder / "broken.npz").unlink()
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, "-m", "corrkin", "analyse", f"input={folder}", f"output={out}",
+                           "plots=false", "progress=false", "analysis.max_lag_s=0.3"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((out / "clip0" / "result.json").read_text())
+    assert res["max_lag_frames"] == 8  # 0.3 s at 25 fps
+    assert main(["nonsense"]) == 2
+    assert main(["--help"]) == 0
+
+
+def test_seed_folder_without_fps_fails_each_clip_with_the_reason(seed_dir, tmp_path):
+    out = tmp_path / "seed"
+    assert run_analyse(analyse_cfg(seed_dir, out, "plots=false", "analysis=seed")) == 1
+    rows = list(csv.DictReader(open(out / "summary.csv")))
+    assert len(rows) == 7 and all("pass fps=" in r["error"] for r in rows)
+    assert run_analyse(analyse_cfg(seed_dir, out, "plots=false", "analysis=seed", "fps=25")) == 0
+
+
+def test_demo(tmp_path, capsys):
+    cfg = compose_cfg("demo", [f"output={tmp_path / 'demo'}", "clips=2", "plots=false", "progress=false"])
+    assert run_demo(cfg) == 0
+    printed = capsys.readouterr().out
+    assert "summary" in printed and str(tmp_path / "demo" / "results") in printed
+    assert (tmp_path / "demo" / "results" / "synthetic_0001" / "result.json").is_file()
