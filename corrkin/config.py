@@ -52,7 +52,8 @@ class AnalyseConfig:
     device: str = "cpu"
     plots: bool = True
     batch_size: int = 512
-    io_workers: int = 4
+    io_workers: int = 2  # processes reading and writing files (0: threads)
+    threads: Optional[int] = None  # torch CPU threads; null: the cores the I/O workers leave (>= 1)
     progress: bool = True
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 

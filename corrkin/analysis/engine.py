@@ -11,7 +11,6 @@ result does not depend on the other clips of its batch.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,14 +18,14 @@ import torch
 
 from corrkin import ops
 from corrkin.config import AnalysisConfig
-from corrkin.io.keypoints import Clip, ClipError, KeypointBatch
-from corrkin.ops.savgol import savgol_window
+from corrkin.io.keypoints import KeypointBatch
+from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
+from corrkin.timing import lag_frames, savgol_window
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK = JOINT_INDEX["l_ankle"], JOINT_INDEX["r_ankle"]
 L_WR, R_WR = JOINT_INDEX["l_wrist"], JOINT_INDEX["r_wrist"]
-CORE = [JOINT_INDEX[n] for n in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
 
 
 @dataclass
@@ -56,32 +55,6 @@ class AnalysisOutput:
     windows: list[int]  # smoothing window per clip, frames
 
 
-def min_frames(cfg: AnalysisConfig, fps: float) -> int:
-    """Fewest frames a clip needs: the smoothing window, and three for centred differences."""
-    return max(savgol_window(cfg.smooth_window_s, fps, cfg.smooth_order), 3)
-
-
-def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:
-    """Raise :class:`ClipError` for a clip the analysis cannot use, saying why."""
-    need = min_frames(cfg, clip.fps)
-    if clip.frames < need:
-        raise ClipError(clip.path, f"too short: {clip.frames} frames, the analysis needs at least {need} "
-                                   f"({cfg.smooth_window_s:g} s smoothing window at {clip.fps:g} fps)")
-    thr = cfg.min_confidence
-    ok = clip.scores[:, CORE] >= thr if cfg.fill_gaps else np.ones((clip.frames, len(CORE)), bool)
-    frac = ok.mean(0)
-    if (frac < cfg.min_valid_fraction).any():
-        j = int(np.argmin(frac))
-        name = NODES[CORE[j]]
-        raise ClipError(clip.path, f"'{name}' has score >= {thr:g} in only {frac[j]:.0%} of frames "
-                                   f"(min_valid_fraction={cfg.min_valid_fraction:g})")
-    if not (clip.bat_scores > (thr if cfg.fill_gaps else 0)).any():
-        raise ClipError(clip.path, "no bat tip in any frame: the swing axis and the path need one")
-    width = np.linalg.norm(clip.keypoints[:, L_SH] - clip.keypoints[:, R_SH], axis=-1)
-    if not (width > 0).any():
-        raise ClipError(clip.path, "shoulder width is zero in every frame: cannot scale the pose")
-
-
 def _dtype(name: str) -> torch.dtype:
     dt = getattr(torch, name, None)
     if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
@@ -104,32 +77,36 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     fps_list = batch.fps.tolist()
     fps = batch.fps.to(dtype)
     lengths, fm = batch.lengths, batch.frame_mask
-
-    pose = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)  # (B, T, N, 2)
-    scores = torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2)
-    if cfg.fill_gaps:
-        valid = fm[:, :, None] & (scores >= cfg.min_confidence)
-        series_first = pose.permute(0, 2, 3, 1)  # (B, N, 2, T)
-        filled = ops.fill_gaps(series_first, valid.permute(0, 2, 1)[:, :, None])
-        pose = filled.permute(0, 3, 1, 2)
-    else:
-        valid = fm[:, :, None].expand_as(scores)  # every frame counts, as in the original
-    n_frames = lengths.to(dtype).clamp_min(1)
-    filled_frac = 1 - (valid & fm[:, :, None]).sum(1).to(dtype) / n_frames[:, None]
-
-    nodes, scale = ops.normalize_pose(pose, valid, PELVIS, (L_SH, R_SH))
-    if cfg.pelvis_signal == "ankles":
-        mid_ankle = (pose[:, :, L_ANK] + pose[:, :, R_ANK]) / 2
-        pelvis = (pose[:, :, PELVIS] - mid_ankle) / scale[:, None, None]
-        is_pelvis = torch.arange(nodes.shape[2], device=dev) == PELVIS
-        nodes = torch.where(is_pelvis[None, None, :, None], pelvis[:, :, None], nodes)
-
     windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
-    smooth = ops.savgol_filter(nodes.permute(0, 2, 3, 1), windows, cfg.smooth_order, lengths)
-    vel = ops.central_difference(smooth, lengths) * fps[:, None, None, None]  # (B, N, 2, T)
+    nn = len(NODES)
 
-    v_bat = vel[:, BAT]  # (B, 2, T)
-    v_tip = torch.linalg.vector_norm(v_bat, dim=1)
+    # (B, N, 2, T) positions and (B, N, T) validity, nodes = 13 joints + bat
+    pose = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype).permute(0, 2, 3, 1).contiguous()
+    scores = torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2).transpose(1, 2)
+    if cfg.fill_gaps:
+        valid = fm[:, None] & (scores >= cfg.min_confidence)
+    else:
+        valid = fm[:, None].expand(bsz, nn, t)  # every frame counts, as in the original
+    filled_frac = 1 - valid.sum(2).to(dtype) / lengths.to(dtype).clamp_min(1)[:, None]
+    # one look at the values per batch: skip the interpolation when nothing is missing
+    gaps = cfg.fill_gaps and bool((fm[:, None] & ~valid).any())
+
+    def fill(x: torch.Tensor, idx) -> torch.Tensor:
+        return ops.fill_gaps(x, valid[:, idx, None] if x.ndim == 4 else valid[:, idx]) if gaps else x
+
+    # scale: median shoulder width over frames where both shoulders are valid
+    sh = pose[:, [L_SH, R_SH]]
+    d = sh[:, 0] - sh[:, 1]
+    scale = ops.masked_median(torch.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), valid[:, L_SH] & valid[:, R_SH])
+    scale = torch.where(scale > 0, scale, torch.nan)
+
+    # 2-D work only where it is needed: the bat and both wrists, relative to the pelvis
+    few = [BAT, L_WR, R_WR, PELVIS]
+    xy = fill(pose[:, few], few)
+    rel = (xy[:, :3] - xy[:, 3:4]) / scale[:, None, None, None]  # (B, 3, 2, T)
+    smooth_xy = ops.savgol_filter(rel, windows, cfg.smooth_order, lengths)
+    v_bat = ops.central_difference(smooth_xy[:, 0], lengths) * fps[:, None, None]  # (B, 2, T)
+    v_tip = torch.sqrt(v_bat[:, 0] * v_bat[:, 0] + v_bat[:, 1] * v_bat[:, 1])
     bat_peak = torch.where(fm, v_tip, -torch.inf).argmax(1)
     direction = torch.gather(v_bat, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
 
@@ -139,28 +116,38 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
         frames_used = frames_used & (frame >= (bat_peak - torch.round(cfg.window.before_s * fps).long())[:, None])
     if cfg.window.after_s is not None:
         frames_used = frames_used & (frame <= (bat_peak + torch.round(cfg.window.after_s * fps).long())[:, None])
+    axis = ops.swing_axis(rel[:, 0].transpose(1, 2), frames_used, direction)
 
-    axis = ops.swing_axis(nodes[:, :, BAT], frames_used, direction)
-    series = (vel * axis[:, None, :, None]).sum(2)  # (B, N, T)
+    # everything else is linear in space: project on the swing axis first, then fill, centre,
+    # scale, smooth and differentiate (B, N, T) series instead of (B, N, 2, T) positions
+    proj = fill(pose[:, :, 0] * axis[:, 0, None, None] + pose[:, :, 1] * axis[:, 1, None, None], slice(None))
+    root = proj[:, PELVIS: PELVIS + 1]
+    centred = proj - root
+    if cfg.pelvis_signal == "ankles":
+        pelvis = root - (proj[:, L_ANK: L_ANK + 1] + proj[:, R_ANK: R_ANK + 1]) / 2
+        centred = torch.cat([centred[:, :PELVIS], pelvis, centred[:, PELVIS + 1:]], 1)
+    smooth = ops.savgol_filter(centred / scale[:, None, None], windows, cfg.smooth_order, lengths)
+    series = ops.central_difference(smooth, lengths) * fps[:, None, None]  # (B, N, T)
 
     if cfg.top_hand == "auto":
-        bat_xy = smooth[:, BAT]
-        dist = torch.stack([torch.linalg.vector_norm(smooth[:, w] - bat_xy, dim=1) for w in (L_WR, R_WR)], 1)
+        gap = smooth_xy[:, 1:3] - smooth_xy[:, :1]
+        dist = torch.sqrt(gap[:, :, 0] * gap[:, :, 0] + gap[:, :, 1] * gap[:, :, 1])
         med = ops.masked_median(dist, fm[:, None])
-        top_hand = torch.where(med[:, 0] >= med[:, 1], L_WR, R_WR)
+        left_top = med[:, 0] >= med[:, 1]
     else:
-        top_hand = torch.full((bsz,), L_WR if cfg.top_hand == "left" else R_WR, device=dev)
-    hand = torch.gather(smooth, 1, top_hand[:, None, None, None].expand(bsz, 1, 2, t))[:, 0]
-    angle, omega = ops.bat_angular_velocity(smooth[:, BAT].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
+        left_top = torch.full((bsz,), cfg.top_hand == "left", device=dev)
+    top_hand = torch.where(left_top, L_WR, R_WR)
+    hand = torch.where(left_top[:, None, None], smooth_xy[:, 1], smooth_xy[:, 2])
+    angle, omega = ops.bat_angular_velocity(smooth_xy[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
 
     t_act = ops.activation_frames(series, frames_used)
     z = ops.zscore(series, frames_used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
-    lag_cap = max(int(math.floor(cfg.max_lag_s * f + 0.5)) for f in fps_list)
+    lag_cap = max(lag_frames(cfg.max_lag_s, f) for f in fps_list)
     xc = ops.lagged_xcorr(z, frames_used, lag_cap)
     r1 = ops.lag1_autocorrelation(series, frames_used)
     n_used = frames_used.sum(1)
-    node_valid = (valid & frames_used[:, :, None]).any(1)
+    node_valid = (valid & frames_used[:, None]).any(2)
     g = ops.correlation_edges(xc, t_act, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
                               cfg.min_lag_frames, cfg.fdr)
     path, path_weight, reaches = ops.max_weight_path(

@@ -14,7 +14,7 @@ from scipy.stats import false_discovery_control, norm
 
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
-from corrkin.ops.savgol import savgol_window
+from corrkin.timing import savgol_window
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]

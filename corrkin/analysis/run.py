@@ -1,6 +1,8 @@
 """``corrkin analyse``: keypoint files in, result folders and a summary out.
 
-Clips are read by a thread pool, analysed in batches on the configured device, and written
+Files are read and results written by a pool of worker processes (reading, JSON, ``.npz`` and
+figures are Python-bound work that threads cannot overlap), one chunk ahead of the analysis,
+which runs in batches on the configured device in the main process. Every file is written
 atomically; a clip that fails is reported by name and reason in ``summary.csv`` and the others
 go on.
 """
@@ -8,69 +10,105 @@ go on.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import os
+from collections import deque
+import multiprocessing as mp
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-import torch
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
-from corrkin.analysis.engine import analyse, series_arrays, to_records, validate_clip
-from corrkin.config import AnalyseConfig
+from corrkin.analysis.checks import validate_clip
+from corrkin.config import AnalysisConfig, AnalyseConfig
 from corrkin.io.keypoints import Clip, ClipError, collate, find_inputs, load_clip
 from corrkin.io.results import write_json, write_npz, write_summary
+from corrkin.runtime import keep_freed_memory
 
 log = logging.getLogger(__name__)
 
+READ_AHEAD = 2048  # clips read ahead of the analysis (about 40 kB each at 300 frames)
 
-def resolve_device(name: str) -> torch.device:
+
+def resolve_device(name: str, threads: int | None = None, io_workers: int = 0):
+    """The torch device, with CPU threads set: ``threads``, or the cores the I/O worker
+    processes leave (at least one). On two cores, two torch threads spinning beside two busy
+    workers cost more than they gain."""
+    import torch
+
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device={name}: CUDA is not available on this machine (use device=cpu)")
+    torch.set_num_threads(threads if threads else max(1, (os.cpu_count() or 1) - io_workers))
     return dev
 
 
-def _load(item, cfg: AnalyseConfig) -> Clip | ClipError:
-    name, path = item
+def load_checked(name: str, path: Path, fps: float | None, acfg: AnalysisConfig) -> Clip | ClipError:
+    """Read and validate one clip; a bad clip comes back as its :class:`ClipError`."""
     try:
-        clip = load_clip(path, fps=cfg.fps, name=name)
-        validate_clip(clip, cfg.analysis)
+        clip = load_clip(path, fps=fps, name=name)
+        validate_clip(clip, acfg)
         return clip
     except ClipError as e:
         return e
 
 
-def _failed(name: str, err: Exception) -> dict:
-    reason = err.reason if isinstance(err, ClipError) else f"{type(err).__name__}: {err}"
-    return {"clip": name, "status": "failed", "error": reason}
+def load_many(items: list[tuple[str, Path]], fps: float | None, acfg: AnalysisConfig) -> list[Clip | ClipError]:
+    return [load_checked(name, path, fps, acfg) for name, path in items]
 
 
-def _analyse_clips(clips: list[Clip], cfg: AnalyseConfig, device) -> list[tuple[Clip, dict | Exception, dict | None]]:
-    """Analyse a batch; if the batch fails, analyse its clips one by one to isolate the culprit."""
-    try:
-        batch = collate(clips, device)
-        out = analyse(batch, cfg.analysis)
-        return list(zip(clips, to_records(out, batch, cfg.analysis), series_arrays(out, batch)))
-    except Exception:
-        if len(clips) == 1:
-            raise
-    results = []
-    for clip in clips:
+def write_many(out_dir: Path, jobs: list[tuple[str, dict, dict]], plots: bool) -> list[str | None]:
+    """Write several clips; for each, None or the reason it could not be written."""
+    errors = []
+    for name, record, arrays in jobs:
         try:
-            results.extend(_analyse_clips([clip], cfg, device))
-        except Exception as e:  # noqa: BLE001 - reported per clip, the run goes on
-            log.exception("clip %s failed", clip.name)
-            results.append((clip, e, None))
-    return results
+            write_clip(out_dir, name, record, arrays, plots)
+            errors.append(None)
+        except Exception as e:  # noqa: BLE001 - a full disk or a bad path fails that clip only
+            errors.append(f"could not write results: {type(e).__name__}: {e}")
+    return errors
 
 
-def _write(out_dir: Path, clip: Clip, record: dict, arrays: dict, plots: bool) -> None:
-    clip_dir = out_dir / clip.name
+def _groups(seq: list, n: int) -> list[list]:
+    size = max(1, -(-len(seq) // n))
+    return [seq[i: i + size] for i in range(0, len(seq), size)]
+
+
+def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool) -> None:
+    """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` of one clip."""
+    clip_dir = out_dir / name
     write_npz(clip_dir / "series.npz", **arrays)
     write_json(clip_dir / "result.json", record)
     if plots:
         from corrkin.plots.corrpath import plot_corrpath
 
         plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
+
+
+def _failed(name: str, err: BaseException) -> dict:
+    reason = err.reason if isinstance(err, ClipError) else f"{type(err).__name__}: {err}"
+    return {"clip": name, "status": "failed", "error": reason}
+
+
+def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tuple[Clip, dict | Exception, dict | None]]:
+    """Analyse a batch; if the batch fails, analyse its clips one by one to isolate the culprit."""
+    from corrkin.analysis.engine import analyse, series_arrays, to_records
+
+    try:
+        batch = collate(clips, device)
+        out = analyse(batch, acfg)
+        return list(zip(clips, to_records(out, batch, acfg), series_arrays(out, batch)))
+    except Exception:
+        if len(clips) == 1:
+            raise
+    results = []
+    for clip in clips:
+        try:
+            results.extend(_analyse_clips([clip], acfg, device))
+        except Exception as e:  # noqa: BLE001 - reported per clip, the run goes on
+            log.exception("clip %s failed", clip.name)
+            results.append((clip, e, None))
+    return results
 
 
 def _summary_row(clip: Clip, rec: dict) -> dict:
@@ -83,10 +121,19 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     }
 
 
+def _pool(workers: int) -> Executor:
+    """Worker processes (forked before torch is imported, so they carry none of its threads or
+    memory), or threads where fork is unavailable or ``io_workers`` is 0."""
+    if workers > 0 and "fork" in mp.get_all_start_methods():
+        return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    return ThreadPoolExecutor(max(workers, 1))
+
+
 def run_analyse(cfg: AnalyseConfig) -> int:
     """Analyse every clip under ``cfg.input`` into ``cfg.output``; returns the exit code
     (0 when every clip succeeded, 1 when any failed)."""
-    device = resolve_device(cfg.device)
+    keep_freed_memory()
+    acfg = OmegaConf.to_object(cfg.analysis) if OmegaConf.is_config(cfg.analysis) else cfg.analysis
     items = find_inputs(cfg.input, cfg.recursive)
     if not items:
         raise FileNotFoundError(f"{cfg.input}: no keypoint files (.npz, .json) found")
@@ -94,25 +141,40 @@ def run_analyse(cfg: AnalyseConfig) -> int:
         raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
     rows: list[dict] = []
-    with ThreadPoolExecutor(max(cfg.io_workers, 1)) as pool, \
-            tqdm(total=len(items), unit="clip", disable=not cfg.progress, desc="analyse") as bar:
-        for start in range(0, len(items), cfg.batch_size):
-            chunk = items[start: start + cfg.batch_size]
-            loaded = list(pool.map(lambda it: _load(it, cfg), chunk))
+    writes: list[tuple[list[tuple[str, dict]], Future]] = []
+    # tasks go to the pool in groups: one future per file costs more than the file itself
+    n_groups = max(2 * cfg.io_workers, 1)
+    # the pool is forked before torch is imported: the workers start reading while it loads
+    with _pool(cfg.io_workers) as pool, tqdm(total=len(items), unit="clip", disable=not cfg.progress,
+                                              desc="analyse") as bar:
+        def submit_loads(chunk):
+            return [pool.submit(load_many, group, cfg.fps, acfg) for group in _groups(chunk, n_groups)]
+
+        # reads run up to READ_AHEAD clips ahead of the analysis (most of them while torch loads)
+        ahead_chunks = max(1, READ_AHEAD // cfg.batch_size)
+        pending = deque(submit_loads(c) for c in chunks[:ahead_chunks])
+        device = resolve_device(cfg.device, cfg.threads, cfg.io_workers)
+        for k, chunk in enumerate(chunks):
+            loaded = [c for f in pending.popleft() for c in f.result()]
+            if k + ahead_chunks < len(chunks):
+                pending.append(submit_loads(chunks[k + ahead_chunks]))
             clips = [c for c in loaded if isinstance(c, Clip)]
             rows += [_failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-            results = _analyse_clips(clips, cfg, device) if clips else []
-            ok = [(c, r, a) for c, r, a in results if isinstance(r, dict)]
-            rows += [_failed(c.name, r) for c, r, _ in results if not isinstance(r, dict)]
-            # matplotlib is not thread-safe: figures are drawn here, arrays and JSON in the pool
-            if cfg.plots:
-                for c, r, a in ok:
-                    _write(out_dir, c, r, a, True)
-            else:
-                list(pool.map(lambda x: _write(out_dir, *x, False), ok))
-            rows += [_summary_row(c, r) for c, r, _ in ok]
+            done = []
+            for clip, rec, arrays in _analyse_clips(clips, acfg, device) if clips else []:
+                if isinstance(rec, dict):
+                    done.append((clip.name, _summary_row(clip, rec), rec, arrays))
+                else:
+                    rows.append(_failed(clip.name, rec))
+            for group in _groups(done, n_groups):
+                fut = pool.submit(write_many, out_dir, [(n, r, a) for n, _, r, a in group], cfg.plots)
+                writes.append(([(n, row) for n, row, _, _ in group], fut))
             bar.update(len(chunk))
+        for group, fut in writes:
+            for (name, row), err in zip(group, fut.result()):
+                rows.append(row if err is None else {"clip": name, "status": "failed", "error": err})
     write_summary(out_dir / "summary.csv", rows)
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:

@@ -16,17 +16,22 @@ Every ``.npz`` is read with ``allow_pickle=False``. A file that cannot be used r
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from corrkin.skeleton import COCO17, JOINTS, coco17_to_joints_index
 
+if TYPE_CHECKING:  # torch is imported where a batch is built, so file readers stay light
+    import torch
+
 SUFFIXES = (".npz", ".json")
+KNOWN_KEYS = {"kps", "conf", "bat", "keypoints", "scores", "bat_scores", "fps", "joints"}
 
 
 class ClipError(Exception):
@@ -35,6 +40,9 @@ class ClipError(Exception):
     def __init__(self, path: str | os.PathLike, reason: str):
         self.path, self.reason = str(path), reason
         super().__init__(f"{path}: {reason}")
+
+    def __reduce__(self):  # picklable across worker processes
+        return type(self), (self.path, self.reason)
 
 
 @dataclass
@@ -129,13 +137,18 @@ def _array(path, data, key, ndim_shape) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> tuple[str, dict]:
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic != b"PK\x03\x04":
+    try:
+        raw = path.read_bytes()  # one read; zipfile then seeks in memory, not on the file
+    except OSError as e:
+        raise ClipError(path, f"cannot read ({e.strerror})") from None
+    if raw[:4] != b"PK\x03\x04":
         raise ClipError(path, "not a readable .npz (not a zip archive; empty, truncated or another format)")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            keys = set(data.files)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            # each access re-reads the archive, so read the keys we use once (and never others:
+            # the seed files hold a pickled 'series' that must not be loaded)
+            data = {k: npz[k] for k in npz.files if k in KNOWN_KEYS}
+            keys = set(npz.files)
             if "kps" in keys:
                 kps = _array(path, data, "kps", (None, 13, 2))
                 out = dict(keypoints=kps, scores=_array(path, data, "conf", (None, 13)) if "conf" in keys
@@ -269,11 +282,17 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[
     return [(p.relative_to(root).with_suffix("").as_posix(), p) for p in files]
 
 
-def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype=torch.float32) -> KeypointBatch:
-    """Pad clips to the longest and stack them (padding zero, masked)."""
+def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> KeypointBatch:
+    """Pad clips to the longest, rounded up to whole 64-frame blocks, and stack them (padding
+    zero, masked). The rounding lets every reduction over frames run without a padded copy."""
+    import torch
+
+    from corrkin.ops.reduce import padded_length
+
+    dtype = torch.float32 if dtype is None else dtype
     if not clips:
         raise ValueError("collate: no clips")
-    t = max(c.frames for c in clips)
+    t = padded_length(max(c.frames for c in clips))
     b = len(clips)
     kps = np.zeros((b, t, len(JOINTS), 2), np.float32)
     scores = np.zeros((b, t, len(JOINTS)), np.float32)

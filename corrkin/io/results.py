@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,10 +21,12 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBas
     A crash or an exception leaves any previous ``path`` untouched and no partial file behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # unique per process and thread, so concurrent writers never share a temporary
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        with os.fdopen(fd, mode) as f:
+        with open(tmp, mode) as f:
             yield f
         os.replace(tmp, path)
     except BaseException:
@@ -34,14 +36,20 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBas
 
 
 def write_json(path: str | os.PathLike, obj) -> None:
+    """Compact JSON (Python's C encoder runs only without ``indent``: pretty-printing made
+    writing results the slowest step of a run); ``python -m json.tool`` shows it indented."""
+    text = json.dumps(obj, allow_nan=False, separators=(",", ":"))
     with atomic_write(path, "w") as f:
-        json.dump(obj, f, indent=1, allow_nan=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Uncompressed ``.npz``, built in memory and written in one go (zipfile's seeks on a real
+    file cost more than the arrays)."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
     with atomic_write(path) as f:
-        np.savez(f, **arrays)
+        f.write(buf.getbuffer())
 
 
 SUMMARY_FIELDS = (

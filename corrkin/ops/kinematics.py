@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from corrkin.ops._checks import check_shape
 
@@ -22,10 +21,10 @@ def central_difference(x: torch.Tensor, lengths: torch.Tensor | None = None) -> 
     if lengths is None:
         lengths = torch.full((bsz,), t, device=x.device, dtype=torch.long)
     mid = (1,) * (x.ndim - 2)
-    d = (F.pad(x[..., 2:], (1, 1)) - F.pad(x[..., :-2], (1, 1))) / 2
+    d = torch.zeros_like(x)
+    d[..., 1:-1] = (x[..., 2:] - x[..., :-2]) / 2
+    d[..., 0] = d[..., 1]
+    last = (lengths - 1).view(bsz, *mid, 1).expand(*x.shape[:-1], 1)
+    d = d.scatter(-1, last, torch.gather(d, -1, last - 1))
     frames = torch.arange(t, device=x.device)
-    last = (lengths - 1).view(bsz, *mid, 1)
-    d_before_last = torch.gather(d, -1, (last - 1).expand(*x.shape[:-1], 1))
-    v = torch.where(frames == 0, d[..., 1:2], d)
-    v = torch.where(frames == last, d_before_last, v)
-    return torch.where(frames <= last, v, 0.0)
+    return torch.where(frames <= last, d, 0.0)

@@ -18,20 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from corrkin.ops._checks import check_shape
-
-
-def savgol_window(window_s: float, fps: float, order: int) -> int:
-    """Odd window length in frames nearest to ``window_s * fps``, longer than ``order``.
-
-    0.20 s at 25 fps gives 5 frames (the seed analysis); 0.20 s at 30 fps gives 7.
-    """
-    if window_s <= 0 or fps <= 0:
-        raise ValueError(f"savgol_window: window_s and fps must be > 0, got {window_s} and {fps}")
-    w = int(np.floor(window_s * fps + 0.5))
-    if w % 2 == 0:
-        w += 1
-    least = order + 1 if order % 2 == 0 else order + 2
-    return max(w, least, 3)
+from corrkin.timing import savgol_window  # noqa: F401  (re-exported)
 
 
 @functools.lru_cache(maxsize=64)
@@ -111,15 +98,24 @@ def savgol_filter(
     inside = (frames < lengths[:, None]).view(bsz, *mid, t)
     x = torch.where(inside, x, torch.zeros((), dtype=x.dtype, device=x.device))
 
-    # interior: a convolution, taps added in one fixed order
+    # interior: a convolution with the taps accumulated in one fixed order. One window for all
+    # clips uses scalar taps; per-clip windows use per-clip taps (zero-padded). Both round
+    # alike (torch.add with alpha and addcmul are the same fused op), so a clip gives the same
+    # bits in a batch of mixed frame rates as alone.
     xp = F.pad(x, (hmax, hmax))
-    y = kern[:, 0].view(bsz, *mid, 1) * xp[..., 0:t]
-    for m in range(1, wmax):
-        y = y + kern[:, m].view(bsz, *mid, 1) * xp[..., m: m + t]
+    if len(set(windows)) == 1:
+        taps = kern[0].tolist()
+        y = taps[0] * xp[..., 0:t]
+        for m in range(1, wmax):
+            y = torch.add(y, xp[..., m: m + t], alpha=taps[m])
+    else:
+        y = kern[:, 0].view(bsz, *mid, 1) * xp[..., 0:t]
+        for m in range(1, wmax):
+            y = torch.addcmul(y, kern[:, m].view(bsz, *mid, 1), xp[..., m: m + t])
     if hmax == 0:
         return torch.where(inside, y, 0.0)
 
-    # edges: the polynomial fitted to each clip's first / last window
+    # edges: the polynomial fitted to each clip's first / last window, written in place
     head = x[..., :wmax]
     rev_idx = (lengths[:, None] - 1 - torch.arange(wmax, device=x.device)).clamp_min(0)
     tail = torch.gather(x, -1, rev_idx.view(bsz, *mid, wmax).expand(*x.shape[:-1], wmax))
@@ -128,12 +124,10 @@ def savgol_filter(
     for m in range(1, wmax):
         y_left = y_left + left[:, :, m].view(bsz, *mid, hmax) * head[..., m: m + 1]
         y_right = y_right + right[:, :, m].view(bsz, *mid, hmax) * tail[..., m: m + 1]
-
     halves = torch.as_tensor([w // 2 for w in windows], device=x.device)
-    is_left = (frames[None] < halves[:, None]).view(bsz, *mid, t)
-    y = torch.where(is_left, F.pad(y_left, (0, t - hmax)), y)
-    from_end = lengths[:, None] - 1 - frames[None]
-    is_right = ((from_end >= 0) & (from_end < halves[:, None])).view(bsz, *mid, t)
-    r_idx = from_end.clamp(0, hmax - 1).view(bsz, *mid, t).expand(*x.shape[:-1], t)
-    y = torch.where(is_right, torch.gather(y_right, -1, r_idx), y)
+    r = torch.arange(hmax, device=x.device)
+    is_edge = (r[None] < halves[:, None]).view(bsz, *mid, hmax)
+    y[..., :hmax] = torch.where(is_edge, y_left, y[..., :hmax])
+    pos = (lengths[:, None] - 1 - r[None]).clamp_min(0).view(bsz, *mid, hmax).expand(*x.shape[:-1], hmax)
+    y = y.scatter(-1, pos, torch.where(is_edge, y_right, torch.gather(y, -1, pos)))
     return torch.where(inside, y, 0.0)

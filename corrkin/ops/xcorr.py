@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from corrkin.ops import _math
 from corrkin.ops._checks import check_shape
-from corrkin.ops.reduce import BLOCK, add_blocks, blocked_sum, masked_mean, padded_length
+from corrkin.ops.reduce import BLOCK, add_blocks, blocked_sum, padded_length
 
 
 def zscore(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -26,9 +27,10 @@ def zscore(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     check_shape(x, "B,N,T", "zscore: x")
     check_shape(mask, "B,T", "zscore: mask")
     m = mask[:, None, :]
-    mean = masked_mean(x, m)
+    count = blocked_sum(m.to(x.dtype), -1).clamp_min(1)
+    mean = blocked_sum(torch.where(m, x, 0.0), -1) / count
     c = torch.where(m, x - mean[..., None], 0.0)
-    std = torch.sqrt(masked_mean(c * c, m))
+    std = torch.sqrt(blocked_sum(c * c, -1) / count)
     safe = torch.where(std > 0, std, 1.0)
     return torch.where((std > 0)[..., None], c / safe[..., None], 0.0)
 
@@ -41,7 +43,7 @@ def lagged_xcorr(z: torch.Tensor, mask: torch.Tensor, max_lag: int) -> torch.Ten
         mask: ``(B, T)`` frames that count; ``n`` is their number per clip.
         max_lag: ``L`` in frames; per-clip limits are applied by the caller.
 
-    One strided batched matmul per non-negative lag over fixed 32-frame blocks (negative lags are
+    One strided batched matmul per non-negative lag over fixed 64-frame blocks (negative lags are
     the transpose), so the work is ``O(B N^2 T L)`` with no ``(B, T, N, L)`` temporary and the
     result of a clip does not depend on the batch's padding. Differentiable.
     """
@@ -78,10 +80,12 @@ def lag1_autocorrelation(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     check_shape(x, "B,N,T", "lag1_autocorrelation: x")
     check_shape(mask, "B,T", "lag1_autocorrelation: mask")
-    pair = (mask[:, :-1] & mask[:, 1:])[:, None, :]
-    a, b = x[..., :-1], x[..., 1:]
-    da = torch.where(pair, a - masked_mean(a, pair)[..., None], 0.0)
-    db = torch.where(pair, b - masked_mean(b, pair)[..., None], 0.0)
+    # pairs (t, t+1) indexed by t over the full length, so the sums keep their 64-frame blocks
+    pair = (mask & F.pad(mask[:, 1:], (0, 1)))[:, None, :]
+    a, b = x, F.pad(x[..., 1:], (0, 1))
+    count = blocked_sum(pair.to(x.dtype), -1).clamp_min(1)
+    da = torch.where(pair, a - (blocked_sum(torch.where(pair, a, 0.0), -1) / count)[..., None], 0.0)
+    db = torch.where(pair, b - (blocked_sum(torch.where(pair, b, 0.0), -1) / count)[..., None], 0.0)
     num = blocked_sum(da * db, -1)
     den = torch.sqrt(blocked_sum(da * da, -1) * blocked_sum(db * db, -1))
     return torch.where(den > 0, num / torch.where(den > 0, den, 1.0), 0.0)

@@ -71,7 +71,7 @@ def test_collate_pads_and_masks():
     a, _ = make_clip(SwingSpec(duration_s=1.0, fps=25), name="a")
     b, _ = make_clip(SwingSpec(duration_s=2.0, fps=30), name="b")
     batch = collate([a, b])
-    assert batch.keypoints.shape == (2, 60, 13, 2)
+    assert batch.keypoints.shape == (2, 64, 13, 2)  # 60 frames, rounded up to whole 64-frame blocks
     assert batch.lengths.tolist() == [25, 60] and batch.fps.tolist() == [25.0, 30.0]
     assert batch.frame_mask[0, :25].all() and not batch.frame_mask[0, 25:].any()
     assert (batch.keypoints[0, 25:] == 0).all()

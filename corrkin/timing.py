@@ -1,0 +1,24 @@
+"""Seconds to frames, shared by the ops and the torch-free input checks."""
+
+from __future__ import annotations
+
+import math
+
+
+def savgol_window(window_s: float, fps: float, order: int) -> int:
+    """Odd window length in frames nearest to ``window_s * fps``, longer than ``order``.
+
+    0.20 s at 25 fps gives 5 frames (the seed analysis); 0.20 s at 30 fps gives 7.
+    """
+    if window_s <= 0 or fps <= 0:
+        raise ValueError(f"savgol_window: window_s and fps must be > 0, got {window_s} and {fps}")
+    w = int(math.floor(window_s * fps + 0.5))
+    if w % 2 == 0:
+        w += 1
+    least = order + 1 if order % 2 == 0 else order + 2
+    return max(w, least, 3)
+
+
+def lag_frames(max_lag_s: float, fps: float) -> int:
+    """``round(max_lag_s * fps)``, halves rounded up."""
+    return int(math.floor(max_lag_s * fps + 0.5))
