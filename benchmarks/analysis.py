@@ -9,7 +9,7 @@ Part 2 times the whole ``corrkin analyse`` command (start-up included, ``plots=f
 2,000 ``.npz`` files against the reference loop doing the same job: read each file, analyse
 it, write ``result.json`` and ``series.npz``. The engine's figure is the best of ``--repeats`` passes (the reference
 takes minutes, one pass). Each measurement runs in its own process; peak
-memory is that process's peak resident set above what it held before the timed work (CPU), or
+memory is that process's peak resident set during the timed work above what it held before (CPU), or
 ``torch.cuda.max_memory_allocated`` (CUDA).
 """
 
@@ -43,11 +43,23 @@ def make_clips(n: int, frames: int, seed: int = 0):
 
 
 def rss_mib() -> float:
+    """Current resident set (MiB); also resets the peak (Linux's clear_refs), so that
+    :func:`peak_mib` afterwards measures only what follows."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def peak_mib() -> float:
+    """Peak resident set (MiB) since the last :func:`rss_mib`."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
