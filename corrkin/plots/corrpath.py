@@ -33,17 +33,19 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
     """Draw ``record`` (a ``result.json`` dict) with its bat speed to ``path`` (PNG)."""
     from corrkin.io.results import atomic_write
 
-    fig, (top, ax) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True,
-                                  gridspec_kw={"height_ratios": [1, 3.2], "hspace": 0.06})
+    fig, (top, ax) = plt.subplots(2, 1, figsize=(9, 6.8), gridspec_kw={"height_ratios": [1, 3.2], "hspace": 0.25})
     t_ms = np.asarray(time_s) * 1000
+    x0, x1 = _zoom(record, t_ms)
     top.plot(t_ms, v_tip, color="0.25", lw=1.2)
-    lo, hi = record["frames_analysed"] or [0, len(t_ms) - 1]
-    top.axvspan(t_ms[lo], t_ms[hi], color="tab:blue", alpha=0.06, lw=0)
+    top.axvspan(x0, x1, color="tab:blue", alpha=0.08, lw=0)
     top.axvline(record["bat"]["peak_ms"], color="tab:red", lw=0.8, ls="--")
     top.set_ylabel("|bat speed|\n(sw/s)")
+    top.set_xlabel("time (ms); shaded: the span shown below", fontsize=8)
+    top.set_xlim(t_ms[0], t_ms[-1])
     top.set_title(_title(record), fontsize=10, loc="left")
 
-    xy = _node_xy(record)
+    xy = {n: (min(max(x, x0), x1), y) for n, (x, y) in _node_xy(record).items()}
+    outside = {n for n, ms in record["activation_ms"].items() if not x0 <= ms <= x1}
     on_path = set(zip(record["path"], record["path"][1:]))
     for e in record["edges"]:
         if (e["src"], e["dst"]) in on_path:
@@ -56,21 +58,34 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
         ax.annotate("", xy=xy[b], xytext=xy[a],
                     arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2.6, shrinkA=7, shrinkB=7))
         mx, my = (xy[a][0] + xy[b][0]) / 2, (xy[a][1] + xy[b][1]) / 2
-        ax.text(mx - 12, my, f"{e['weight']:.2f} · {e['lag_ms']:.0f} ms", fontsize=8, color="tab:red",
-                ha="right", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+        ax.annotate(f"{e['weight']:.2f} · {e['lag_ms']:.0f} ms", (mx, my), xytext=(-8, 0),
+                    textcoords="offset points", fontsize=8, color="tab:red", ha="right", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     path_nodes = set(record["path"])
     for node, (x, y) in xy.items():
         bold = node in path_nodes
         ax.plot(x, y, "o", ms=9 if bold else 6, color="tab:red" if bold else "0.35", zorder=3)
-        ax.text(x + 14, y - 0.02, node, fontsize=7, ha="left", va="center", color="0.1" if bold else "0.45")
+        label = f"{node} ({record['activation_ms'][node]:.0f} ms)" if node in outside else node
+        ax.annotate(label, (x, y), xytext=(8, 0), textcoords="offset points", fontsize=7, ha="left",
+                    va="center", color="0.1" if bold else "0.45")
     ax.set_yticks(range(len(ROW_NAMES)), ROW_NAMES)
     ax.set_ylim(-0.7, len(ROW_NAMES) - 0.4)
     ax.set_xlabel("activation time (ms)")
     ax.grid(axis="y", color="0.92")
-    ax.set_xlim(t_ms[0] - 40, t_ms[-1] + 40)
+    pad = 0.04 * (x1 - x0)
+    ax.set_xlim(x0 - pad, x1 + pad)
     with atomic_write(path) as f:
         fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def _zoom(record: dict, t_ms: np.ndarray) -> tuple[float, float]:
+    """The span worth reading: the nodes joined by edges (or the bat's peak) with a margin."""
+    act = record["activation_ms"]
+    nodes = {e["src"] for e in record["edges"]} | {e["dst"] for e in record["edges"]}
+    times = [act[n] for n in nodes] or [record["bat"]["peak_ms"]]
+    lo, hi = min(times), max(times)
+    margin = max(150.0, 0.25 * (hi - lo))
+    return max(float(t_ms[0]), lo - margin), min(float(t_ms[-1]), hi + margin)
 
 
 def _title(record: dict) -> str:
