@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import erf
 
 from corrkin.io.keypoints import Clip, save_clip
-from corrkin.skeleton import JOINT_INDEX, JOINTS
+from corrkin.skeleton import JOINTS
 
 CHAIN = ("pelvis", "l_shoulder", "l_elbow", "l_wrist", "bat")
 
