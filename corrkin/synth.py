@@ -56,6 +56,17 @@ class SwingSpec:
     chain: tuple[str, ...] = field(default=CHAIN)
 
 
+FRAME_CENTRE = (640.0, 360.0)  # keypoints are in a 1280 x 720 frame
+
+
+def camera_path(spec: SwingSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame zoom ``(T,)`` and pan in pixels ``(T, 2)``: world (shoulder widths) to image is
+    ``world * shoulder_px * zoom - pan + FRAME_CENTRE``."""
+    t = np.arange(int(round(spec.duration_s * spec.fps))) / spec.fps
+    zoom = 1 + spec.zoom * (t / max(t[-1], 1e-9)) if len(t) > 1 else np.ones(len(t))
+    return zoom, np.outer(t, spec.pan_px_s)
+
+
 def _step(t: np.ndarray, centre: float, width: float) -> np.ndarray:
     """A smooth 0 -> 1 step whose derivative is a Gaussian pulse peaking at ``centre``."""
     return 0.5 * (1 + erf((t - centre) / (np.sqrt(2) * width)))
@@ -87,9 +98,8 @@ def make_clip(spec: SwingSpec, seed: int = 0, name: str = "synthetic") -> tuple[
     # keep the hip midpoint on the pelvis so pelvis = hip midpoint exactly
     world[:, hips] += (world[:, [nodes.index("pelvis")]] - world[:, hips].mean(1, keepdims=True))
     # camera: pan and zoom about the frame centre, then jitter
-    zoom = 1 + spec.zoom * (t / max(t[-1], 1e-9))
-    pan = np.outer(t, spec.pan_px_s)
-    img = world * spec.shoulder_px * zoom[:, None, None] - pan[:, None] + np.array([640.0, 360.0])
+    zoom, pan = camera_path(spec)
+    img = world * spec.shoulder_px * zoom[:, None, None] - pan[:, None] + np.asarray(FRAME_CENTRE)
     img += rng.normal(0, spec.jitter_px, img.shape)
     img[:, nodes.index("pelvis")] = img[:, hips].mean(1)
     kps = img[:, : len(JOINTS)].astype(np.float32)

@@ -1,0 +1,189 @@
+"""Video in, with decord: batched frame reads straight into torch ``uint8`` tensors.
+
+``read_video`` streams a clip in chunks of ``chunk_frames`` frames ``(N, 3, H, W)``, so memory
+stays bounded whatever the clip's length; ``load_video`` reads a short clip whole. Frames can be
+strided, cut to a time range and resized while decoding. The container's frame rate is used
+unless ``fps`` overrides it (broadcast clips are often re-encoded with a wrong rate in the
+header). An unreadable, empty or truncated file raises :class:`~corrkin.io.keypoints.ClipError`
+with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from corrkin.io.keypoints import ClipError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+
+
+@dataclass
+class VideoInfo:
+    path: str
+    frames: int
+    fps: float  # the rate used for times: the override if given, else the container's
+    height: int
+    width: int
+
+
+@dataclass
+class VideoChunk:
+    """Consecutive (after striding) frames of one clip."""
+
+    frames: torch.Tensor  # (N, 3, H, W) uint8
+    index: torch.Tensor  # (N,) frame numbers in the source
+    time_s: torch.Tensor  # (N,) float64 seconds
+
+
+def _reader(path: Path, size: tuple[int, int] | None):
+    import decord
+
+    if not path.is_file():
+        raise ClipError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise ClipError(path, "empty file")
+    h, w = size if size is not None else (-1, -1)
+    try:
+        return decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h, num_threads=1)
+    except (decord.DECORDError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ClipError(path, f"not a readable video ({first[:160]})") from None
+
+
+def _declared_frames(path: Path) -> int | None:
+    """Frames the container says it holds (its frame count, or duration x rate), or None.
+
+    decord indexes only the packets present, so a cut-off file looks like a short one; the
+    header, written before the cut, still tells the length."""
+    import av
+
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            if s.frames:
+                return int(s.frames)
+            if c.duration and s.average_rate:
+                return int(round(c.duration / 1e6 * float(s.average_rate)))
+    except (av.FFmpegError, IndexError, ValueError):
+        return None
+    return None
+
+
+def probe(path: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None) -> VideoInfo:
+    """Frame count, rate and (output) size of a video, without decoding it."""
+    path = Path(path)
+    vr = _reader(path, size)
+    n = len(vr)
+    if n == 0:
+        raise ClipError(path, "the video has no frames")
+    declared = _declared_frames(path)
+    if declared is not None and n < declared - 1:
+        raise ClipError(path, f"truncated: {n} frames can be decoded of the {declared} its header declares")
+    rate = float(fps) if fps is not None else float(vr.get_avg_fps())
+    if not math.isfinite(rate) or rate <= 0:
+        raise ClipError(path, f"frame rate {rate} is not usable: pass fps=<frames per second>")
+    h, w = vr[0].shape[:2]
+    return VideoInfo(path=str(path), frames=n, fps=rate, height=int(h), width=int(w))
+
+
+def frame_indices(info: VideoInfo, stride: int = 1, start_s: float | None = None,
+                  end_s: float | None = None) -> np.ndarray:
+    """The source frames a read returns: every ``stride``-th frame in ``[start_s, end_s)``."""
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    first = 0 if start_s is None else max(0, math.ceil(start_s * info.fps - 1e-9))
+    stop = info.frames if end_s is None else min(info.frames, math.ceil(end_s * info.fps - 1e-9))
+    if first >= stop:
+        raise ClipError(info.path, f"the time range [{start_s}, {end_s}) s holds no frame "
+                                   f"({info.frames} frames at {info.fps:g} fps)")
+    return np.arange(first, stop, stride)
+
+
+def read_video(
+    path: str | os.PathLike,
+    fps: float | None = None,
+    stride: int = 1,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    size: tuple[int, int] | None = None,
+    chunk_frames: int = 64,
+    device: str | torch.device = "cpu",
+) -> Iterator[VideoChunk]:
+    """Stream a video as chunks of at most ``chunk_frames`` frames.
+
+    Args:
+        fps: overrides the container's frame rate for ``time_s`` and the time range.
+        stride: keep every ``stride``-th frame.
+        start_s, end_s: keep frames with ``start_s <= t < end_s``.
+        size: ``(height, width)`` to resize to while decoding.
+        device: where the frames go (one copy per chunk).
+
+    A file that breaks off mid-way raises :class:`ClipError` saying at which frame.
+    """
+    path = Path(path)
+    if chunk_frames < 1:
+        raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+    info = probe(path, fps, size)
+    idx = frame_indices(info, stride, start_s, end_s)
+    vr = _reader(path, size)
+    import decord
+
+    for k in range(0, len(idx), chunk_frames):
+        sel = idx[k: k + chunk_frames]
+        try:
+            batch = vr.get_batch(sel.tolist()).asnumpy()
+        except (decord.DECORDError, RuntimeError, IndexError) as e:
+            raise ClipError(path, f"truncated or corrupt: decoding failed at frames {int(sel[0])}-{int(sel[-1])} "
+                                  f"of {info.frames} ({str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__})") from None
+        if batch.shape[0] != len(sel):
+            raise ClipError(path, f"truncated: {batch.shape[0]} of {len(sel)} frames decoded at frame {int(sel[0])}")
+        frames = torch.from_numpy(batch).permute(0, 3, 1, 2).to(device)
+        yield VideoChunk(frames=frames, index=torch.from_numpy(sel), time_s=torch.from_numpy(sel / info.fps))
+
+
+def load_video(path: str | os.PathLike, **kwargs) -> tuple[torch.Tensor, VideoInfo]:
+    """A whole (short) clip: ``(T, 3, H, W)`` uint8 and its info (``fps`` as used)."""
+    chunks = list(read_video(path, **kwargs))
+    info = probe(path, kwargs.get("fps"), kwargs.get("size"))
+    return torch.cat([c.frames for c in chunks]), info
+
+
+def write_video(path: str | os.PathLike, frames: torch.Tensor | np.ndarray, fps: float,
+                codec: str = "libx264", crf: int = 20) -> None:
+    """Encode ``frames`` ``(T, 3, H, W)`` or ``(T, H, W, 3)`` uint8 RGB with PyAV (its wheel
+    ships the encoder) and rename into place when done.
+
+    ``libx264`` writes H.264 in yuv420p, which browsers play (even sizes needed);
+    ``libx264rgb`` (``.mkv``) is lossless, for tests.
+    """
+    import av
+
+    from corrkin.io.results import atomic_write
+
+    arr = frames.cpu().numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    if arr.ndim != 4 or arr.dtype != np.uint8 or 3 not in (arr.shape[1], arr.shape[-1]):
+        raise ValueError(f"write_video: expected uint8 frames (T, 3, H, W) or (T, H, W, 3), got {arr.dtype} {arr.shape}")
+    if arr.shape[1] == 3 and arr.shape[-1] != 3:
+        arr = arr.transpose(0, 2, 3, 1)
+    arr = np.ascontiguousarray(arr)
+    t, h, w, _ = arr.shape
+    path = Path(path)
+    fmt = {".mkv": "matroska", ".webm": "webm", ".mov": "mov", ".avi": "avi"}.get(path.suffix, "mp4")
+    rgb = codec == "libx264rgb"
+    with atomic_write(path) as f, av.open(f, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=round(fps) if float(fps).is_integer() else fps)
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "rgb24" if rgb else "yuv420p"
+        stream.options = {"qp": "0"} if rgb else {"crf": str(crf)}
+        for frame in arr:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)

@@ -1,0 +1,84 @@
+"""decord reads exactly the frames written; bad files get one clear line."""
+
+import numpy as np
+import pytest
+import torch
+
+from corrkin.io.keypoints import ClipError
+from corrkin.io.video import frame_indices, load_video, probe, read_video, write_video
+
+
+@pytest.fixture(scope="module")
+def lossless(tmp_path_factory):
+    """40 frames of known content, 25 fps, encoded losslessly (H.264 RGB in Matroska)."""
+    rng = np.random.default_rng(0)
+    frames = (rng.random((40, 48, 64, 3)) * 255).astype(np.uint8)
+    frames[:, :8, :8] = np.arange(40, dtype=np.uint8)[:, None, None, None] * 6  # a frame counter
+    path = tmp_path_factory.mktemp("video") / "known.mkv"
+    write_video(path, frames, 25, codec="libx264rgb")
+    return path, frames
+
+
+def test_reads_exactly_the_frames_written(lossless):
+    path, frames = lossless
+    video, info = load_video(path)
+    assert (info.frames, info.fps, info.height, info.width) == (40, 25.0, 48, 64)
+    assert video.dtype == torch.uint8 and video.shape == (40, 3, 48, 64)
+    np.testing.assert_array_equal(video.permute(0, 2, 3, 1).numpy(), frames)
+
+
+def test_chunks_stride_and_time_range(lossless):
+    path, frames = lossless
+    chunks = list(read_video(path, chunk_frames=7, stride=3, start_s=0.2, end_s=1.2))
+    assert [len(c.index) for c in chunks] == [7, 2]  # frames 5, 8, ..., 29
+    idx = torch.cat([c.index for c in chunks])
+    assert idx.tolist() == list(range(5, 30, 3))
+    torch.testing.assert_close(torch.cat([c.time_s for c in chunks]), idx.double() / 25)
+    got = torch.cat([c.frames for c in chunks]).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_array_equal(got, frames[5:30:3])
+
+
+def test_fps_override_and_resize(lossless):
+    path, _ = lossless
+    info = probe(path, fps=50, size=(24, 32))
+    assert info.fps == 50 and (info.height, info.width) == (24, 32)
+    assert frame_indices(info, start_s=0.5).tolist()[0] == 25  # 0.5 s at the overriding 50 fps
+    video, _ = load_video(path, size=(24, 32))
+    assert video.shape == (40, 3, 24, 32)
+
+
+def test_h264_mp4_round_trip(tmp_path):
+    x = np.zeros((12, 64, 96, 3), np.uint8)
+    x[:, 16:48, 24:72] = (200, 60, 30)
+    write_video(tmp_path / "a.mp4", x, 30)
+    video, info = load_video(tmp_path / "a.mp4")
+    assert (info.frames, info.fps) == (12, 30.0)
+    assert np.abs(video.permute(0, 2, 3, 1).numpy().astype(int) - x).mean() < 2
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p, src: p.write_bytes(b""), "empty file"),
+        (lambda p, src: p.write_bytes(b"\x00not a video" * 100), "not a readable video"),
+        (lambda p, src: p.write_bytes(src.read_bytes()[: len(src.read_bytes()) // 3]), "not a readable video|truncated"),
+    ],
+    ids=["empty", "garbage", "truncated"],
+)
+def test_bad_files(tmp_path, lossless, make, message):
+    bad = tmp_path / "bad.mkv"
+    make(bad, lossless[0])
+    with pytest.raises(ClipError, match=message) as err:
+        list(read_video(bad))
+    assert str(err.value).startswith(str(bad)) and "\n" not in str(err.value)
+
+
+def test_errors(lossless, tmp_path):
+    with pytest.raises(ClipError, match="no such file"):
+        probe(tmp_path / "missing.mp4")
+    with pytest.raises(ClipError, match="holds no frame"):
+        list(read_video(lossless[0], start_s=5.0))
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        list(read_video(lossless[0], stride=0))
+    with pytest.raises(ValueError, match="expected uint8 frames"):
+        write_video(tmp_path / "x.mp4", np.zeros((2, 8, 8), np.uint8), 25)
