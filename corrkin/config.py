@@ -42,6 +42,15 @@ class AnalysisConfig:
 
 
 @dataclass
+class BatterConfig:
+    """Which person is the batter, where a file holds several (mmpose predictions).
+    Both null: chosen from the evidence (bat, size, centrality) and followed."""
+
+    box: Optional[list[float]] = None  # x1, y1, x2, y2 in the first frame with detections
+    index: Optional[int] = None  # the detection's position in that frame
+
+
+@dataclass
 class AnalyseConfig:
     """``corrkin analyse``: keypoint files in, one result folder per clip out."""
 
@@ -55,6 +64,7 @@ class AnalyseConfig:
     io_workers: int = 2  # processes reading and writing files (0: threads)
     threads: Optional[int] = None  # torch CPU threads; null: the cores the I/O workers leave (>= 1)
     progress: bool = True
+    batter: BatterConfig = field(default_factory=BatterConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 

@@ -136,3 +136,10 @@ def test_demo(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "summary" in printed and str(tmp_path / "demo" / "results") in printed
     assert (tmp_path / "demo" / "results" / "synthetic_0001" / "result.json").is_file()
+
+
+def test_batter_override_composes():
+    cfg = compose_cfg("analyse", ["input=a", "output=b", "batter.box=[10,20,110,220]"])
+    assert list(cfg.batter.box) == [10, 20, 110, 220] and cfg.batter.index is None
+    with pytest.raises(ConfigCompositionException):
+        compose_cfg("analyse", ["input=a", "output=b", "batter.idx=1"])

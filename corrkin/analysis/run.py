@@ -43,18 +43,20 @@ def resolve_device(name: str, threads: int | None = None, io_workers: int = 0):
     return dev
 
 
-def load_checked(name: str, path: Path, fps: float | None, acfg: AnalysisConfig) -> Clip | ClipError:
+def load_checked(name: str, path: Path, fps: float | None, acfg: AnalysisConfig,
+                 batter: tuple = (None, None)) -> Clip | ClipError:
     """Read and validate one clip; a bad clip comes back as its :class:`ClipError`."""
     try:
-        clip = load_clip(path, fps=fps, name=name)
+        clip = load_clip(path, fps=fps, name=name, batter_box=batter[0], batter_index=batter[1])
         validate_clip(clip, acfg)
         return clip
     except ClipError as e:
         return e
 
 
-def load_many(items: list[tuple[str, Path]], fps: float | None, acfg: AnalysisConfig) -> list[Clip | ClipError]:
-    return [load_checked(name, path, fps, acfg) for name, path in items]
+def load_many(items: list[tuple[str, Path]], fps: float | None, acfg: AnalysisConfig,
+              batter: tuple = (None, None)) -> list[Clip | ClipError]:
+    return [load_checked(name, path, fps, acfg, batter) for name, path in items]
 
 
 def write_many(out_dir: Path, jobs: list[tuple[str, dict, dict]], plots: bool) -> list[str | None]:
@@ -141,6 +143,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
         raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    batter = (list(cfg.batter.box) if cfg.batter.box is not None else None, cfg.batter.index)
     chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
     rows: list[dict] = []
     writes: list[tuple[list[tuple[str, dict]], Future]] = []
@@ -150,7 +153,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     with _pool(cfg.io_workers) as pool, tqdm(total=len(items), unit="clip", disable=not cfg.progress,
                                               desc="analyse") as bar:
         def submit_loads(chunk):
-            return [pool.submit(load_many, group, cfg.fps, acfg) for group in _groups(chunk, n_groups)]
+            return [pool.submit(load_many, group, cfg.fps, acfg, batter) for group in _groups(chunk, n_groups)]
 
         # reads run up to READ_AHEAD clips ahead of the analysis (most of them while torch loads)
         ahead_chunks = max(1, READ_AHEAD // cfg.batch_size)

@@ -7,8 +7,8 @@ Formats read (chosen by content, not by name):
 * the seed ``.npz`` files: ``kps (T, 13, 2)``, ``conf (T, 13)``, ``bat (T, 2)``, no fps (pass one);
 * mmpose prediction JSON (``topdown_demo_with_mmdet.py --save-predictions`` or the
   inferencer's ``pred_out_dir``): per frame, instances with ``keypoints``, ``keypoint_scores``
-  and ``bbox`` in COCO-17; an 18th keypoint is taken as the bat tip. The person with the
-  largest box in each frame is taken (batter tracking belongs to the video front end).
+  and ``bbox`` in COCO-17; an 18th keypoint is taken as the bat tip. The batter is chosen among
+  the people and followed through the clip (:mod:`corrkin.pose.select`).
 
 Every ``.npz`` is read with ``allow_pickle=False``. A file that cannot be used raises
 :class:`ClipError` with one line naming the file and the problem.
@@ -177,7 +177,9 @@ def _read_npz(path: Path) -> tuple[str, dict]:
         raise ClipError(path, f"not a readable .npz ({type(e).__name__}: {e})") from None
 
 
-def _read_mmpose(path: Path) -> tuple[str, dict]:
+def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, dict]:
+    from corrkin.pose.select import select_batter
+
     try:
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -188,50 +190,59 @@ def _read_mmpose(path: Path) -> tuple[str, dict]:
     if isinstance(frames[0], dict) and "instances" not in frames[0] and "keypoints" in frames[0]:
         frames = [{"frame_id": 0, "instances": frames}]  # a single image's instances
     t = len(frames)
-    kps = np.zeros((t, 17, 2), np.float32)
-    scores = np.zeros((t, 17), np.float32)
-    bat = np.zeros((t, 2), np.float32)
-    bat_scores = np.zeros(t, np.float32)
+    people = max((len(f.get("instances", [])) if isinstance(f, dict) else 0) for f in frames)
+    kps = np.zeros((t, max(people, 1), 18, 2), np.float32)
+    scores = np.zeros((t, max(people, 1), 18), np.float32)
+    boxes = np.zeros((t, max(people, 1), 4))
+    valid = np.zeros((t, max(people, 1)), bool)
     for f, frame in enumerate(frames):
         if not isinstance(frame, dict) or "instances" not in frame:
             raise ClipError(path, f"frame {f} has no 'instances'")
-        best, best_area = None, -1.0
-        for inst in frame["instances"]:
+        for i, inst in enumerate(frame["instances"]):
             try:
-                box = np.asarray(inst.get("bbox", [[0, 0, 0, 0]]), np.float64).reshape(-1)[:4]
+                k = np.asarray(inst["keypoints"], np.float32)
+                sc = np.asarray(inst["keypoint_scores"], np.float32)
+            except KeyError as e:
+                raise ClipError(path, f"frame {f}: instance without {e}") from None
+            if k.ndim != 2 or k.shape[1] != 2 or k.shape[0] not in (17, 18) or sc.shape != (k.shape[0],):
+                raise ClipError(path, f"frame {f}: keypoints {k.shape} / scores {sc.shape}, expected COCO-17 (+ bat tip)")
+            kps[f, i, : len(k)], scores[f, i, : len(k)] = k, sc
+            try:
+                box = np.asarray(inst["bbox"], np.float64).reshape(-1)[:4] if "bbox" in inst else None
             except (TypeError, ValueError):
                 raise ClipError(path, f"frame {f}: 'bbox' is not four numbers") from None
-            area = float(max(box[2] - box[0], 0) * max(box[3] - box[1], 0)) if box.size == 4 else 0.0
-            if area > best_area:
-                best, best_area = inst, area
-        if best is None:
-            continue
-        try:
-            k = np.asarray(best["keypoints"], np.float32)
-            s = np.asarray(best["keypoint_scores"], np.float32)
-        except KeyError as e:
-            raise ClipError(path, f"frame {f}: instance without {e}") from None
-        if k.ndim != 2 or k.shape[1] != 2 or k.shape[0] not in (17, 18) or s.shape != (k.shape[0],):
-            raise ClipError(path, f"frame {f}: keypoints {k.shape} / scores {s.shape}, expected COCO-17 (+ bat tip)")
-        kps[f], scores[f] = k[:17], s[:17]
-        if k.shape[0] == 18:
-            bat[f], bat_scores[f] = k[17], s[17]
-    k13, s13 = _from_coco(kps, scores)
+            if box is None or box.size != 4:  # no box: the keypoints' extent
+                seen = k[sc > 0] if (sc > 0).any() else k
+                box = np.concatenate([seen.min(0), seen.max(0)])
+            boxes[f, i], valid[f, i] = box, True
+    extent = (float(boxes[..., 2][valid].max(initial=1.0)), float(boxes[..., 3][valid].max(initial=1.0)))
+    try:
+        sel = select_batter(boxes, valid, extent, bat_score=scores[..., 17], box=batter_box, index=batter_index)
+    except ValueError as e:
+        raise ClipError(path, str(e).replace("select_batter: ", "")) from None
+    rows = np.arange(t)
+    pick = np.maximum(sel.index, 0)
+    k17, s17 = kps[rows, pick, :17], np.where(sel.found[:, None], scores[rows, pick, :17], 0.0)
+    bat, bat_scores = kps[rows, pick, 17], np.where(sel.found, scores[rows, pick, 17], 0.0).astype(np.float32)
+    k13, s13 = _from_coco(k17, s17)
     has_bat = bool(bat_scores.any())
     return "mmpose", dict(keypoints=k13, scores=s13, bat=bat if has_bat else None,
                           bat_scores=bat_scores if has_bat else None, fps=None, joints=None)
 
 
-def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | None = None) -> Clip:
+def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | None = None,
+              batter_box=None, batter_index: int | None = None) -> Clip:
     """Read one keypoint file; ``fps`` overrides the file's frame rate (and is required for the
-    seed and mmpose formats, which carry none)."""
+    seed and mmpose formats, which carry none). For files with several people (mmpose), the
+    batter is chosen and followed (:mod:`corrkin.pose.select`), or given by ``batter_box`` /
+    ``batter_index``; frames where the batter is lost get score 0 (gaps, never another person)."""
     path = Path(path)
     if not path.is_file():
         raise ClipError(path, "no such file")
     if path.suffix == ".npz":
         source, d = _read_npz(path)
     elif path.suffix == ".json":
-        source, d = _read_mmpose(path)
+        source, d = _read_mmpose(path, batter_box, batter_index)
     else:
         raise ClipError(path, f"unknown keypoint format '{path.suffix}' (expected {', '.join(SUFFIXES)})")
     kps = d["keypoints"]

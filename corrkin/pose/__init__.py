@@ -1,0 +1,1 @@
+"""Pose stages: choosing and tracking the batter among the people in a frame."""
