@@ -1,6 +1,6 @@
 """Render :mod:`corrkin.synth` clips to video, with exact ground truth.
 
-A jointed figure in cricket whites with a bat, over a textured ground that pans and zooms with
+A jointed figure in cricket whites with a rigid bat (``SwingSpec.rigid_bat``), over a textured ground that pans and zooms with
 the same camera as the figure (:func:`corrkin.synth.camera_path`), with Gaussian blur (kornia),
 pixel noise and H.264 compression. The ground truth is the jitter-free keypoints and bat tip of
 what is drawn, in the video's pixels, written beside the ``.mp4`` as a corrkin ``.npz``.
@@ -55,7 +55,7 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     pixels, and the chain truth of :func:`corrkin.synth.make_clip`."""
     import kornia
 
-    spec = dataclasses.replace(spec, jitter_px=0.0)
+    spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True)
     clip, truth = make_clip(spec, seed=seed, name=name)
     h, w = size
     scale = w / (2 * FRAME_CENTRE[0])

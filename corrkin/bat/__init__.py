@@ -1,0 +1,1 @@
+"""The bat-tip detector."""

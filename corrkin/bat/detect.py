@@ -1,0 +1,216 @@
+"""Bat tip from pixels and pose, batched over all frames of a clip.
+
+1. **Evidence.** The bat is a thin bar that starts at the hands. Rays are cast from the hands
+   (the wrists' midpoint) in ``angles`` directions; along each, every ``step_px``, the bar
+   contrast ``D = I(c) - (I(c + w n) + I(c - w n)) / 2`` (grey level at the centre against both
+   sides at a bat's width ``w``) is sampled with ``grid_sample``: a line detector for lines
+   through the hands. A bat may be lighter or darker than what is behind it, so ``|D|`` counts.
+2. **The body is not evidence.** Limbs and torso are bars too, near the hands the bat overlaps
+   them, and the gap between two limbs looks like a dark bar. Where a ray point or either of
+   its side samples lies within ``body_margin`` shoulder widths of a limb of the pose (or of
+   the head, placed above the shoulders), the point is neutral: it neither supports nor counts
+   against the ray.
+3. **Length.** Along each ray the bat is the best run ``[a, L]`` of ``|D| - tau`` that lies
+   beyond the body; the tip is its far end ``L`` and the ray's score that run's sum.
+4. **Motion model.** One direction per frame is chosen for the whole clip at once by dynamic
+   programming (Viterbi) with a cost on angular change, not by per-frame guesses.
+5. **Fallback.** Where the chosen run is weak (bat hidden behind the body, or blurred), the bat
+   turns on between the frames that saw it (angle and length interpolated); before the first
+   or after the last sighting, it lies along the forearm at the clip's median length.
+   Confidence is 0 wherever the tip was not seen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from corrkin.skeleton import JOINT_INDEX as J
+
+LIMBS = [("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
+         ("l_hip", "r_hip"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"), ("l_shoulder", "r_shoulder"),
+         ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
+         ("l_hip", "r_shoulder"), ("r_hip", "l_shoulder")]
+
+
+@dataclass
+class BatTrack:
+    tip: torch.Tensor  # (T, 2) pixels
+    confidence: torch.Tensor  # (T,) in [0, 1]; 0 where the fallback placed the tip
+    angle: torch.Tensor  # (T,) radians, image axes (y down)
+    length: torch.Tensor  # (T,) pixels from the hands
+
+
+def grey(frames: torch.Tensor) -> torch.Tensor:
+    """``(T, 3, H, W)`` uint8 to ``(T, 1, H, W)`` float luma."""
+    w = torch.tensor([0.299, 0.587, 0.114], device=frames.device)
+    return (frames.float() * w[None, :, None, None]).sum(1, keepdim=True)
+
+
+def ray_points(hands: torch.Tensor, angles: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
+    """Points ``(T, K, R, 2)`` at ``radii`` along rays from ``hands (T, 2)`` at ``angles (K,)``."""
+    u = torch.stack([angles.cos(), angles.sin()], -1)
+    return hands[:, None, None] + radii[None, None, :, None] * u[None, :, None]
+
+
+def side_points(pts: torch.Tensor, angles: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
+    """``(T, 3, K, R, 2)``: each ray point and its two neighbours ``width (T,)`` pixels to the sides."""
+    n = torch.stack([-angles.sin(), angles.cos()], -1)
+    off = width[:, None, None, None] * n[None, :, None]
+    return torch.stack([pts, pts + off, pts - off], 1)
+
+
+def bar_contrast(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
+    """``D`` ``(T, K, R)``: grey level at each ray point minus the mean of its two side points."""
+    t, _, h, w = image.shape
+    scale = torch.tensor([2.0 / w, 2.0 / h], device=image.device)
+    grid = (trio * scale - 1).reshape(t, 3, -1, 2)
+    v = F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, *trio.shape[1:4])
+    return v[:, 0] - (v[:, 1] + v[:, 2]) / 2
+
+
+def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """``(T, ..., 2)`` points to ``(T, ...)``: true within ``radius (T,)`` of a limb of
+    ``keypoints (T, 13, 2)``, or of the head (not among the joints: placed above the shoulders,
+    along the trunk, with a radius of a quarter shoulder width more)."""
+    flat = pts.reshape(pts.shape[0], -1, 2)
+    shoulders = (keypoints[:, J["l_shoulder"]] + keypoints[:, J["r_shoulder"]]) / 2
+    width = torch.linalg.vector_norm(keypoints[:, J["l_shoulder"]] - keypoints[:, J["r_shoulder"]], dim=-1)
+    head = shoulders + 0.45 * (shoulders - keypoints[:, J["pelvis"]])
+    segments = [(keypoints[:, J[p]], keypoints[:, J[q]], radius) for p, q in LIMBS]
+    segments.append((shoulders, head, radius + 0.25 * width))
+    near = torch.zeros(flat.shape[:-1], dtype=torch.bool, device=pts.device)
+    for a, b, r in segments:
+        ab, ap = (b - a)[:, None], flat - a[:, None]
+        h = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-9)).clamp(0, 1)
+        near |= torch.linalg.vector_norm(ap - h[..., None] * ab, dim=-1) < r[:, None]
+    return near.view(pts.shape[:-1])
+
+
+def body_mask_at(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor,
+                 size: tuple[int, int], factor: int = 2) -> torch.Tensor:
+    """:func:`near_body` at ``pts (T, ..., 2)``, from a mask drawn on a grid ``factor`` times
+    coarser than the frames (``size = (H, W)``); a point counts as body where the bilinearly
+    sampled mask exceeds one half."""
+    h, w = (-(-n // factor) for n in size)
+    ys, xs = torch.meshgrid(torch.arange(h, device=pts.device), torch.arange(w, device=pts.device), indexing="ij")
+    grid_px = (torch.stack([xs, ys], -1).float() + 0.5) * factor
+    mask = near_body(grid_px[None].expand(len(pts), -1, -1, -1), keypoints, radius).float()[:, None]
+    t = pts.shape[0]
+    scale = torch.tensor([2.0 / (w * factor), 2.0 / (h * factor)], device=pts.device)
+    grid = (pts.reshape(t, -1, 1, 2) * scale - 1)
+    v = F.grid_sample(mask, grid, align_corners=False, padding_mode="border")
+    return (v.reshape(pts.shape[:-1]) > 0.5)
+
+
+def best_run(gain: torch.Tensor, radii: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Largest-sum run of ``gain (T, K, R)`` along the last axis: ``(score, far end radius)``.
+
+    With ``C`` the running sum, the best run ending at ``r`` is ``C[r] - min_{r' < r} C[r']``
+    (``C[-1] = 0``): one ``cumsum`` and one ``cummin``, no loop over radii.
+    """
+    c = torch.cumsum(gain, -1)
+    before = torch.cat([torch.zeros_like(c[..., :1]), c[..., :-1]], -1).cummin(-1).values.clamp_max(0)
+    best, end = (c - before).max(-1)
+    return best.clamp_min(0), radii[end]
+
+
+def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) -> torch.Tensor:
+    """Angle index per frame maximising ``sum_t score - penalty * (wrapped change)^2``."""
+    t, k = score.shape
+    diff = torch.remainder(angles[:, None] - angles[None, :] + math.pi, 2 * math.pi) - math.pi
+    cost = penalty * diff**2
+    best = score[0].clone()
+    back = torch.zeros(t, k, dtype=torch.long, device=score.device)
+    for f in range(1, t):
+        val, arg = (best[None, :] - cost).max(1)
+        best, back[f] = val + score[f], arg
+    path = torch.empty(t, dtype=torch.long, device=score.device)
+    path[-1] = best.argmax()
+    for f in range(t - 1, 0, -1):
+        path[f - 1] = back[f, path[f]]
+    return path
+
+
+def detect_bat(
+    frames: torch.Tensor,
+    keypoints: torch.Tensor,
+    angles: int = 180,
+    step_px: float = 0.5,
+    tau: float = 12.0,
+    body_margin: float = 0.22,
+    max_length: float = 3.0,
+    turn_rad: float = 0.8,
+    min_confidence: float = 0.2,
+) -> BatTrack:
+    """Track the bat tip through one clip.
+
+    Args:
+        frames: ``(T, 3, H, W)`` uint8.
+        keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
+        angles: directions searched; ``step_px``: sampling step along a ray.
+        tau: least bar contrast (grey levels) that counts as bat.
+        body_margin: half-width of the body mask around each limb, in shoulder widths.
+        max_length: longest bat searched, in shoulder widths.
+        turn_rad: an angular change per frame of this size costs as much evidence as a bat-length
+            run at twice ``tau``; faster turns need stronger evidence.
+        min_confidence: below it, the fallback places the tip.
+    """
+    dev = frames.device
+    kp = keypoints.float().to(dev)
+    sw = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1).clamp_min(4.0)
+    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
+    theta = torch.arange(angles, device=dev) * (2 * math.pi / angles)
+    radii = torch.arange(step_px, max_length * float(sw.max()), step_px, device=dev)
+    trio = side_points(ray_points(hands, theta, radii), theta, (0.2 * sw).clamp_min(2.0))
+    d = bar_contrast(grey(frames), trio)
+    # a point, or either of its side samples, on the body: its contrast says nothing of the bat
+    # (the dark gap between two white legs looks like a bar). The mask is drawn once per frame
+    # at half resolution and sampled at the ray points.
+    body = body_mask_at(trio, kp, body_margin * sw, frames.shape[-2:]).any(1)
+    beyond = radii[None, None, :] <= max_length * sw[:, None, None]
+    gain = torch.where(body, torch.zeros_like(d), d.abs() - tau)
+    gain = torch.where(beyond, gain, torch.full_like(gain, -1e3))
+    score, length = best_run(gain, radii)
+    bat_len = float(sw.median())  # a bat is about 1.5 shoulder widths: the scale of the cost
+    penalty = torch.tensor(2 * tau * bat_len / step_px / turn_rad**2, device=dev)
+    k = viterbi(score, theta, penalty)
+    rows = torch.arange(len(k), device=dev)
+    best, l_best, ang = score[rows, k], length[rows, k], theta[k]
+    conf = (best / (tau * 0.5 * sw / step_px)).clamp(0, 1)
+    ok = conf >= min_confidence
+    conf = torch.where(ok, conf, torch.zeros_like(conf))
+    if bool(ok.any()) and not bool(ok.all()):
+        # short gaps: the bat turns on between the frames that saw it (angle unwrapped, length
+        # linear); beyond the first and last sighting, or with none: along the forearm
+        ang, l_best, inside = _bridge(ang, l_best, ok)
+        fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
+        fore_ang = torch.atan2(fore[:, 1], fore[:, 0])
+        ang = torch.where(ok | inside, ang, fore_ang)
+        l_best = torch.where(ok | inside, l_best, l_best[ok].median())
+    elif not bool(ok.any()):
+        fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
+        ang, l_best = torch.atan2(fore[:, 1], fore[:, 0]), 1.5 * sw
+    tip = hands + l_best[:, None] * torch.stack([ang.cos(), ang.sin()], -1)
+    return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best)
+
+
+def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
+    """Interpolate ``angle`` (unwrapped) and ``length`` over frames where ``ok`` is false, between
+    the nearest frames where it is true; also returns which frames lie between two such."""
+    t = torch.arange(len(ok), device=ok.device)
+    unwrapped = angle.clone()
+    idx = torch.nonzero(ok).squeeze(1)
+    steps = torch.remainder(angle[idx[1:]] - angle[idx[:-1]] + math.pi, 2 * math.pi) - math.pi
+    unwrapped[idx] = angle[idx[0]] + torch.cat([steps.new_zeros(1), torch.cumsum(steps, 0)])
+    prev = torch.where(ok, t, -1).cummax(0).values
+    nxt = torch.where(ok, t, len(ok)).flip(0).cummin(0).values.flip(0)
+    inside = (prev >= 0) & (nxt < len(ok))
+    p, n = prev.clamp(0, len(ok) - 1), nxt.clamp(0, len(ok) - 1)
+    frac = ((t - p) / (n - p).clamp_min(1)).to(angle.dtype)
+    a = unwrapped[p] + frac * (unwrapped[n] - unwrapped[p])
+    ln = length[p] + frac * (length[n] - length[p])
+    return torch.where(ok, angle, a), torch.where(ok, length, ln), inside & ~ok

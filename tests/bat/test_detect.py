@@ -1,0 +1,66 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from corrkin.bat.detect import best_run, detect_bat, viterbi
+from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.synth import SwingSpec
+from corrkin.synth_video import render_clip
+
+
+def test_best_run_against_enumeration():
+    g = torch.Generator().manual_seed(0)
+    gain = torch.randn(3, 4, 15, generator=g)
+    radii = torch.arange(15.0)
+    score, end = best_run(gain, radii)
+    for t, k in itertools.product(range(3), range(4)):
+        runs = [(gain[t, k, a: b + 1].sum().item(), b) for a in range(15) for b in range(a, 15)]
+        best = max(runs, key=lambda r: r[0])
+        assert score[t, k].item() == pytest.approx(max(best[0], 0), abs=1e-5)
+        if best[0] > 0:
+            assert end[t, k].item() == best[1]
+
+
+def test_viterbi_against_enumeration():
+    g = torch.Generator().manual_seed(1)
+    k, t = 5, 4
+    angles = torch.arange(k) * (2 * math.pi / k)
+    score = torch.rand(t, k, generator=g) * 3
+    penalty = torch.tensor(0.7)
+    path = viterbi(score, angles, penalty).tolist()
+
+    def total(p):
+        turn = [(math.remainder(angles[a] - angles[b], 2 * math.pi)) ** 2 for a, b in zip(p[1:], p)]
+        return sum(score[f, p[f]].item() for f in range(t)) - 0.7 * sum(turn)
+
+    best = max(itertools.product(range(k), repeat=t), key=total)
+    assert total(path) == pytest.approx(total(best), abs=1e-5)
+
+
+@pytest.mark.parametrize("seed,fps", [(1, 25.0), (4, 30.0)])
+def test_tip_error_on_rendered_clips(seed, fps):
+    spec = SwingSpec(fps=fps, duration_s=1.4, swing_at_s=0.7, direction=(-0.9, 0.4), pan_px_s=(30.0, -10.0))
+    frames, gt, _ = render_clip(spec, seed=seed)
+    kp = torch.from_numpy(gt.keypoints)
+    track = detect_bat(frames, kp)
+    sw = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
+    err = (torch.linalg.vector_norm(track.tip - torch.from_numpy(gt.bat), dim=-1) / sw).numpy()
+    assert np.median(err) <= 0.1
+    assert (err <= 0.25).mean() >= 0.85  # the 90 % target is over 20+ clips: benchmarks/bat.py
+    assert track.tip.shape == (len(frames), 2) and ((track.confidence >= 0) & (track.confidence <= 1)).all()
+
+
+def test_fallback_when_the_bat_is_not_visible():
+    spec = SwingSpec(fps=25.0, duration_s=0.6, swing_at_s=0.3)
+    frames, gt, _ = render_clip(spec, seed=2)
+    blank = torch.full_like(frames, 100)  # nothing to see: every frame falls back on the pose
+    kp = torch.from_numpy(gt.keypoints)
+    track = detect_bat(blank, kp)
+    assert (track.confidence == 0).all()
+    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
+    fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
+    cos = torch.nn.functional.cosine_similarity(track.tip - hands, fore, dim=-1)
+    torch.testing.assert_close(cos, torch.ones_like(cos))
