@@ -23,6 +23,12 @@ def _analyse(cfg: DictConfig) -> int:
     return run_analyse(cfg)
 
 
+def _run(cfg: DictConfig) -> int:
+    from corrkin.video_run import run_video
+
+    return run_video(cfg)
+
+
 def _demo(cfg: DictConfig) -> int:
     from corrkin.demo import run_demo
 
@@ -31,6 +37,7 @@ def _demo(cfg: DictConfig) -> int:
 
 COMMANDS = {
     "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
+    "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -69,6 +69,36 @@ class AnalyseConfig:
 
 
 @dataclass
+class BatConfig:
+    """The bat-tip detector's settings (``corrkin.bat.detect.BatSettings``)."""
+
+    angles: int = 180
+    step_px: float = 0.5
+    tau: float = 12.0
+    body_margin: float = 0.22
+    max_length: float = 3.0
+    turn_rad: float = 0.8
+    min_confidence: float = 0.2
+
+
+@dataclass
+class RunConfig:
+    """``corrkin run``: videos in, keypoints, bat tip and the analysis out."""
+
+    input: str = MISSING
+    output: str = MISSING
+    fps: Optional[float] = None
+    stride: int = 1
+    device: str = "cpu"
+    plots: bool = True
+    chunk_frames: int = 64
+    progress: bool = True
+    pose: Any = MISSING  # a pose backend config with its _target_ (configs/pose)
+    bat: BatConfig = field(default_factory=BatConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+@dataclass
 class DemoConfig:
     """``corrkin demo``: make the built-in synthetic library and analyse it."""
 
@@ -85,4 +115,5 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="analyse_schema", node=AnalyseConfig)
     cs.store(name="demo_schema", node=DemoConfig)
+    cs.store(name="run_schema", node=RunConfig)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)

@@ -135,53 +135,60 @@ def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) ->
     return path
 
 
-def detect_bat(
-    frames: torch.Tensor,
-    keypoints: torch.Tensor,
-    angles: int = 180,
-    step_px: float = 0.5,
-    tau: float = 12.0,
-    body_margin: float = 0.22,
-    max_length: float = 3.0,
-    turn_rad: float = 0.8,
-    min_confidence: float = 0.2,
-) -> BatTrack:
-    """Track the bat tip through one clip.
+@dataclass
+class BatSettings:
+    """The detector's parameters (see :func:`detect_bat`)."""
 
-    Args:
-        frames: ``(T, 3, H, W)`` uint8.
-        keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
-        angles: directions searched; ``step_px``: sampling step along a ray.
-        tau: least bar contrast (grey levels) that counts as bat.
-        body_margin: half-width of the body mask around each limb, in shoulder widths.
-        max_length: longest bat searched, in shoulder widths.
-        turn_rad: an angular change per frame of this size costs as much evidence as a bat-length
-            run at twice ``tau``; faster turns need stronger evidence.
-        min_confidence: below it, the fallback places the tip.
-    """
+    angles: int = 180
+    step_px: float = 0.5
+    tau: float = 12.0
+    body_margin: float = 0.22
+    max_length: float = 3.0
+    turn_rad: float = 0.8
+    min_confidence: float = 0.2
+
+
+def _shoulders(kp: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1).clamp_min(4.0)
+
+
+def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
+    the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
+    clip's largest shoulder width) fixes the radii so chunks agree."""
     dev = frames.device
     kp = keypoints.float().to(dev)
-    sw = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1).clamp_min(4.0)
+    sw = _shoulders(kp)
     hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
-    theta = torch.arange(angles, device=dev) * (2 * math.pi / angles)
-    radii = torch.arange(step_px, max_length * float(sw.max()), step_px, device=dev)
+    theta = torch.arange(s.angles, device=dev) * (2 * math.pi / s.angles)
+    radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     trio = side_points(ray_points(hands, theta, radii), theta, (0.2 * sw).clamp_min(2.0))
     d = bar_contrast(grey(frames), trio)
     # a point, or either of its side samples, on the body: its contrast says nothing of the bat
     # (the dark gap between two white legs looks like a bar). The mask is drawn once per frame
     # at half resolution and sampled at the ray points.
-    body = body_mask_at(trio, kp, body_margin * sw, frames.shape[-2:]).any(1)
-    beyond = radii[None, None, :] <= max_length * sw[:, None, None]
-    gain = torch.where(body, torch.zeros_like(d), d.abs() - tau)
+    body = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:]).any(1)
+    beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
+    gain = torch.where(body, torch.zeros_like(d), d.abs() - s.tau)
     gain = torch.where(beyond, gain, torch.full_like(gain, -1e3))
-    score, length = best_run(gain, radii)
+    return best_run(gain, radii)
+
+
+def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
+    """The whole clip's track from :func:`bat_evidence`: Viterbi over directions, then the
+    fallbacks where the bat was not seen."""
+    dev = score.device
+    kp = keypoints.float().to(dev)
+    sw = _shoulders(kp)
+    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
+    theta = torch.arange(s.angles, device=dev) * (2 * math.pi / s.angles)
     bat_len = float(sw.median())  # a bat is about 1.5 shoulder widths: the scale of the cost
-    penalty = torch.tensor(2 * tau * bat_len / step_px / turn_rad**2, device=dev)
+    penalty = torch.tensor(2 * s.tau * bat_len / s.step_px / s.turn_rad**2, device=dev)
     k = viterbi(score, theta, penalty)
     rows = torch.arange(len(k), device=dev)
     best, l_best, ang = score[rows, k], length[rows, k], theta[k]
-    conf = (best / (tau * 0.5 * sw / step_px)).clamp(0, 1)
-    ok = conf >= min_confidence
+    conf = (best / (s.tau * 0.5 * sw / s.step_px)).clamp(0, 1)
+    ok = conf >= s.min_confidence
     conf = torch.where(ok, conf, torch.zeros_like(conf))
     if bool(ok.any()) and not bool(ok.all()):
         # short gaps: the bat turns on between the frames that saw it (angle unwrapped, length
@@ -196,6 +203,35 @@ def detect_bat(
         ang, l_best = torch.atan2(fore[:, 1], fore[:, 0]), 1.5 * sw
     tip = hands + l_best[:, None] * torch.stack([ang.cos(), ang.sin()], -1)
     return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best)
+
+
+def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
+               chunk_frames: int = 64) -> BatTrack:
+    """Track the bat tip through one clip.
+
+    Args:
+        frames: ``(T, 3, H, W)`` uint8 (or an iterable of such chunks, in order).
+        keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
+        settings: :class:`BatSettings`: ``angles`` searched, ``step_px`` along a ray, ``tau``
+            least bar contrast (grey levels), ``body_margin`` half-width of the body mask
+            (shoulder widths), ``max_length`` longest bat (shoulder widths), ``turn_rad`` the
+            angular change per frame that costs as much as a bat-length run at twice ``tau``,
+            ``min_confidence`` below which the fallbacks place the tip.
+    """
+    s = settings or BatSettings()
+    kp = keypoints.float()
+    max_sw = float(_shoulders(kp).max())
+    chunks = [frames[i: i + chunk_frames] for i in range(0, len(frames), chunk_frames)] \
+        if isinstance(frames, torch.Tensor) else frames
+    scores, lengths, f0 = [], [], 0
+    for chunk in chunks:
+        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw)
+        scores.append(sc)
+        lengths.append(ln)
+        f0 += len(chunk)
+    if f0 != len(kp):
+        raise ValueError(f"detect_bat: {f0} frames but {len(kp)} poses")
+    return track_bat(torch.cat(scores), torch.cat(lengths), kp.to(scores[0].device), s)
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):

@@ -64,3 +64,14 @@ def test_fallback_when_the_bat_is_not_visible():
     fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
     cos = torch.nn.functional.cosine_similarity(track.tip - hands, fore, dim=-1)
     torch.testing.assert_close(cos, torch.ones_like(cos))
+
+
+def test_chunked_equals_whole():
+    spec = SwingSpec(fps=25.0, duration_s=1.0, swing_at_s=0.5)
+    frames, gt, _ = render_clip(spec, seed=5)
+    kp = torch.from_numpy(gt.keypoints)
+    whole = detect_bat(frames, kp, chunk_frames=len(frames))
+    chunked = detect_bat(frames, kp, chunk_frames=7)
+    torch.testing.assert_close(chunked.tip, whole.tip)
+    streamed = detect_bat([frames[:10], frames[10:]], kp)  # an iterable of chunks, as decoded
+    torch.testing.assert_close(streamed.tip, whole.tip)

@@ -1,0 +1,75 @@
+"""corrkin run on a folder of rendered videos with one corrupt file."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+
+from corrkin.cli import CONFIG_DIR
+from corrkin.config import register_configs
+from corrkin.io.keypoints import load_clip
+from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.synth import SwingSpec
+from corrkin.synth_video import write_rendered
+from corrkin.video_run import run_video
+
+
+def run_cfg(overrides):
+    register_configs()
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        return compose("run", overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("videos")
+    videos, poses = root / "videos", root / "poses"
+    specs = [SwingSpec(fps=25, duration_s=1.6, swing_at_s=0.8), SwingSpec(fps=30, duration_s=1.4, swing_at_s=0.6)]
+    for i, spec in enumerate(specs):
+        video, truth = write_rendered(videos, spec, seed=10 + i, name=f"swing{i}")
+        poses.mkdir(exist_ok=True)
+        truth.rename(poses / truth.name)  # the body pose comes from a file; the bat must be found
+    (videos / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(500))
+    return videos, poses
+
+
+def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
+    videos, poses = library
+    out = tmp_path / "out"
+    code = run_video(run_cfg([f"input={videos}", f"output={out}", f"pose.keypoints={poses}", "plots=false",
+                              "progress=false"]))
+    assert code == 1
+    rows = {r["clip"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert set(rows) == {"swing0", "swing1", "broken"}
+    assert rows["broken"]["status"] == "failed" and "not a readable video" in rows["broken"]["error"]
+    for name in ("swing0", "swing1"):
+        assert rows[name]["status"] == "ok", rows[name]
+        res = json.loads((out / name / "result.json").read_text())
+        assert res["frames"] > 0 and (out / name / "series.npz").is_file()
+        found = load_clip(out / name / "keypoints.npz")
+        truth = load_clip(poses / f"{name}.npz")
+        sw = np.linalg.norm(truth.keypoints[:, J["l_shoulder"]] - truth.keypoints[:, J["r_shoulder"]], axis=-1)
+        err = np.linalg.norm(found.bat - truth.bat, axis=-1) / sw
+        assert np.median(err) <= 0.1 and found.fps == truth.fps
+        np.testing.assert_array_equal(found.keypoints, truth.keypoints)
+
+
+def test_missing_pose_file_is_reported(library, tmp_path):
+    videos, _ = library
+    empty = tmp_path / "no_poses"
+    empty.mkdir()
+    out = tmp_path / "out"
+    assert run_video(run_cfg([f"input={videos / 'swing0.mp4'}", f"output={out}", f"pose.keypoints={empty}",
+                              "plots=false", "progress=false"])) == 1
+    row = next(csv.DictReader(open(out / "summary.csv")))
+    assert "no keypoint file swing0.npz or .json" in row["error"]
+
+
+def test_run_config_needs_its_keys():
+    with pytest.raises(ConfigCompositionException):
+        run_cfg(["input=a", "output=b", "bat.tauu=3"])
+    cfg = run_cfg(["input=a", "output=b", "pose.keypoints=k", "stride=2"])
+    assert cfg.pose._target_ == "corrkin.pose.file.FilePose" and cfg.stride == 2
