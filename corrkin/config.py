@@ -104,6 +104,7 @@ class DemoConfig:
 
     output: str = "demo_output"
     clips: int = 6
+    videos: int = 3  # rendered clips run through the whole video pipeline (pose=file, real bat detector)
     seed: int = 0
     device: str = "cpu"
     plots: bool = True

@@ -131,11 +131,13 @@ def test_seed_folder_without_fps_fails_each_clip_with_the_reason(seed_dir, tmp_p
 
 
 def test_demo(tmp_path, capsys):
-    cfg = compose_cfg("demo", [f"output={tmp_path / 'demo'}", "clips=2", "plots=false", "progress=false"])
+    cfg = compose_cfg("demo", [f"output={tmp_path / 'demo'}", "clips=2", "videos=1", "plots=false", "progress=false"])
     assert run_demo(cfg) == 0
     printed = capsys.readouterr().out
     assert "summary" in printed and str(tmp_path / "demo" / "results") in printed
     assert (tmp_path / "demo" / "results" / "synthetic_0001" / "result.json").is_file()
+    assert "bat-tip error median" in printed
+    assert (tmp_path / "demo" / "video_results" / "rendered_00" / "keypoints.npz").is_file()
 
 
 def test_batter_override_composes():

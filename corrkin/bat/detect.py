@@ -186,7 +186,13 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
     penalty = torch.tensor(2 * s.tau * bat_len / s.step_px / s.turn_rad**2, device=dev)
     k = viterbi(score, theta, penalty)
     rows = torch.arange(len(k), device=dev)
-    best, l_best, ang = score[rows, k], length[rows, k], theta[k]
+    best, l_best = score[rows, k], length[rows, k]
+    # sub-bin direction: the vertex of the parabola through the chosen bin and its neighbours
+    # (a whole bin is 2 degrees: over a bat's length, a jump of pixels from frame to frame)
+    lo, hi = score[rows, (k - 1) % s.angles], score[rows, (k + 1) % s.angles]
+    curv = lo - 2 * best + hi
+    shift = torch.where(curv < 0, 0.5 * (lo - hi) / torch.where(curv < 0, curv, -1.0), 0.0).clamp(-0.5, 0.5)
+    ang = theta[k] + shift * (2 * math.pi / s.angles)
     conf = (best / (s.tau * 0.5 * sw / s.step_px)).clamp(0, 1)
     ok = conf >= s.min_confidence
     conf = torch.where(ok, conf, torch.zeros_like(conf))
