@@ -75,3 +75,19 @@ def test_chunked_equals_whole():
     torch.testing.assert_close(chunked.tip, whole.tip)
     streamed = detect_bat([frames[:10], frames[10:]], kp)  # an iterable of chunks, as decoded
     torch.testing.assert_close(streamed.tip, whole.tip)
+
+
+def test_bridge_keeps_uniform_turning_and_rates_confidence():
+    from corrkin.bat.detect import _bridge
+
+    t = torch.arange(12, dtype=torch.float32)
+    true = 0.3 * t - 2.0  # turning at a steady 0.3 rad/frame, wrapping past -pi on the way
+    wrapped = torch.remainder(true + math.pi, 2 * math.pi) - math.pi
+    ok = torch.ones(12, dtype=torch.bool)
+    ok[4:8] = False  # hidden for four frames
+    ang, length, inside, conf = _bridge(wrapped, torch.full((12,), 50.0), ok)
+    unwrapped = true - true[0] + wrapped[0]
+    torch.testing.assert_close(ang[4:8], unwrapped[4:8], atol=1e-5, rtol=0)
+    assert inside.tolist() == [False] * 4 + [True] * 4 + [False] * 4
+    torch.testing.assert_close(conf[4:8], torch.tensor([0.5, 0.25, 0.25, 0.5]))
+    assert (length == 50).all()
