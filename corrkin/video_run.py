@@ -42,9 +42,12 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
                   device) -> Clip:
     """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`)."""
     info = probe(path, fps)
-    kps, scores = pose(path, info, stride)
-    chunks = (c.frames for c in read_video(path, fps=fps, stride=stride, chunk_frames=chunk_frames, device=device))
-    track = detect_bat(chunks, torch.from_numpy(kps).to(device), bat)
+
+    def frames():  # decoding is cheap next to pose and bat: each stage reads the video afresh
+        return (c.frames for c in read_video(path, fps=fps, stride=stride, chunk_frames=chunk_frames, device=device))
+
+    kps, scores = pose(path, info, stride, frames)
+    track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),
                 bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video")

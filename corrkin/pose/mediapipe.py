@@ -1,0 +1,56 @@
+"""``pose=mediapipe``: MediaPipe Pose with the model shipped inside its wheel (offline, CPU).
+
+MediaPipe 0.10.21 is the last release with ``mp.solutions.pose`` and its bundled BlazePose
+model (``model_complexity=1``). It tracks one person per video, frame by frame (its API takes a
+single RGB image), so frames are fed in order, chunk by chunk. Its 33 landmarks are mapped to
+COCO-17 in image pixels, with each landmark's visibility as its score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from corrkin.io.keypoints import _from_coco
+from corrkin.io.video import VideoInfo
+
+# BlazePose landmark index of each COCO-17 keypoint (same left/right convention: the person's)
+BLAZEPOSE_TO_COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+class MediaPipePose:
+    """A pose backend: ``backend(video, info, stride, frames)`` -> the 13 joints and scores."""
+
+    def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5,
+                 min_tracking_confidence: float = 0.5):
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose
+        self.kwargs = dict(model_complexity=model_complexity, min_detection_confidence=min_detection_confidence,
+                           min_tracking_confidence=min_tracking_confidence)
+
+    def coco17(self, chunks: Iterable[torch.Tensor], static: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """COCO-17 ``(T, 17, 2)`` pixels and ``(T, 17)`` scores for ``(N, 3, H, W)`` uint8 chunks;
+        a frame where nobody is found gets zeros."""
+        kps, scores = [], []
+        with self._pose.Pose(static_image_mode=static, **self.kwargs) as model:
+            for chunk in chunks:
+                h, w = chunk.shape[-2:]
+                for frame in chunk.permute(0, 2, 3, 1).cpu().numpy():
+                    res = model.process(np.ascontiguousarray(frame))
+                    k, s = np.zeros((17, 2), np.float32), np.zeros(17, np.float32)
+                    if res.pose_landmarks is not None:
+                        lm = res.pose_landmarks.landmark
+                        for c, b in enumerate(BLAZEPOSE_TO_COCO17):
+                            k[c] = (lm[b].x * w, lm[b].y * h)
+                            s[c] = lm[b].visibility
+                    kps.append(k)
+                    scores.append(s)
+        return np.stack(kps), np.stack(scores)
+
+    def __call__(self, video: Path, info: VideoInfo, stride: int,
+                 frames: Callable[[], Iterator[torch.Tensor]]) -> tuple[np.ndarray, np.ndarray]:
+        return _from_coco(*self.coco17(frames()))

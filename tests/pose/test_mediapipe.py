@@ -1,0 +1,49 @@
+"""MediaPipe Pose, offline, on a real photograph and on rendered frames."""
+
+import numpy as np
+import pytest
+import torch
+
+mp = pytest.importorskip("mediapipe", reason="mediapipe is a project dependency; its import failed")
+from skimage import data  # noqa: E402
+
+from corrkin.pose.mediapipe import MediaPipePose  # noqa: E402
+from corrkin.skeleton import COCO17  # noqa: E402
+
+# the astronaut (skimage.data.astronaut, 512 x 512): head and shoulders fill the left two thirds
+PERSON = (60, 20, 420, 512)  # x1, y1, x2, y2
+
+
+def test_astronaut_shoulders_and_nose_inside_the_person():
+    img = torch.from_numpy(data.astronaut()).permute(2, 0, 1)[None]
+    kps, scores = MediaPipePose().coco17([img], static=True)
+    assert kps.shape == (1, 17, 2) and scores.shape == (1, 17)
+    x1, y1, x2, y2 = PERSON
+    for name in ("nose", "l_shoulder", "r_shoulder"):
+        x, y = kps[0, COCO17.index(name)]
+        assert x1 <= x <= x2 and y1 <= y <= y2, (name, x, y)
+        assert scores[0, COCO17.index(name)] > 0.5
+    nose = kps[0, COCO17.index("nose")]
+    assert kps[0, COCO17.index("l_shoulder"), 1] > nose[1] and kps[0, COCO17.index("r_shoulder"), 1] > nose[1]
+    # the person's left shoulder is on the image's right
+    assert kps[0, COCO17.index("l_shoulder"), 0] > kps[0, COCO17.index("r_shoulder"), 0]
+
+
+def test_video_frames_give_t_by_17_in_pixels(tmp_path):
+    from corrkin.io.video import probe, read_video, write_video
+
+    frames = np.repeat(data.astronaut()[None], 4, 0)
+    write_video(tmp_path / "still.mp4", frames, 25)
+    info = probe(tmp_path / "still.mp4")
+    backend = MediaPipePose()
+    kps, scores = backend.coco17(c.frames for c in read_video(tmp_path / "still.mp4", chunk_frames=3))
+    assert kps.shape == (4, 17, 2) and np.isfinite(kps).all()
+    # MediaPipe also places landmarks it cannot see (her knees, ankles) outside the picture,
+    # some with high visibility; what must hold is that the upper body lands on the person
+    x1, y1, x2, y2 = PERSON
+    for name in ("nose", "l_shoulder", "r_shoulder"):
+        x, y = kps[:, COCO17.index(name)].T
+        assert ((x1 <= x) & (x <= x2) & (y1 <= y) & (y <= y2)).all(), name
+    assert info.width == 512 and info.height == 512
+    joints, jscores = backend(tmp_path / "still.mp4", info, 1, lambda: (c.frames for c in read_video(tmp_path / "still.mp4")))
+    assert joints.shape == (4, 13, 2) and jscores.shape == (4, 13)
