@@ -9,7 +9,6 @@ be used is reported by name and reason in ``summary.csv``; the others go on.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,14 +19,10 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
-from corrkin.analysis.run import _analyse_clips, _failed, _summary_row, resolve_device, write_clip
+from corrkin.analysis.run import _analyse_clips, _failed, _summary_row, finish, resolve_device, write_clip
 from corrkin.bat.detect import BatSettings, detect_bat
 from corrkin.io.keypoints import Clip, ClipError, save_clip
-from corrkin.io.results import write_summary
 from corrkin.io.video import VIDEO_SUFFIXES, probe, read_video
-
-log = logging.getLogger(__name__)
-
 
 def find_videos(root: str | Path) -> list[Path]:
     root = Path(root)
@@ -79,9 +74,4 @@ def run_video(cfg) -> int:
             rows.append(_summary_row(clip, rec))
         else:
             rows.append(_failed(clip.name, rec))
-    write_summary(out_dir / "summary.csv", rows)
-    failed = [r for r in rows if r["status"] == "failed"]
-    for r in failed:
-        log.error("%s: %s", r["clip"], r["error"])
-    log.info("%d videos processed, %d failed; results in %s", len(rows) - len(failed), len(failed), out_dir)
-    return 1 if failed else 0
+    return finish(out_dir, rows)

@@ -178,9 +178,14 @@ def run_analyse(cfg: AnalyseConfig) -> int:
         for group, fut in writes:
             for (name, row), err in zip(group, fut.result()):
                 rows.append(row if err is None else {"clip": name, "status": "failed", "error": err})
+    return finish(out_dir, rows)
+
+
+def finish(out_dir: Path, rows: list[dict]) -> int:
+    """Write ``summary.csv``, log every failure by name, and return the exit code (1 if any)."""
     write_summary(out_dir / "summary.csv", rows)
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
         log.error("%s: %s", r["clip"], r["error"])
-    log.info("%d clips analysed, %d failed; results in %s", len(rows) - len(failed), len(failed), out_dir)
+    log.info("%d clips done, %d failed; results in %s", len(rows) - len(failed), len(failed), out_dir)
     return 1 if failed else 0
