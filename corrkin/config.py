@@ -69,16 +69,16 @@ class AnalyseConfig:
 
 
 @dataclass
-class BatConfig:
-    """The bat-tip detector's settings (``corrkin.bat.detect.BatSettings``)."""
+class BatSettings:
+    """The bat-tip detector's settings (see :func:`corrkin.bat.detect.detect_bat`)."""
 
-    angles: int = 180
-    step_px: float = 0.5
-    tau: float = 12.0
-    body_margin: float = 0.22
-    max_length: float = 3.0
-    turn_rad: float = 0.8
-    min_confidence: float = 0.2
+    angles: int = 180  # directions searched around the hands
+    step_px: float = 0.5  # sampling step along a ray
+    tau: float = 12.0  # least bar contrast (grey levels) that counts as bat
+    body_margin: float = 0.22  # half-width of the body mask around each limb, shoulder widths
+    max_length: float = 3.0  # longest bat searched, shoulder widths
+    turn_rad: float = 0.8  # an angular change per frame costing a bat-length run at twice tau
+    min_confidence: float = 0.2  # below it, the fallbacks place the tip
 
 
 @dataclass
@@ -94,7 +94,7 @@ class RunConfig:
     chunk_frames: int = 64
     progress: bool = True
     pose: Any = MISSING  # a pose backend config with its _target_ (configs/pose)
-    bat: BatConfig = field(default_factory=BatConfig)
+    bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 

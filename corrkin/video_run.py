@@ -20,7 +20,8 @@ from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.run import _analyse_clips, _failed, _summary_row, finish, resolve_device, write_clip
-from corrkin.bat.detect import BatSettings, detect_bat
+from corrkin.bat.detect import detect_bat
+from corrkin.config import BatSettings
 from corrkin.io.keypoints import Clip, ClipError, save_clip
 from corrkin.io.video import VIDEO_SUFFIXES, probe, read_video
 
@@ -52,7 +53,7 @@ def run_video(cfg) -> int:
     """Process every video under ``cfg.input``; returns the exit code (1 when any clip failed)."""
     device = resolve_device(cfg.device, None, 0)
     acfg = OmegaConf.to_object(cfg.analysis) if OmegaConf.is_config(cfg.analysis) else cfg.analysis
-    bat = BatSettings(**OmegaConf.to_container(cfg.bat)) if OmegaConf.is_config(cfg.bat) else cfg.bat
+    bat = OmegaConf.to_object(cfg.bat) if OmegaConf.is_config(cfg.bat) else cfg.bat
     pose = instantiate(cfg.pose)
     videos = find_videos(cfg.input)
     if not videos:

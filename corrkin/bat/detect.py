@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from corrkin.config import BatSettings
 from corrkin.skeleton import JOINT_INDEX as J
 
 LIMBS = [("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
@@ -135,19 +136,6 @@ def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) ->
     for f in range(t - 1, 0, -1):
         path[f - 1] = back[f, path[f]]
     return path
-
-
-@dataclass
-class BatSettings:
-    """The detector's parameters (see :func:`detect_bat`)."""
-
-    angles: int = 180
-    step_px: float = 0.5
-    tau: float = 12.0
-    body_margin: float = 0.22
-    max_length: float = 3.0
-    turn_rad: float = 0.8
-    min_confidence: float = 0.2
 
 
 def _shoulders(kp: torch.Tensor) -> torch.Tensor:
