@@ -20,6 +20,13 @@ COCO17: tuple[str, ...] = (
     "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
 )
 
+# The bones between the joints, as drawn and as masked out when looking for the bat.
+LIMBS: tuple[tuple[str, str], ...] = (
+    ("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
+    ("l_hip", "r_hip"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"), ("l_shoulder", "r_shoulder"),
+    ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
+)
+
 # Anatomy rows for figures, ground (0) to bat (6).
 ANATOMY_ROW = {
     "l_ankle": 0, "r_ankle": 0, "l_knee": 1, "r_knee": 1, "l_hip": 2, "r_hip": 2, "pelvis": 2,

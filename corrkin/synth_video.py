@@ -18,12 +18,11 @@ import torch
 
 from corrkin.io.keypoints import Clip, save_clip
 from corrkin.io.video import write_video
+from corrkin.ops.geometry import point_segment_distance
 from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.skeleton import LIMBS
 from corrkin.synth import FRAME_CENTRE, SwingSpec, camera_path, make_clip
 
-LIMBS = [("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
-         ("l_hip", "r_hip"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"), ("l_shoulder", "r_shoulder"),
-         ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist")]
 WHITES = (235, 232, 222)
 SKIN = (196, 150, 118)
 BAT = (214, 184, 128)
@@ -31,10 +30,7 @@ BAT = (214, 184, 128)
 
 def _coverage(px: torch.Tensor, a: torch.Tensor, b: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
     """Anti-aliased coverage ``(F, H, W)`` of one capsule per frame, ``a -> b`` (``(F, 2)``)."""
-    ab = (b - a)[:, None, None, :]
-    ap = px[None] - a[:, None, None, :]
-    h = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-9)).clamp(0, 1)
-    d = torch.linalg.vector_norm(ap - h[..., None] * ab, dim=-1)
+    d = point_segment_distance(px[None], a[:, None, None, :], b[:, None, None, :])
     return (radius[:, None, None] - d + 0.5).clamp(0, 1)
 
 

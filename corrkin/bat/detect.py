@@ -31,12 +31,12 @@ import torch
 import torch.nn.functional as F
 
 from corrkin.config import BatSettings
+from corrkin.ops.geometry import point_segment_distance
 from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.skeleton import LIMBS
 
-LIMBS = [("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
-         ("l_hip", "r_hip"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"), ("l_shoulder", "r_shoulder"),
-         ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
-         ("l_hip", "r_shoulder"), ("r_hip", "l_shoulder")]
+# the trunk is drawn as an outline: its diagonals cover the inside too
+BODY = LIMBS + (("l_hip", "r_shoulder"), ("r_hip", "l_shoulder"))
 
 
 @dataclass
@@ -83,13 +83,11 @@ def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) 
     shoulders = (keypoints[:, J["l_shoulder"]] + keypoints[:, J["r_shoulder"]]) / 2
     width = torch.linalg.vector_norm(keypoints[:, J["l_shoulder"]] - keypoints[:, J["r_shoulder"]], dim=-1)
     head = shoulders + 0.45 * (shoulders - keypoints[:, J["pelvis"]])
-    segments = [(keypoints[:, J[p]], keypoints[:, J[q]], radius) for p, q in LIMBS]
+    segments = [(keypoints[:, J[p]], keypoints[:, J[q]], radius) for p, q in BODY]
     segments.append((shoulders, head, radius + 0.25 * width))
     near = torch.zeros(flat.shape[:-1], dtype=torch.bool, device=pts.device)
     for a, b, r in segments:
-        ab, ap = (b - a)[:, None], flat - a[:, None]
-        h = ((ap * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-9)).clamp(0, 1)
-        near |= torch.linalg.vector_norm(ap - h[..., None] * ab, dim=-1) < r[:, None]
+        near |= point_segment_distance(flat, a[:, None], b[:, None]) < r[:, None]
     return near.view(pts.shape[:-1])
 
 
