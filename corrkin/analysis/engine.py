@@ -97,8 +97,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     # scale: median shoulder width over frames where both shoulders are valid
     sh = pose[:, [L_SH, R_SH]]
     d = sh[:, 0] - sh[:, 1]
-    scale = ops.masked_median(torch.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), valid[:, L_SH] & valid[:, R_SH])
-    scale = torch.where(scale > 0, scale, torch.nan)
+    scale = ops.median_scale(torch.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), valid[:, L_SH] & valid[:, R_SH])
 
     # 2-D work only where it is needed: the bat and both wrists, relative to the pelvis
     few = [BAT, L_WR, R_WR, PELVIS]

@@ -8,7 +8,7 @@ clip gives bit for bit what the same clip gives alone (see :mod:`corrkin.ops.red
 
 from corrkin.ops.fill import fill_gaps
 from corrkin.ops.kinematics import central_difference
-from corrkin.ops.normalize import masked_median, normalize_pose
+from corrkin.ops.normalize import masked_median, median_scale, normalize_pose
 from corrkin.ops.procrustes import procrustes
 from corrkin.ops.reduce import blocked_sum, masked_mean
 from corrkin.ops.savgol import savgol_coeffs, savgol_filter, savgol_window
@@ -26,7 +26,7 @@ from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_p
 __all__ = [
     "activation_frames", "bat_angular_velocity", "benjamini_hochberg", "blocked_sum",
     "central_difference", "correlation_edges", "effective_n", "fill_gaps", "fisher_p_value",
-    "lag1_autocorrelation", "lagged_xcorr", "masked_mean", "masked_median", "max_weight_path",
+    "lag1_autocorrelation", "lagged_xcorr", "masked_mean", "masked_median", "max_weight_path", "median_scale",
     "normalize_pose", "procrustes", "savgol_coeffs", "savgol_filter", "savgol_window",
     "swing_axis", "zscore",
 ]

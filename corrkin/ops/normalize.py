@@ -24,6 +24,13 @@ def masked_median(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(n > 0, med, torch.nan).squeeze(-1)
 
 
+def median_scale(width: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """The scale of a clip: median of ``width (B, T)`` over ``valid (B, T)`` frames, ``(B,)``.
+    NaN where no frame is valid or the median is 0, so that the caller reports the clip."""
+    scale = masked_median(width, valid)
+    return torch.where(scale > 0, scale, torch.nan)
+
+
 def normalize_pose(
     pose: torch.Tensor,
     valid: torch.Tensor,
@@ -47,7 +54,6 @@ def normalize_pose(
     check_shape(valid, "B,T,J", "normalize_pose: valid")
     a, b = shoulders
     width = torch.linalg.vector_norm(pose[:, :, a] - pose[:, :, b], dim=-1)
-    scale = masked_median(width, valid[:, :, a] & valid[:, :, b])
-    scale = torch.where(scale > 0, scale, torch.nan)
+    scale = median_scale(width, valid[:, :, a] & valid[:, :, b])
     out = (pose - pose[:, :, root: root + 1]) / scale[:, None, None, None]
     return out, scale
