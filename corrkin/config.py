@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 
 @dataclass
@@ -110,6 +110,11 @@ class DemoConfig:
     plots: bool = True
     progress: bool = True
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def as_object(node):
+    """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
+    return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
 
 
 def register_configs() -> None:

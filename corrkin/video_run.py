@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
-from corrkin.analysis.run import _analyse_clips, _failed, _summary_row, finish, resolve_device, write_clip
+from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device, write_clip
 from corrkin.bat.detect import detect_bat
-from corrkin.config import BatSettings
+from corrkin.config import BatSettings, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
 from corrkin.io.video import VIDEO_SUFFIXES, probe, read_video
 
@@ -52,8 +51,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
 def run_video(cfg) -> int:
     """Process every video under ``cfg.input``; returns the exit code (1 when any clip failed)."""
     device = resolve_device(cfg.device, None, 0)
-    acfg = OmegaConf.to_object(cfg.analysis) if OmegaConf.is_config(cfg.analysis) else cfg.analysis
-    bat = OmegaConf.to_object(cfg.bat) if OmegaConf.is_config(cfg.bat) else cfg.bat
+    acfg, bat = as_object(cfg.analysis), as_object(cfg.bat)
     pose = instantiate(cfg.pose)
     videos = find_videos(cfg.input)
     if not videos:
@@ -69,10 +67,9 @@ def run_video(cfg) -> int:
             clips.append(clip)
         except ClipError as e:
             rows.append(_failed(path.stem, e))
-    for clip, rec, arrays in _analyse_clips(clips, acfg, device) if clips else []:
-        if isinstance(rec, dict):
-            write_clip(out_dir, clip.name, rec, arrays, cfg.plots)
-            rows.append(_summary_row(clip, rec))
-        else:
-            rows.append(_failed(clip.name, rec))
+    done, failed = analyse_split(clips, acfg, device)
+    for clip, row, rec, arrays in done:
+        write_clip(out_dir, clip.name, rec, arrays, cfg.plots)
+        rows.append(row)
+    rows += failed
     return finish(out_dir, rows)

@@ -16,11 +16,10 @@ import multiprocessing as mp
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
-from corrkin.config import AnalysisConfig, AnalyseConfig
+from corrkin.config import AnalysisConfig, AnalyseConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, collate, find_inputs, load_clip
 from corrkin.io.results import write_json, write_npz, write_summary
 from corrkin.runtime import keep_freed_memory
@@ -87,9 +86,25 @@ def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool
         plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
 
 
-def _failed(name: str, err: BaseException) -> dict:
-    reason = err.reason if isinstance(err, ClipError) else f"{type(err).__name__}: {err}"
-    return {"clip": name, "status": "failed", "error": reason}
+def _failed(name: str, err: BaseException | str) -> dict:
+    """The summary row of a failed clip, from its error or the reason itself."""
+    if isinstance(err, ClipError):
+        err = err.reason
+    elif isinstance(err, BaseException):
+        err = f"{type(err).__name__}: {err}"
+    return {"clip": name, "status": "failed", "error": err}
+
+
+def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> tuple[list[tuple], list[dict]]:
+    """Analyse ``clips``: ``(done, failed)``, ``done`` holding ``(clip, summary row, record,
+    arrays)`` to write and ``failed`` the summary rows of clips the analysis could not take."""
+    done, failed = [], []
+    for clip, rec, arrays in _analyse_clips(clips, acfg, device) if clips else []:
+        if isinstance(rec, dict):
+            done.append((clip, _summary_row(clip, rec), rec, arrays))
+        else:
+            failed.append(_failed(clip.name, rec))
+    return done, failed
 
 
 def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tuple[Clip, dict | Exception, dict | None]]:
@@ -135,7 +150,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     """Analyse every clip under ``cfg.input`` into ``cfg.output``; returns the exit code
     (0 when every clip succeeded, 1 when any failed)."""
     keep_freed_memory()
-    acfg = OmegaConf.to_object(cfg.analysis) if OmegaConf.is_config(cfg.analysis) else cfg.analysis
+    acfg = as_object(cfg.analysis)
     items = find_inputs(cfg.input, cfg.recursive)
     if not items:
         raise FileNotFoundError(f"{cfg.input}: no keypoint files (.npz, .json) found")
@@ -165,19 +180,15 @@ def run_analyse(cfg: AnalyseConfig) -> int:
                 pending.append(submit_loads(chunks[k + ahead_chunks]))
             clips = [c for c in loaded if isinstance(c, Clip)]
             rows += [_failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-            done = []
-            for clip, rec, arrays in _analyse_clips(clips, acfg, device) if clips else []:
-                if isinstance(rec, dict):
-                    done.append((clip.name, _summary_row(clip, rec), rec, arrays))
-                else:
-                    rows.append(_failed(clip.name, rec))
+            done, failed = analyse_split(clips, acfg, device)
+            rows += failed
             for group in _groups(done, n_groups):
-                fut = pool.submit(write_many, out_dir, [(n, r, a) for n, _, r, a in group], cfg.plots)
-                writes.append(([(n, row) for n, row, _, _ in group], fut))
+                fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots)
+                writes.append(([(c.name, row) for c, row, _, _ in group], fut))
             bar.update(len(chunk))
         for group, fut in writes:
             for (name, row), err in zip(group, fut.result()):
-                rows.append(row if err is None else {"clip": name, "status": "failed", "error": err})
+                rows.append(row if err is None else _failed(name, err))
     return finish(out_dir, rows)
 
 
