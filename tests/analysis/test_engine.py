@@ -11,6 +11,7 @@ from corrkin.analysis.reference import analyse_clip
 from corrkin.config import AnalysisConfig, WindowConfig
 from corrkin.io.keypoints import ClipError, collate
 from corrkin.synth import SwingSpec, chain_truth, make_clip, random_spec
+from tests.helpers.compare import assert_same_edges
 
 
 def library(n, seed=0, **kw):
@@ -58,13 +59,7 @@ def test_matches_per_clip_reference(variant):
     for rec, clip in zip(run(clips, cfg), clips):
         ref = analyse_clip(clip, cfg)
         assert rec["activation_frames"] == ref["activation_frames"], clip.name
-        want = {(e["src"], e["dst"]): e for e in ref["edges"]}
-        have = {(e["src"], e["dst"]): e for e in rec["edges"]}
-        assert set(have) == set(want), clip.name
-        for key, e in want.items():
-            assert have[key]["lag_frames"] == e["lag_frames"]
-            assert have[key]["weight"] == pytest.approx(e["weight"], abs=1e-6)
-            assert have[key]["p_value"] == pytest.approx(e["p_value"], rel=1e-5)
+        assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
         assert rec["path"] == ref["path"] and rec["reaches_bat"] == ref["reaches_bat"]
         assert rec["path_weight"] == pytest.approx(ref["path_weight"], abs=1e-5)
         assert rec["bat"]["peak_frame"] == ref["bat_peak_frame"]

@@ -11,6 +11,7 @@ from corrkin.analysis.reference import analyse_clip
 from corrkin.cli import CONFIG_DIR
 from corrkin.config import register_configs
 from corrkin.io.keypoints import collate, load_clip
+from tests.helpers.compare import assert_same_edges
 
 EXPECTED = ["imran_khan_cover_drive", "imran_khan_hook_1", "imran_khan_hook_2", "imran_khan_off_drive_50"]
 
@@ -37,14 +38,8 @@ def test_matches_published_output(seed_dir, seed_results, name):
     got = seed_results[0][name]
     assert got["frames"] == expected["frames"] and got["fps"] == expected["fps"]
     assert got["activation_frames"] == expected["t_peak"]
-    want = {(e["src"], e["dst"]): e for e in expected["edges"]}
-    have = {(e["src"], e["dst"]): e for e in got["edges"]}
-    assert set(have) == set(want)
-    for key, e in want.items():
-        assert have[key]["lag_frames"] == e["lag_frames"]
-        assert have[key]["weight"] == pytest.approx(e["weight"], abs=1e-3)
-        assert have[key]["p_value"] == pytest.approx(e["p"], rel=1e-3)
-        assert have[key]["lag_ms"] == pytest.approx(e["lag_frames"] * 40)
+    for have, want in assert_same_edges(got["edges"], expected["edges"], weight_abs=1e-3, p_rel=1e-3, p_key="p"):
+        assert have["lag_ms"] == pytest.approx(want["lag_frames"] * 40)
     # the original's defaults leave no path from the ground to the bat on these clips
     assert got["reaches_bat"] is False and got["path"] == [] and "no path" in got["path_note"]
 
@@ -55,12 +50,7 @@ def test_all_seven_clips_match_the_per_clip_reference(seed_results, seed_cfg):
         ref = analyse_clip(clip, seed_cfg)
         got = records[clip.name]
         assert got["activation_frames"] == ref["activation_frames"], clip.name
-        want = {(e["src"], e["dst"]): e for e in ref["edges"]}
-        have = {(e["src"], e["dst"]): e for e in got["edges"]}
-        assert set(have) == set(want), clip.name
-        for key, e in want.items():
-            assert have[key]["lag_frames"] == e["lag_frames"]
-            assert have[key]["weight"] == pytest.approx(e["weight"], abs=1e-4)
+        assert_same_edges(got["edges"], ref["edges"], weight_abs=1e-4, label=clip.name)
 
 
 def test_seed_preset_is_what_the_readme_says(seed_cfg):
