@@ -140,15 +140,21 @@ def _shoulders(kp: torch.Tensor) -> torch.Tensor:
     return torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1).clamp_min(4.0)
 
 
+def _hands(kp: torch.Tensor) -> torch.Tensor:
+    return (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
+
+
+def _directions(s: BatSettings, device) -> torch.Tensor:
+    return torch.arange(s.angles, device=device) * (2 * math.pi / s.angles)
+
+
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
     the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
     clip's largest shoulder width) fixes the radii so chunks agree."""
     dev = frames.device
     kp = keypoints.float().to(dev)
-    sw = _shoulders(kp)
-    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
-    theta = torch.arange(s.angles, device=dev) * (2 * math.pi / s.angles)
+    sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     trio = side_points(ray_points(hands, theta, radii), theta, (0.2 * sw).clamp_min(2.0))
     d = bar_contrast(grey(frames), trio)
@@ -167,9 +173,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
     fallbacks where the bat was not seen."""
     dev = score.device
     kp = keypoints.float().to(dev)
-    sw = _shoulders(kp)
-    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
-    theta = torch.arange(s.angles, device=dev) * (2 * math.pi / s.angles)
+    sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     bat_len = float(sw.median())  # a bat is about 1.5 shoulder widths: the scale of the cost
     penalty = torch.tensor(2 * s.tau * bat_len / s.step_px / s.turn_rad**2, device=dev)
     k = viterbi(score, theta, penalty)
@@ -184,18 +188,18 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
     conf = (best / (s.tau * 0.5 * sw / s.step_px)).clamp(0, 1)
     ok = conf >= s.min_confidence
     conf = torch.where(ok, conf, torch.zeros_like(conf))
-    if bool(ok.any()) and not bool(ok.all()):
-        # short gaps: the bat turns on between the frames that saw it (angle unwrapped, length
-        # linear); beyond the first and last sighting, or with none: along the forearm
-        ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok)
-        conf = torch.where(inside, gap_conf, conf)
+    if not bool(ok.all()):
+        # between sightings the bat turns on (see _bridge); before the first and after the last,
+        # or with none at all, it lies along the forearm at the length seen (or 1.5 widths)
+        seen = bool(ok.any())
+        inside = torch.zeros_like(ok)
+        if seen:
+            ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok)
+            conf = torch.where(inside, gap_conf, conf)
         fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
-        fore_ang = torch.atan2(fore[:, 1], fore[:, 0])
-        ang = torch.where(ok | inside, ang, fore_ang)
-        l_best = torch.where(ok | inside, l_best, l_best[ok].median())
-    elif not bool(ok.any()):
-        fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
-        ang, l_best = torch.atan2(fore[:, 1], fore[:, 0]), 1.5 * sw
+        placed = ok | inside
+        ang = torch.where(placed, ang, torch.atan2(fore[:, 1], fore[:, 0]))
+        l_best = torch.where(placed, l_best, l_best[ok].median() if seen else 1.5 * sw)
     tip = hands + l_best[:, None] * torch.stack([ang.cos(), ang.sin()], -1)
     return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best)
 
@@ -230,8 +234,11 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
-    """Interpolate ``angle`` (unwrapped) and ``length`` over frames where ``ok`` is false, between
-    the nearest frames where it is true; also returns which frames lie between two such."""
+    """Bridge the frames where ``ok`` is false between the nearest frames where it is true.
+
+    Returns ``(angle, length, inside, confidence)``: the angle by a cubic (unwrapped) keeping the
+    turn rates seen just outside the gap, the length linearly, which frames lie between two
+    sightings, and ``0.5 ** k`` for a frame ``k`` frames from the nearest sighting."""
     t = torch.arange(len(ok), device=ok.device)
     unwrapped = angle.clone()
     idx = torch.nonzero(ok).squeeze(1)
