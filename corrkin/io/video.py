@@ -76,9 +76,8 @@ def _declared_frames(path: Path) -> int | None:
     return None
 
 
-def probe(path: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None) -> VideoInfo:
-    """Frame count, rate and (output) size of a video, without decoding it."""
-    path = Path(path)
+def _open(path: Path, fps: float | None, size: tuple[int, int] | None):
+    """The decord reader and the :class:`VideoInfo` of a video, checked (one open)."""
     vr = _reader(path, size)
     n = len(vr)
     if n == 0:
@@ -90,7 +89,12 @@ def probe(path: str | os.PathLike, fps: float | None = None, size: tuple[int, in
     if not math.isfinite(rate) or rate <= 0:
         raise ClipError(path, f"frame rate {rate} is not usable: pass fps=<frames per second>")
     h, w = vr[0].shape[:2]
-    return VideoInfo(path=str(path), frames=n, fps=rate, height=int(h), width=int(w))
+    return vr, VideoInfo(path=str(path), frames=n, fps=rate, height=int(h), width=int(w))
+
+
+def probe(path: str | os.PathLike, fps: float | None = None, size: tuple[int, int] | None = None) -> VideoInfo:
+    """Frame count, rate and (output) size of a video, decoding only its first frame."""
+    return _open(Path(path), fps, size)[1]
 
 
 def frame_indices(info: VideoInfo, stride: int = 1, start_s: float | None = None,
@@ -130,9 +134,11 @@ def read_video(
     path = Path(path)
     if chunk_frames < 1:
         raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
-    info = probe(path, fps, size)
-    idx = frame_indices(info, stride, start_s, end_s)
-    vr = _reader(path, size)
+    vr, info = _open(path, fps, size)
+    yield from _chunks(vr, info, path, frame_indices(info, stride, start_s, end_s), chunk_frames, device)
+
+
+def _chunks(vr, info: VideoInfo, path: Path, idx: np.ndarray, chunk_frames: int, device) -> Iterator[VideoChunk]:
     import decord
 
     for k in range(0, len(idx), chunk_frames):
@@ -148,11 +154,15 @@ def read_video(
         yield VideoChunk(frames=frames, index=torch.from_numpy(sel), time_s=torch.from_numpy(sel / info.fps))
 
 
-def load_video(path: str | os.PathLike, **kwargs) -> tuple[torch.Tensor, VideoInfo]:
-    """A whole (short) clip: ``(T, 3, H, W)`` uint8 and its info (``fps`` as used)."""
-    chunks = list(read_video(path, **kwargs))
-    info = probe(path, kwargs.get("fps"), kwargs.get("size"))
-    return torch.cat([c.frames for c in chunks]), info
+def load_video(path: str | os.PathLike, fps: float | None = None, stride: int = 1, start_s: float | None = None,
+               end_s: float | None = None, size: tuple[int, int] | None = None,
+               device: str | torch.device = "cpu") -> tuple[torch.Tensor, VideoInfo]:
+    """A whole (short) clip: ``(T, 3, H, W)`` uint8 and its info (``fps`` as used); the
+    arguments are :func:`read_video`'s."""
+    path = Path(path)
+    vr, info = _open(path, fps, size)
+    idx = frame_indices(info, stride, start_s, end_s)
+    return torch.cat([c.frames for c in _chunks(vr, info, path, idx, 256, device)]), info
 
 
 def write_video(path: str | os.PathLike, frames: torch.Tensor | np.ndarray, fps: float,
