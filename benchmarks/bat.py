@@ -26,7 +26,7 @@ from corrkin.io.keypoints import load_clip
 from corrkin.io.video import load_video
 from corrkin.skeleton import JOINT_INDEX as J
 from corrkin.synth import random_spec
-from corrkin.synth_video import write_rendered
+from corrkin.synth_video import tip_error, write_rendered
 
 
 def original_detector(frames: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
@@ -91,9 +91,8 @@ def main() -> None:
             base = original_detector(frames.permute(0, 2, 3, 1).cpu().numpy(), gt.keypoints)
             t4 = time.perf_counter()
             t_decode, t_pose, t_bat, t_base = t_decode + t1 - t0, t_pose + t2 - t1, t_bat + t3 - t2, t_base + t4 - t3
-            sw = np.linalg.norm(gt.keypoints[:, J["l_shoulder"]] - gt.keypoints[:, J["r_shoulder"]], axis=-1)
-            errs.append(np.linalg.norm(track.tip.cpu().numpy() - gt.bat, axis=-1) / sw)
-            base_errs.append(np.linalg.norm(base - gt.bat, axis=-1) / sw)
+            errs.append(tip_error(track.tip, gt))
+            base_errs.append(tip_error(base, gt))
             frames_total += len(gt.bat)
     e, b = np.concatenate(errs), np.concatenate(base_errs)
     print(f"# bat tip on {args.clips} rendered clips ({frames_total} frames), device {args.device}\n")

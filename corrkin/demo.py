@@ -47,9 +47,8 @@ def _video_demo(cfg: DictConfig, out: Path, lines: list[str]) -> int:
 
     from corrkin.config import RunConfig
     from corrkin.io.keypoints import load_clip
-    from corrkin.skeleton import JOINT_INDEX
     from corrkin.synth import random_spec
-    from corrkin.synth_video import write_rendered
+    from corrkin.synth_video import tip_error, write_rendered
     from corrkin.video_run import run_video
 
     video_dir, pose_dir, res_dir = out / "videos", out / "video_poses", out / "video_results"
@@ -68,8 +67,7 @@ def _video_demo(cfg: DictConfig, out: Path, lines: list[str]) -> int:
     for truth_file in sorted(pose_dir.glob("*.npz")):
         name = truth_file.stem
         truth, found = load_clip(truth_file), load_clip(res_dir / name / "keypoints.npz")
-        sw = np.linalg.norm(truth.keypoints[:, JOINT_INDEX["l_shoulder"]] - truth.keypoints[:, JOINT_INDEX["r_shoulder"]], axis=-1)
-        err = np.linalg.norm(found.bat - truth.bat, axis=-1) / sw
+        err = tip_error(found.bat, truth)
         res = json.loads((res_dir / name / "result.json").read_text())
         lines.append(f"  {name}  bat-tip error median {np.median(err):.3f} shoulder widths, "
                      f"{(err <= 0.25).mean():.0%} of frames within 0.25; path: {' > '.join(res['path']) or '(none)'}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from corrkin.io.keypoints import Clip, save_clip
@@ -100,3 +101,11 @@ def write_rendered(out_dir: str | Path, spec: SwingSpec, seed: int = 0, name: st
     write_video(video, frames, spec.fps, crf=crf)
     save_clip(keypoints, gt)
     return video, keypoints
+
+
+def tip_error(tip, truth: Clip) -> np.ndarray:
+    """Per-frame distance of ``tip (T, 2)`` from the true bat tip, in shoulder widths."""
+    tip = tip.cpu().numpy() if isinstance(tip, torch.Tensor) else np.asarray(tip)
+    sw = np.linalg.norm(truth.keypoints[:, J["l_shoulder"]] - truth.keypoints[:, J["r_shoulder"]], axis=-1)
+    return np.linalg.norm(tip - truth.bat, axis=-1) / sw
+
