@@ -43,8 +43,8 @@ class AnalysisConfig:
 
 @dataclass
 class BatterConfig:
-    """Which person is the batter, where a file holds several (mmpose predictions).
-    Both null: chosen from the evidence (bat, size, centrality) and followed."""
+    """Which person is the batter, where a file or a pose model gives several.
+    Both null: chosen from the evidence (bat in the hands, size, centrality) and followed."""
 
     box: Optional[list[float]] = None  # x1, y1, x2, y2 in the first frame with detections
     index: Optional[int] = None  # the detection's position in that frame
@@ -94,6 +94,7 @@ class RunConfig:
     chunk_frames: int = 64
     progress: bool = True
     pose: Any = MISSING  # a pose backend config with its _target_ (configs/pose)
+    batter: BatterConfig = field(default_factory=BatterConfig)
     bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
@@ -105,6 +106,7 @@ class DemoConfig:
     output: str = "demo_output"
     clips: int = 6
     videos: int = 3  # rendered clips run through the whole video pipeline (pose=file, real bat detector)
+    mediapipe: bool = True  # and one more with pose=mediapipe: nothing given but the video
     seed: int = 0
     device: str = "cpu"
     plots: bool = True

@@ -19,10 +19,13 @@ from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device, write_clip
-from corrkin.bat.detect import detect_bat
-from corrkin.config import BatSettings, as_object
+from corrkin.bat.detect import detect_bat, grip_score
+from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
-from corrkin.io.video import VIDEO_SUFFIXES, probe, read_video
+from corrkin.io.video import VIDEO_SUFFIXES, VideoInfo, probe, read_video
+from corrkin.pose.select import People, Selection, select_batter
+
+GRIP_SAMPLES = 16  # frames per clip where each candidate's grip on a bat is measured
 
 def find_videos(root: str | Path) -> list[Path]:
     root = Path(root)
@@ -33,16 +36,62 @@ def find_videos(root: str | Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith("."))
 
 
+def grip_evidence(chunks, people: People, bat: BatSettings, samples: int = GRIP_SAMPLES) -> np.ndarray:
+    """``(T, P)`` how surely each candidate holds a bat (:func:`corrkin.bat.detect.grip_score`),
+    measured on ``samples`` evenly spaced frames (NaN elsewhere: a track's grip is the mean over
+    the frames where it was measured)."""
+    t, p = people.valid.shape
+    want = np.zeros(t, bool)
+    want[:: max(1, t // samples)] = True
+    joints = np.stack([np.where(people.valid[:, i, None, None], people.joints(i), np.nan) for i in range(p)], 1)
+    out, f0 = np.full((t, p), np.nan, np.float32), 0
+    for chunk in chunks:
+        rows = np.flatnonzero(want[f0: f0 + len(chunk)])
+        for i in range(p):
+            ok = rows[people.valid[f0 + rows, i]]
+            if ok.size:
+                kp = torch.from_numpy(joints[f0 + ok, i]).to(chunk.device)
+                others = torch.from_numpy(np.delete(joints[f0 + ok], i, axis=1)).to(chunk.device)
+                sub = chunk[torch.from_numpy(ok).to(chunk.device)]
+                out[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy()
+        f0 += len(chunk)
+    return out
+
+
+def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSettings, batter: BatterConfig) -> Selection:
+    """Who the batter is in each frame: the configured box or index, else the evidence (the bat
+    in the hands: a bat-tip keypoint, or the pixels; size; centrality), then followed."""
+    if people.count == 1 and batter.box is None and batter.index is None:
+        return Selection(np.where(people.valid[:, 0], 0, -1), int(np.argmax(people.valid[:, 0])))
+    grip = people.bat_scores
+    if grip is None and batter.box is None and batter.index is None:
+        grip = grip_evidence(frames(), people, bat)
+    return select_batter(people.boxes, people.valid, (info.width, info.height), grip,
+                         box=batter.box, index=batter.index)
+
+
 def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | None, stride: int, chunk_frames: int,
-                  device) -> Clip:
+                  device, batter: BatterConfig | None = None) -> Clip:
     """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`)."""
     info = probe(path, fps)
 
     def frames():  # decoding is cheap next to pose and bat: each stage reads the video afresh
         return (c.frames for c in read_video(path, fps=fps, stride=stride, chunk_frames=chunk_frames, device=device))
 
-    kps, scores = pose(path, info, stride, frames)
-    track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat)
+    people = pose(path, info, stride, frames)
+    try:
+        sel = choose_batter(people, frames, info, bat, batter or BatterConfig())
+    except ValueError as e:
+        raise ClipError(path, str(e).replace("select_batter: ", "")) from None
+    if not sel.found.any():
+        raise ClipError(path, "no person found in any frame")
+    kps, scores = people.batter(sel)
+    others = None
+    if people.count > 1:  # everyone else, masked out of the bat's evidence
+        everyone = np.stack([people.joints(i) for i in range(people.count)], 1)
+        absent = ~people.valid | (np.arange(people.count)[None] == sel.index[:, None])
+        others = torch.from_numpy(np.where(absent[..., None, None], np.nan, everyone).astype(np.float32))
+    track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames, others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),
                 bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video")
@@ -51,7 +100,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
 def run_video(cfg) -> int:
     """Process every video under ``cfg.input``; returns the exit code (1 when any clip failed)."""
     device = resolve_device(cfg.device, None, 0)
-    acfg, bat = as_object(cfg.analysis), as_object(cfg.bat)
+    acfg, bat, batter = as_object(cfg.analysis), as_object(cfg.bat), as_object(cfg.batter)
     pose = instantiate(cfg.pose)
     videos = find_videos(cfg.input)
     if not videos:
@@ -61,7 +110,7 @@ def run_video(cfg) -> int:
     rows, clips = [], []
     for path in tqdm(videos, unit="video", disable=not cfg.progress, desc="run"):
         try:
-            clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device)
+            clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device, batter)
             save_clip(out_dir / clip.name / "keypoints.npz", clip)
             validate_clip(clip, acfg)
             clips.append(clip)

@@ -71,3 +71,29 @@ def test_run_config_needs_its_keys():
         run_cfg(["input=a", "output=b", "bat.tauu=3"])
     cfg = run_cfg(["input=a", "output=b", "pose.keypoints=k", "stride=2"])
     assert cfg.pose._target_ == "corrkin.pose.file.FilePose" and cfg.stride == 2
+
+
+def test_batter_not_the_larger_person_walking_past(tmp_path):
+    """A rendered batter and a larger person walking across the frame, both in an mmpose file
+    with no bat keypoint: the batter is the one holding the bat, found on the pixels."""
+    videos, poses, out = tmp_path / "videos", tmp_path / "poses", tmp_path / "out"
+    spec = SwingSpec(fps=25, duration_s=1.6, swing_at_s=0.8)
+    video, truth = write_rendered(videos, spec, seed=3, name="passer", passer=True)
+    poses.mkdir()
+    (videos / "passer.json").rename(poses / "passer.json")
+    doc = json.loads((poses / "passer.json").read_text())
+    for frame in doc["instance_info"]:  # a model lists people in no particular order
+        frame["instances"].reverse()
+    (poses / "passer.json").write_text(json.dumps(doc))
+    code = run_video(run_cfg([f"input={videos}", f"output={out}", f"pose.keypoints={poses}", "plots=false",
+                              "progress=false"]))
+    assert code == 0
+    found, batter = load_clip(out / "passer" / "keypoints.npz"), load_clip(truth)
+    np.testing.assert_allclose(found.keypoints, batter.keypoints, atol=0.01)  # the batter in every frame
+    assert np.median(tip_error(found.bat, batter)) <= 0.1
+    # told to, it follows the other person instead
+    other = np.reshape(doc["instance_info"][0]["instances"][0]["bbox"], -1).tolist()
+    code = run_video(run_cfg([f"input={videos}", f"output={tmp_path / 'out2'}", f"pose.keypoints={poses}",
+                              "plots=false", "progress=false", f"batter.box={other}"]))
+    chosen = load_clip(tmp_path / "out2" / "passer" / "keypoints.npz")
+    assert np.abs(chosen.keypoints - batter.keypoints).max() > 50

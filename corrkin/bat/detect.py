@@ -92,14 +92,24 @@ def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) 
 
 
 def body_mask_at(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor,
-                 size: tuple[int, int], factor: int = 2) -> torch.Tensor:
+                 size: tuple[int, int], factor: int = 2, others: torch.Tensor | None = None,
+                 margin: float = 0.0) -> torch.Tensor:
     """:func:`near_body` at ``pts (T, ..., 2)``, from a mask drawn on a grid ``factor`` times
     coarser than the frames (``size = (H, W)``); a point counts as body where the bilinearly
-    sampled mask exceeds one half."""
+    sampled mask exceeds one half. ``others (T, Q, 13, 2)`` (NaN where absent): the other people
+    in the frame, masked too, each within ``margin`` of their own shoulder width."""
     h, w = (-(-n // factor) for n in size)
     ys, xs = torch.meshgrid(torch.arange(h, device=pts.device), torch.arange(w, device=pts.device), indexing="ij")
     grid_px = (torch.stack([xs, ys], -1).float() + 0.5) * factor
-    mask = near_body(grid_px[None].expand(len(pts), -1, -1, -1), keypoints, radius).float()[:, None]
+    grid_px = grid_px[None].expand(len(pts), -1, -1, -1)
+    near = near_body(grid_px, keypoints, radius)
+    for q in range(0 if others is None else others.shape[1]):
+        kq = others[:, q]
+        there = torch.isfinite(kq).all(-1).all(-1)
+        if bool(there.any()):
+            kq = torch.where(there[:, None, None], kq, torch.full_like(kq, -1e6))
+            near |= near_body(grid_px, kq, torch.where(there, margin * _shoulders(kq), torch.zeros_like(radius)))
+    mask = near.float()[:, None]
     t = pts.shape[0]
     scale = torch.tensor([2.0 / (w * factor), 2.0 / (h * factor)], device=pts.device)
     grid = (pts.reshape(t, -1, 1, 2) * scale - 1)
@@ -148,12 +158,12 @@ def _directions(s: BatSettings, device) -> torch.Tensor:
     return torch.arange(s.angles, device=device) * (2 * math.pi / s.angles)
 
 
-def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
-    the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
-    clip's largest shoulder width) fixes the radii so chunks agree."""
+def _ray_gain(frames: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
+              others: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(gain (T, K, R), radii (R,))``: each ray point's bar contrast above ``tau``, zero on
+    the body (and on the bodies of ``others (T, Q, 13, 2)``, NaN where absent), a large
+    negative beyond the longest bat."""
     dev = frames.device
-    kp = keypoints.float().to(dev)
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     trio = side_points(ray_points(hands, theta, radii), theta, (0.2 * sw).clamp_min(2.0))
@@ -161,11 +171,36 @@ def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, 
     # a point, or either of its side samples, on the body: its contrast says nothing of the bat
     # (the dark gap between two white legs looks like a bar). The mask is drawn once per frame
     # at half resolution and sampled at the ray points.
-    body = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:]).any(1)
+    body = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:], others=others, margin=s.body_margin).any(1)
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
     gain = torch.where(body, torch.zeros_like(d), d.abs() - s.tau)
-    gain = torch.where(beyond, gain, torch.full_like(gain, -1e3))
-    return best_run(gain, radii)
+    return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
+
+
+def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
+                 others: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
+    the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
+    clip's largest shoulder width) fixes the radii so chunks agree; ``others`` as in
+    :func:`body_mask_at`."""
+    return best_run(*_ray_gain(frames, keypoints.float().to(frames.device), s, max_sw, others))
+
+
+def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
+               others: torch.Tensor | None = None) -> torch.Tensor:
+    """How surely the person with ``keypoints (T, 13, 2)`` holds a bat in each of ``frames
+    (T, 3, H, W)``, ``(T,)`` in [0, 1], on the scale of the track's confidence. Used to tell
+    the batter from the other people in the frame, so the bar must start in *their* hands: the
+    best run along a ray is taken from the hands out, with each point's gain capped at ``tau``
+    (so a strong edge further off, such as another person walked past, cannot buy back the
+    background in between: the bar must run on from the hands). The bodies of ``others
+    (T, Q, 13, 2)`` (NaN where absent) are no evidence either."""
+    s = settings or BatSettings()
+    kp = keypoints.float().to(frames.device)
+    others = None if others is None else others.float().to(frames.device)
+    gain, _ = _ray_gain(frames, kp, s, float(_shoulders(kp).max()), others)
+    from_hands = gain.clamp(max=s.tau).cumsum(-1).amax(-1).clamp_min(0)
+    return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
 
 def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
@@ -205,7 +240,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
 
 
 def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
-               chunk_frames: int = 64) -> BatTrack:
+               chunk_frames: int = 64, others: torch.Tensor | None = None) -> BatTrack:
     """Track the bat tip through one clip.
 
     Args:
@@ -216,6 +251,8 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
             (shoulder widths), ``max_length`` longest bat (shoulder widths), ``turn_rad`` the
             angular change per frame that costs as much as a bat-length run at twice ``tau``,
             ``min_confidence`` below which the fallbacks place the tip.
+        others: ``(T, Q, 13, 2)`` the other people in the frames (NaN where absent): their
+            bodies are masked too, so a fielder or keeper by the bat is not taken for it.
     """
     s = settings or BatSettings()
     kp = keypoints.float()
@@ -224,7 +261,8 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
         if isinstance(frames, torch.Tensor) else frames
     scores, lengths, f0 = [], [], 0
     for chunk in chunks:
-        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw)
+        near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
+        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near)
         scores.append(sc)
         lengths.append(ln)
         f0 += len(chunk)

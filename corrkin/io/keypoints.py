@@ -177,9 +177,12 @@ def _read_npz(path: Path) -> tuple[str, dict]:
         raise ClipError(path, f"not a readable .npz ({type(e).__name__}: {e})") from None
 
 
-def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, dict]:
-    from corrkin.pose.select import select_batter
+def read_mmpose_people(path: str | os.PathLike):
+    """Everyone in an mmpose prediction file, as :class:`corrkin.pose.select.People` (COCO-17;
+    an 18th keypoint is the bat tip). A person without a ``bbox`` is boxed by their keypoints."""
+    from corrkin.pose.select import People
 
+    path = Path(path)
     try:
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -195,6 +198,7 @@ def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, d
     scores = np.zeros((t, max(people, 1), 18), np.float32)
     boxes = np.zeros((t, max(people, 1), 4))
     valid = np.zeros((t, max(people, 1)), bool)
+    has_bat = False
     for f, frame in enumerate(frames):
         if not isinstance(frame, dict) or "instances" not in frame:
             raise ClipError(path, f"frame {f} has no 'instances'")
@@ -207,6 +211,7 @@ def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, d
             if k.ndim != 2 or k.shape[1] != 2 or k.shape[0] not in (17, 18) or sc.shape != (k.shape[0],):
                 raise ClipError(path, f"frame {f}: keypoints {k.shape} / scores {sc.shape}, expected COCO-17 (+ bat tip)")
             kps[f, i, : len(k)], scores[f, i, : len(k)] = k, sc
+            has_bat |= len(k) == 18
             try:
                 box = np.asarray(inst["bbox"], np.float64).reshape(-1)[:4] if "bbox" in inst else None
             except (TypeError, ValueError):
@@ -215,19 +220,29 @@ def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, d
                 seen = k[sc > 0] if (sc > 0).any() else k
                 box = np.concatenate([seen.min(0), seen.max(0)])
             boxes[f, i], valid[f, i] = box, True
+    return People(kps[:, :, :17], scores[:, :, :17], boxes, valid,
+                  bat=kps[:, :, 17] if has_bat else None, bat_scores=scores[:, :, 17] if has_bat else None)
+
+
+def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, dict]:
+    from corrkin.pose.select import select_batter
+
+    people = read_mmpose_people(path)
+    valid, boxes = people.valid, people.boxes
     extent = (float(boxes[..., 2][valid].max(initial=1.0)), float(boxes[..., 3][valid].max(initial=1.0)))
     try:
-        sel = select_batter(boxes, valid, extent, bat_score=scores[..., 17], box=batter_box, index=batter_index)
+        sel = select_batter(boxes, valid, extent, bat_score=people.bat_scores, box=batter_box, index=batter_index)
     except ValueError as e:
         raise ClipError(path, str(e).replace("select_batter: ", "")) from None
-    rows = np.arange(t)
-    pick = np.maximum(sel.index, 0)
-    k17, s17 = kps[rows, pick, :17], np.where(sel.found[:, None], scores[rows, pick, :17], 0.0)
-    bat, bat_scores = kps[rows, pick, 17], np.where(sel.found, scores[rows, pick, 17], 0.0).astype(np.float32)
-    k13, s13 = _from_coco(k17, s17)
-    has_bat = bool(bat_scores.any())
-    return "mmpose", dict(keypoints=k13, scores=s13, bat=bat if has_bat else None,
-                          bat_scores=bat_scores if has_bat else None, fps=None, joints=None)
+    k13, s13 = people.batter(sel)
+    bat = bat_scores = None
+    if people.bat is not None:
+        rows, pick = np.arange(len(valid)), np.maximum(sel.index, 0)
+        bat = people.bat[rows, pick]
+        bat_scores = np.where(sel.found, people.bat_scores[rows, pick], 0.0).astype(np.float32)
+        if not bat_scores.any():
+            bat = bat_scores = None
+    return "mmpose", dict(keypoints=k13, scores=s13, bat=bat, bat_scores=bat_scores, fps=None, joints=None)
 
 
 def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | None = None,

@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from corrkin.io.keypoints import _from_coco
 from corrkin.io.video import VideoInfo
+from corrkin.pose.select import People
 
 # BlazePose landmark index of each COCO-17 keypoint (same left/right convention: the person's)
 BLAZEPOSE_TO_COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 
 
 class MediaPipePose:
-    """A pose backend: ``backend(video, info, stride, frames)`` -> the 13 joints and scores."""
+    """A pose backend: ``backend(video, info, stride, frames)`` -> :class:`People` (one person)."""
 
     def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5):
@@ -52,5 +52,5 @@ class MediaPipePose:
         return np.stack(kps), np.stack(scores)
 
     def __call__(self, video: Path, info: VideoInfo, stride: int,
-                 frames: Callable[[], Iterator[torch.Tensor]]) -> tuple[np.ndarray, np.ndarray]:
-        return _from_coco(*self.coco17(frames()))
+                 frames: Callable[[], Iterator[torch.Tensor]]) -> People:
+        return People.one(*self.coco17(frames()))

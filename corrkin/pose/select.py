@@ -1,20 +1,26 @@
 """The batter, not the bowler: pick one person among a frame's detections and keep them.
 
-Broadcast frames hold several people (batter, bowler, keeper, umpire, fielders). The batter is
-found once, in the frame where the evidence is strongest, and then followed frame to frame by
-box overlap; a frame where nobody overlaps the batter's last box enough is *lost* (masked),
-never filled with another person.
+Broadcast frames hold several people (batter, bowler, keeper, umpire, fielders). Detections
+are first linked into *tracks* frame to frame by box overlap (one-to-one, Hungarian on IoU); a
+track that finds no detection overlapping its last box enough is lost in that frame and picked
+up again when one does. The batter is the track with the most evidence over the whole clip, so
+someone who comes close to the bat for a few frames (a fielder walking past) is not taken. In
+a frame where the batter's track has no detection the batter is *lost* (masked), never filled
+with another person.
 
-Evidence for "this is the batter", per candidate, in [0, 1] each:
+Evidence for "this is the batter", per detection, in [0, 1] each:
 
-* ``bat``: the candidate carries a bat-tip keypoint with a good score, or its wrists are near a
-  separately detected bat tip;
+* ``bat``: the candidate holds the bat: a bat-tip keypoint's score, or the bar evidence from
+  their hands on the pixels (:func:`corrkin.bat.detect.grip_score`); NaN where not measured;
 * ``size``: box area relative to the frame's largest (the batter is near the camera end);
 * ``centre``: closeness of the box centre to the frame centre (broadcast framing).
 
-An explicit choice overrides all of it: ``box`` (x1, y1, x2, y2 in the first frame where the
-batter is visible: the detection overlapping it most) or ``index`` (the detection's position
-in that frame).
+A track's score is ``coverage * (2 * mean bat + mean size + mean centre)``, ``coverage`` the
+fraction of frames it is present in (the batter is there throughout).
+
+An explicit choice overrides all of it: ``box`` (x1, y1, x2, y2 in the first frame where
+anyone is detected: the track of the detection overlapping it most) or ``index`` (the
+detection's position in that frame).
 """
 
 from __future__ import annotations
@@ -22,6 +28,58 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+
+@dataclass
+class People:
+    """Everyone a pose backend found in one video: ``P`` candidates per frame, padded.
+
+    ``keypoints (T, P, J, 2)`` pixels with ``J`` = 17 (COCO-17, what models give) or 13 (the
+    analysis joints, from a corrkin file), ``scores (T, P, J)``, ``boxes (T, P, 4)``
+    (x1, y1, x2, y2) and ``valid (T, P)``; ``bat (T, P, 2)`` and ``bat_scores (T, P)`` where the
+    model has a bat-tip keypoint."""
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    boxes: np.ndarray
+    valid: np.ndarray
+    bat: np.ndarray | None = None
+    bat_scores: np.ndarray | None = None
+
+    @property
+    def count(self) -> int:
+        return self.valid.shape[1]
+
+    @classmethod
+    def one(cls, keypoints: np.ndarray, scores: np.ndarray) -> "People":
+        """A single person per frame (``(T, J, 2)``, ``(T, J)``), present where any joint scores
+        above zero, boxed by the joints it sees."""
+        seen = scores > 0
+        valid = seen.any(1)
+        big = np.where(seen[..., None], keypoints, np.inf)
+        small = np.where(seen[..., None], keypoints, -np.inf)
+        boxes = np.concatenate([big.min(1), small.max(1)], -1)
+        boxes = np.where(valid[:, None], boxes, 0.0)
+        return cls(keypoints[:, None], scores[:, None], boxes[:, None], valid[:, None])
+
+    def joints(self, person: int | np.ndarray) -> np.ndarray:
+        """The 13 analysis joints ``(T, 13, 2)`` of one candidate (or of ``person[t]`` per frame)."""
+        from corrkin.io.keypoints import _from_coco
+
+        rows = np.arange(len(self.valid))
+        kps = self.keypoints[rows, person]
+        return _from_coco(kps, self.scores[rows, person])[0] if kps.shape[1] == 17 else kps
+
+    def batter(self, sel: "Selection") -> tuple[np.ndarray, np.ndarray]:
+        """The chosen person's 13 joints and scores ``(T, 13, 2)``, ``(T, 13)``; score 0 where
+        the batter is lost."""
+        from corrkin.io.keypoints import _from_coco
+
+        rows, pick = np.arange(len(self.valid)), np.maximum(sel.index, 0)
+        kps, scores = self.keypoints[rows, pick], np.where(sel.found[:, None], self.scores[rows, pick], 0.0)
+        if kps.shape[1] == 17:
+            kps, scores = _from_coco(kps, scores)
+        return kps.astype(np.float32), scores.astype(np.float32)
 
 
 @dataclass
@@ -46,17 +104,39 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def batter_evidence(boxes: np.ndarray, valid: np.ndarray, frame_size: tuple[float, float],
-                    bat_score: np.ndarray | None = None) -> np.ndarray:
-    """Per-candidate evidence ``(T, P)``: ``2 * bat + size + centre`` (see the module docs)."""
+def batter_evidence(boxes: np.ndarray, valid: np.ndarray, frame_size: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-detection ``(size, centre)`` evidence ``(T, P)`` each, in [0, 1] (see the module docs)."""
     w, h = frame_size
     area = np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
     area = np.where(valid, area, 0)
     size = area / np.maximum(area.max(1, keepdims=True), 1e-9)
     cx, cy = (boxes[..., 0] + boxes[..., 2]) / 2, (boxes[..., 1] + boxes[..., 3]) / 2
     centre = 1 - np.clip(np.hypot((cx - w / 2) / (w / 2), (cy - h / 2) / (h / 2)) / np.sqrt(2), 0, 1)
-    bat = np.zeros_like(size) if bat_score is None else np.clip(bat_score, 0, 1)
-    return np.where(valid, 2 * bat + size + centre, -np.inf)
+    return size, centre
+
+
+def link_tracks(boxes: np.ndarray, valid: np.ndarray, min_iou: float = 0.3) -> np.ndarray:
+    """Track id ``(T, P)`` of every detection (-1 where not valid): each frame's detections are
+    matched one-to-one to the tracks' last boxes by IoU (Hungarian), a match needing ``min_iou``;
+    an unmatched detection starts a new track."""
+    from scipy.optimize import linear_sum_assignment
+
+    t, p = valid.shape
+    ids = np.full((t, p), -1)
+    last: list[np.ndarray] = []
+    for f in range(t):
+        dets = np.flatnonzero(valid[f])
+        if last and dets.size:
+            iou = box_iou(boxes[f, dets][:, None], np.asarray(last)[None])
+            for i, k in zip(*linear_sum_assignment(-iou)):
+                if iou[i, k] >= min_iou:
+                    ids[f, dets[i]] = k
+                    last[k] = boxes[f, dets[i]]
+        for i in dets:
+            if ids[f, i] < 0:
+                ids[f, i] = len(last)
+                last.append(boxes[f, i])
+    return ids
 
 
 def select_batter(
@@ -73,13 +153,14 @@ def select_batter(
     Args:
         boxes: ``(T, P, 4)`` detections, padded; ``valid (T, P)`` marks real ones.
         frame_size: ``(width, height)`` of the frames.
-        bat_score: ``(T, P)`` how surely each candidate holds the bat (e.g. its bat-tip score).
+        bat_score: ``(T, P)`` how surely each candidate holds the bat (a bat-tip score, or the
+            grip evidence on the pixels), NaN where not measured.
         box, index: explicit choice in the first frame where anyone is detected.
-        min_iou: least overlap with the batter's last box to keep following them.
+        min_iou: least overlap with a track's last box to continue it.
 
     Returns:
-        :class:`Selection`; frames with no detection overlapping enough are -1 (lost). A lost
-        batter is picked up again when a detection overlaps their last known box.
+        :class:`Selection`: the batter's detection per frame, -1 where the batter's track has
+        none (lost).
     """
     t, p = valid.shape
     if boxes.shape != (t, p, 4):
@@ -88,6 +169,7 @@ def select_batter(
     present = np.flatnonzero(valid.any(1))
     if present.size == 0:
         return Selection(index_out, -1)
+    ids = link_tracks(boxes, valid, min_iou)
     if box is not None or index is not None:
         seed = int(present[0])
         if box is not None:
@@ -100,19 +182,18 @@ def select_batter(
                 raise ValueError(f"select_batter: person index {index} not in frame {seed}, "
                                  f"which has {int(valid[seed].sum())} detections")
             pick = int(np.flatnonzero(valid[seed])[index])
+        track = ids[seed, pick]
     else:
-        ev = batter_evidence(boxes, valid, frame_size, bat_score)
-        seed = int(np.unravel_index(np.argmax(ev), ev.shape)[0])
-        pick = int(np.argmax(ev[seed]))
-    index_out[seed] = pick
-    for step in (1, -1):  # follow forwards, then backwards, from the seed frame
-        last = boxes[seed, pick]
-        f = seed + step
-        while 0 <= f < t:
-            ious = np.where(valid[f], box_iou(boxes[f], last), 0.0)
-            best = int(np.argmax(ious)) if p else -1
-            if p and ious[best] >= min_iou:
-                index_out[f] = best
-                last = boxes[f, best]
-            f += step
-    return Selection(index_out, seed)
+        size, centre = batter_evidence(boxes, valid, frame_size)
+        bat = np.full((t, p), np.nan) if bat_score is None else np.where(valid, bat_score, np.nan)
+        n = int(ids.max()) + 1
+        score = np.empty(n)
+        for k in range(n):
+            mine = ids == k
+            grip = bat[mine][np.isfinite(bat[mine])]
+            grip_mean = float(np.clip(grip, 0, 1).mean()) if grip.size else 0.0
+            score[k] = mine.sum() / t * (2 * grip_mean + size[mine].mean() + centre[mine].mean())
+        track = int(np.argmax(score))
+    frames, cols = np.nonzero(ids == track)
+    index_out[frames] = cols
+    return Selection(index_out, int(frames[0]))

@@ -90,3 +90,17 @@ def test_bridge_keeps_uniform_turning_and_rates_confidence():
     assert inside.tolist() == [False] * 4 + [True] * 4 + [False] * 4
     torch.testing.assert_close(conf[4:8], torch.tensor([0.5, 0.25, 0.25, 0.5]))
     assert (length == 50).all()
+
+
+def test_other_people_are_not_taken_for_the_bat():
+    """A larger person walks in front of the batter: with their pose given as ``others`` their
+    body is masked and the track stays on the bat; without, it follows their limbs."""
+    spec = SwingSpec(fps=25.0, duration_s=1.6, swing_at_s=0.8)
+    frames, gt, truth = render_clip(spec, seed=3, passer=True)
+    kp = torch.from_numpy(gt.keypoints)
+    alone = tip_error(detect_bat(frames, kp).tip, gt)
+    masked = tip_error(detect_bat(frames, kp, others=torch.from_numpy(truth["passer"])[:, None]).tip, gt)
+    assert np.median(masked) <= 0.1 < 0.5 < np.median(alone)
+    # absent (NaN) others change nothing
+    nan = torch.full((len(kp), 1, 13, 2), float("nan"))
+    torch.testing.assert_close(detect_bat(frames[:20], kp[:20], others=nan[:20]).tip, detect_bat(frames[:20], kp[:20]).tip)

@@ -45,5 +45,8 @@ def test_video_frames_give_t_by_17_in_pixels(tmp_path):
         x, y = kps[:, COCO17.index(name)].T
         assert ((x1 <= x) & (x <= x2) & (y1 <= y) & (y <= y2)).all(), name
     assert info.width == 512 and info.height == 512
-    joints, jscores = backend(tmp_path / "still.mp4", info, 1, lambda: (c.frames for c in read_video(tmp_path / "still.mp4")))
-    assert joints.shape == (4, 13, 2) and jscores.shape == (4, 13)
+    people = backend(tmp_path / "still.mp4", info, 1, lambda: (c.frames for c in read_video(tmp_path / "still.mp4")))
+    assert people.keypoints.shape == (4, 1, 17, 2) and people.valid.all()
+    np.testing.assert_array_equal(people.keypoints[:, 0], kps)
+    # the box holds every keypoint the model scored
+    assert (people.boxes[:, 0, :2] <= kps.min(1)).all() and (people.boxes[:, 0, 2:] >= kps.max(1)).all()
