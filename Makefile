@@ -1,29 +1,64 @@
 # make demo : set everything up from nothing and run the main job on built-in data
-# make test : set everything up from nothing and run the test suite
+# make test : set everything up from nothing (mmpose included) and run the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := PIP_FIND_LINKS= $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
+MMPOSE := $(VENV)/.mmpose
 
-.PHONY: demo test bench install clean
+# mmpose 1.3.2 needs mmcv 2.1.0 with its compiled ops, and no wheel of it exists for a recent
+# torch: it is built from the sdist (about 10 minutes on 2 cores), with -std=c++20 since
+# torch >= 2.10's headers require it (mmcv's setup.py asks for c++17). The built wheel is kept
+# per torch version in $(WHEELS), so a second checkout on the same machine does not rebuild.
+MMCV     := 2.1.0
+MMENGINE := 0.10.7
+MMDET    := 3.3.0
+MMPOSE_V := 1.3.2
+WHEELS   ?= $(HOME)/.cache/corrkin/wheels
+
+.PHONY: demo test bench install mmpose clean
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	PIP_FIND_LINKS= $(BIN)/python -m pip install --quiet --upgrade pip
-	PIP_FIND_LINKS= $(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# mmengine, mmdet and mmpose go in without their own requirements: they pin opencv-python,
+# which would overwrite mediapipe's opencv-contrib-python (the same cv2 package); what they
+# import instead is the [mmpose] extra of pyproject.toml.
+$(MMPOSE): $(STAMP)
+	$(PIP) install --quiet -e '.[dev,mmpose]'
+	set -e; torch=$$($(BIN)/python -c 'import torch; print(torch.__version__.split("+")[0])'); \
+	dir=$(WHEELS)/torch-$$torch; \
+	if ! ls $$dir/mmcv-$(MMCV)-*.whl >/dev/null 2>&1; then \
+	  rm -rf build/mmcv; mkdir -p build/mmcv $$dir; \
+	  $(PIP) download --quiet --no-deps --no-binary :all: --no-build-isolation mmcv==$(MMCV) -d build/mmcv; \
+	  tar -xzf build/mmcv/mmcv-$(MMCV).tar.gz -C build/mmcv; \
+	  sed -i 's/-std=c++17/-std=c++20/g' build/mmcv/mmcv-$(MMCV)/setup.py; \
+	  echo "building mmcv $(MMCV) with its ops for torch $$torch (about 10 minutes)"; \
+	  MMCV_WITH_OPS=1 MAX_JOBS=$$(nproc) $(PIP) wheel --quiet --no-build-isolation --no-deps -w $$dir build/mmcv/mmcv-$(MMCV); \
+	fi; \
+	$(PIP) install --quiet --no-deps --force-reinstall $$dir/mmcv-$(MMCV)-*.whl
+	$(PIP) install --quiet --no-deps mmengine==$(MMENGINE) mmdet==$(MMDET) mmpose==$(MMPOSE_V)
+	$(BIN)/python -c "import mmcv.ops, mmdet.apis, mmpose.apis"
+	touch $(MMPOSE)
+
 install: $(STAMP)
+
+mmpose: $(MMPOSE)
 
 demo: $(STAMP)
 	$(BIN)/corrkin demo output=demo_output
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# CORRKIN_REQUIRE_MMPOSE: the mmpose tests fail, rather than skip, if it does not import
+test: $(MMPOSE)
+	CORRKIN_REQUIRE_MMPOSE=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py
 
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache
+	rm -rf $(VENV) build demo_output .pytest_cache
