@@ -9,7 +9,10 @@ body pose from the ground truth (``pose=file``) and finds the bat tip on the pix
 ``corrkin.bat.detect`` and with the original detector: Canny edges and a probabilistic Hough
 transform per frame (OpenCV), the line with an end nearest the hands taken as the bat, followed
 by Lucas-Kanade optical flow when no line is found, the forearm direction as the last resort.
-Errors are in shoulder widths; frames/s per stage.
+Errors are in shoulder widths; frames/s per stage. The pose backends are timed on the first
+``--pose-clips`` clips: MediaPipe (with its joint error against the ground truth) and, where
+``make mmpose`` installed it, RTMDet-m + RTMPose-m with random weights (the weights cannot be
+fetched here; their speed does not depend on them).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 from corrkin.bat.detect import detect_bat
 from corrkin.io.keypoints import load_clip
 from corrkin.io.video import load_video
+from corrkin.pose.select import People, Selection
 from corrkin.skeleton import JOINT_INDEX as J
 from corrkin.synth import random_spec
 from corrkin.synth_video import tip_error, write_rendered
@@ -68,7 +72,11 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--pose-clips", type=int, default=5, help="clips on which the pose backends are timed")
     args = ap.parse_args()
+    backends = pose_backends(args.device)
+    pose_time = {name: 0.0 for name in backends}
+    pose_frames, mp_err = 0, []
     rng = np.random.default_rng(args.seed)
     errs, base_errs, frames_total = [], [], 0
     t_decode = t_pose = t_bat = t_base = 0.0
@@ -91,6 +99,17 @@ def main() -> None:
             base = original_detector(frames.permute(0, 2, 3, 1).cpu().numpy(), gt.keypoints)
             t4 = time.perf_counter()
             t_decode, t_pose, t_bat, t_base = t_decode + t1 - t0, t_pose + t2 - t1, t_bat + t3 - t2, t_base + t4 - t3
+            if i < args.pose_clips:
+                pose_frames += len(frames)
+                for name, backend in backends.items():
+                    t5 = time.perf_counter()
+                    people = backend.people([frames]) if hasattr(backend, "people") else People.one(*backend.coco17([frames]))
+                    pose_time[name] += time.perf_counter() - t5
+                    if name.startswith("mediapipe"):
+                        k13, s13 = people.batter(Selection(np.where(people.valid[:, 0], 0, -1), 0))
+                        sw = np.linalg.norm(gt.keypoints[:, J["l_shoulder"]] - gt.keypoints[:, J["r_shoulder"]], axis=-1)
+                        err = np.linalg.norm(k13 - gt.keypoints, axis=-1) / sw[:, None]
+                        mp_err.append(np.where(s13 > 0, err, np.nan))
             errs.append(tip_error(track.tip, gt))
             base_errs.append(tip_error(base, gt))
             frames_total += len(gt.bat)
@@ -105,7 +124,34 @@ def main() -> None:
     print("\n| stage | frames/s |\n|---|---:|")
     print(f"| decode (decord, 640x360 H.264) | {frames_total / t_decode:,.0f} |")
     print(f"| pose (file) | {frames_total / t_pose:,.0f} |")
+    for name, t in pose_time.items():
+        print(f"| pose ({name}, {pose_frames} frames) | {pose_frames / t:,.1f} |")
     print(f"| bat | {frames_total / t_bat:,.0f} |")
+    if mp_err:
+        m = np.concatenate(mp_err)
+        print(f"\nMediaPipe on the rendered figure: person found in {np.isfinite(m).any(1).mean():.1%} of frames, "
+              f"joint error median {np.nanmedian(m):.3f} sw, 90th percentile {np.nanpercentile(m, 90):.3f} sw")
+
+
+def pose_backends(device: str) -> dict:
+    """The pose backends to time: MediaPipe (CPU only), and mmpose where it is installed."""
+    out = {}
+    if not device.startswith("cuda"):
+        from corrkin.pose.mediapipe import MediaPipePose
+
+        out["mediapipe"] = MediaPipePose()
+    try:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        from corrkin.pose.mmpose import MMPose
+
+        out["mmpose RTMDet-m + RTMPose-m, random weights"] = MMPose(checkpoint=None, detector_checkpoint=None,
+                                                                    device=device)
+        out["mmpose RTMPose-m alone, one box per frame"] = MMPose(checkpoint=None, detector_config=None, device=device)
+    except ImportError:
+        print("(mmpose not installed: `make mmpose`)")
+    return out
 
 
 if __name__ == "__main__":
