@@ -58,15 +58,28 @@ def _coverage(px: torch.Tensor, a: torch.Tensor, b: torch.Tensor, radius: torch.
     return (radius[:, None, None] - d + 0.5).clamp(0, 1)
 
 
+CREASE_Y = 2.35  # the popping crease, just under the batter's feet (ankles at 2.2 shoulder widths)
+CREASE_HALF_LENGTH = 4.0  # shoulder widths either side of the batter's stance
+CREASE_HALF_WIDTH = 0.05  # shoulder widths
+
+
 def _ground(px: torch.Tensor, zoom: torch.Tensor, pan: torch.Tensor, scale: float, spec: SwingSpec,
-            grid: torch.Tensor) -> torch.Tensor:
-    """Textured ground ``(F, 3, H, W)`` float in [0, 255], fixed in the world."""
+            grid: torch.Tensor, crease: bool = True) -> torch.Tensor:
+    """Textured ground ``(F, 3, H, W)`` float in [0, 255], fixed in the world, with the popping
+    crease painted white across the batter's feet."""
     world = ((px[None] / scale) - torch.tensor(FRAME_CENTRE) + pan[:, None, None]) / (spec.shoulder_px * zoom[:, None, None, None])
     uv = (world / 12.0).clamp(-1, 1).float()  # the texture spans +-12 shoulder widths
     tex = torch.nn.functional.grid_sample(grid.expand(len(zoom), -1, -1, -1), uv, align_corners=False)[:, 0]
     stripe = 0.5 + 0.5 * torch.cos(world[..., 0] * 2.2)
     base = torch.tensor([92.0, 128.0, 70.0])[:, None, None]
-    return (base[None] * (0.75 + 0.35 * tex[:, None]) + 18 * stripe[:, None]).clamp(0, 255)
+    img = (base[None] * (0.75 + 0.35 * tex[:, None]) + 18 * stripe[:, None]).clamp(0, 255)
+    if crease:
+        sw_px = (spec.shoulder_px * zoom * scale)[:, None, None]
+        off = ((world[..., 1] - CREASE_Y).abs() - CREASE_HALF_WIDTH).clamp_min(0) * sw_px
+        cov = (0.5 - off).clamp(0, 1) * 2 * (world[..., 0].abs() <= CREASE_HALF_LENGTH)
+        cov = cov.clamp(0, 1)[:, None]
+        img = img * (1 - cov) + 240.0 * cov
+    return img
 
 
 def head_centre(kps: torch.Tensor, sw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -148,11 +161,12 @@ def coco17(kps: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
 
 
 def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tuple[int, int] = (360, 640),
-                blur_sigma: float = 0.8, noise: float = 3.0, chunk: int = 8, passer: bool = False):
+                blur_sigma: float = 0.8, noise: float = 3.0, chunk: int = 8, passer: bool = False,
+                crease: bool = True):
     """Frames ``(T, 3, H, W)`` uint8, the batter's exact ground truth as a :class:`Clip` in the
     frames' pixels, and the chain truth of :func:`corrkin.synth.make_clip` (joint names as the
     person's own). With ``passer``, the truth also holds ``"passer"``: the second person's 13
-    joints ``(T, 13, 2)``."""
+    joints ``(T, 13, 2)``. ``crease``: paint the popping crease under the batter's feet."""
     import kornia
 
     spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True)
@@ -180,7 +194,7 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     out = []
     for f0 in range(0, len(kps), chunk):
         sl = slice(f0, f0 + chunk)
-        img = _ground(px, zoom[sl], pan[sl], scale, spec, grid)
+        img = _ground(px, zoom[sl], pan[sl], scale, spec, grid, crease)
         for a, b, radius, colour in parts:
             cov = _coverage(px, a[sl], b[sl], radius[sl])
             col = torch.tensor(colour, dtype=img.dtype)[None, :, None, None]
