@@ -1,17 +1,20 @@
 """Bat tip from pixels and pose, batched over all frames of a clip.
 
 1. **Evidence.** The bat is a thin bar that starts at the hands. Rays are cast from the hands
-   (the wrists' midpoint) in ``angles`` directions; along each, every ``step_px``, the bar
-   contrast ``D = I(c) - (I(c + w n) + I(c - w n)) / 2`` (grey level at the centre against both
-   sides at a bat's width ``w``) is sampled with ``grid_sample``: a line detector for lines
+   (the wrists' midpoint) in ``angles`` directions; along each, every ``step_px``, the ridge
+   contrast ``D`` (the grey level at the centre against both sides at a bat's width ``w``: the
+   smaller difference where both have the same sign, else 0, so an edge or a line crossing
+   beside the ray is no bar) is sampled with ``grid_sample``: a line detector for lines
    through the hands. A bat may be lighter or darker than what is behind it, so ``|D|`` counts.
 2. **The body is not evidence.** Limbs and torso are bars too, near the hands the bat overlaps
    them, and the gap between two limbs looks like a dark bar. Where a ray point or either of
    its side samples lies within ``body_margin`` shoulder widths of a limb of the pose (or of
    the head, placed above the shoulders), the point is neutral: it neither supports nor counts
-   against the ray.
-3. **Length.** Along each ray the bat is the best run ``[a, L]`` of ``|D| - tau`` that lies
-   beyond the body; the tip is its far end ``L`` and the ray's score that run's sum.
+   against the ray. The same holds for the bodies of other people in the frame, where given.
+3. **Length.** Along each ray the bat is the best run ``[a, L]`` of ``|D| - tau`` (capped at
+   ``4 tau`` per point, so a short, very bright crossing cannot outweigh a bar's length) that
+   lies beyond the body; the tip is its far end ``L`` and the ray's score that run's sum.
+   Once the bat's length is known from the clip, runs are bounded by it (:func:`track_bat`).
 4. **Motion model.** One direction per frame is chosen for the whole clip at once by dynamic
    programming (Viterbi) with a cost on angular change, not by per-frame guesses.
 5. **Fallback.** Where the chosen run is weak (bat hidden behind the body, or blurred), the bat
@@ -36,6 +39,7 @@ from corrkin.skeleton import JOINT_INDEX as J
 from corrkin.skeleton import LIMBS
 
 # the trunk is drawn as an outline: its diagonals cover the inside too
+GAIN_CAP = 4.0
 BODY = LIMBS + (("l_hip", "r_shoulder"), ("r_hip", "l_shoulder"))
 
 
@@ -67,12 +71,16 @@ def side_points(pts: torch.Tensor, angles: torch.Tensor, width: torch.Tensor) ->
 
 
 def bar_contrast(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
-    """``D`` ``(T, K, R)``: grey level at each ray point minus the mean of its two side points."""
+    """Ridge contrast ``D`` ``(T, K, R)`` at each ray point: the smaller of its differences from
+    its two side points when both have the same sign (a bar, lighter or darker than both
+    sides), else 0. An edge beside the ray (one side differs) or a line crossing it near one
+    side sample is no bar."""
     t, _, h, w = image.shape
     scale = torch.tensor([2.0 / w, 2.0 / h], device=image.device)
     grid = (trio * scale - 1).reshape(t, 3, -1, 2)
     v = F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, *trio.shape[1:4])
-    return v[:, 0] - (v[:, 1] + v[:, 2]) / 2
+    a, b = v[:, 0] - v[:, 1], v[:, 0] - v[:, 2]
+    return torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
 
 
 def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
@@ -93,40 +101,59 @@ def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) 
 
 def body_mask_at(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor,
                  size: tuple[int, int], factor: int = 2, others: torch.Tensor | None = None,
-                 margin: float = 0.0) -> torch.Tensor:
+                 margin: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
     """:func:`near_body` at ``pts (T, ..., 2)``, from a mask drawn on a grid ``factor`` times
     coarser than the frames (``size = (H, W)``); a point counts as body where the bilinearly
-    sampled mask exceeds one half. ``others (T, Q, 13, 2)`` (NaN where absent): the other people
-    in the frame, masked too, each within ``margin`` of their own shoulder width."""
+    sampled mask exceeds one half. Returns ``(own, others)``: the person's own body, and that
+    of ``others (T, Q, 13, 2)`` (NaN where absent; each within ``margin`` of their own shoulder
+    width), ``None`` without others."""
     h, w = (-(-n // factor) for n in size)
     ys, xs = torch.meshgrid(torch.arange(h, device=pts.device), torch.arange(w, device=pts.device), indexing="ij")
     grid_px = (torch.stack([xs, ys], -1).float() + 0.5) * factor
     grid_px = grid_px[None].expand(len(pts), -1, -1, -1)
-    near = near_body(grid_px, keypoints, radius)
-    for q in range(0 if others is None else others.shape[1]):
-        kq = others[:, q]
-        there = torch.isfinite(kq).all(-1).all(-1)
-        if bool(there.any()):
-            kq = torch.where(there[:, None, None], kq, torch.full_like(kq, -1e6))
-            near |= near_body(grid_px, kq, torch.where(there, margin * _shoulders(kq), torch.zeros_like(radius)))
-    mask = near.float()[:, None]
+    masks = [near_body(grid_px, keypoints, radius)]
+    if others is not None:
+        near = torch.zeros_like(masks[0])
+        for q in range(others.shape[1]):
+            kq = others[:, q]
+            there = torch.isfinite(kq).all(-1).all(-1)
+            if bool(there.any()):
+                kq = torch.where(there[:, None, None], kq, torch.full_like(kq, -1e6))
+                near |= near_body(grid_px, kq, torch.where(there, margin * _shoulders(kq), torch.zeros_like(radius)))
+        masks.append(near)
     t = pts.shape[0]
     scale = torch.tensor([2.0 / (w * factor), 2.0 / (h * factor)], device=pts.device)
     grid = (pts.reshape(t, -1, 1, 2) * scale - 1)
-    v = F.grid_sample(mask, grid, align_corners=False, padding_mode="border")
-    return (v.reshape(pts.shape[:-1]) > 0.5)
+    v = F.grid_sample(torch.stack(masks, 1).float(), grid, align_corners=False, padding_mode="border")
+    out = [(v[:, i].reshape(pts.shape[:-1]) > 0.5) for i in range(len(masks))]
+    return out[0], (out[1] if others is not None else None)
 
 
-def best_run(gain: torch.Tensor, radii: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Largest-sum run of ``gain (T, K, R)`` along the last axis: ``(score, far end radius)``.
+def best_run(gain: torch.Tensor, radii: torch.Tensor, limits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Largest-sum run of ``gain (T, K, R)`` along the last axis: ``(score, far end radius)``,
+    ``(T, K)`` each; with ``limits (T, C)`` (radii), the best run ending within each limit,
+    ``(T, K, C)`` each.
 
     With ``C`` the running sum, the best run ending at ``r`` is ``C[r] - min_{r' < r} C[r']``
-    (``C[-1] = 0``): one ``cumsum`` and one ``cummin``, no loop over radii.
+    (``C[-1] = 0``): one ``cumsum`` and one ``cummin`` (and a ``cummax`` for the limits), no
+    loop over radii.
     """
     c = torch.cumsum(gain, -1)
     before = torch.cat([torch.zeros_like(c[..., :1]), c[..., :-1]], -1).cummin(-1).values.clamp_max(0)
-    best, end = (c - before).max(-1)
-    return best.clamp_min(0), radii[end]
+    ending = c - before
+    if limits is None:
+        best, end = ending.max(-1)
+        return best.clamp_min(0), radii[end]
+    upto = ending.cummax(-1)
+    last = (torch.searchsorted(radii, limits.contiguous(), right=True) - 1).clamp_min(0)  # (T, C)
+    last = last[:, None, :].expand(-1, gain.shape[1], -1)
+    return upto.values.gather(-1, last).clamp_min(0), radii[upto.indices.gather(-1, last)]
+
+
+def length_caps(s: BatSettings) -> list[float]:
+    """The run-length limits evaluated, in shoulder widths: every tenth from 1 up to
+    ``max_length``, then ``max_length`` (the bat's length, once known, bounds its runs)."""
+    return [round(1.0 + 0.1 * i, 1) for i in range(int(round((s.max_length - 1.0) * 10)))] + [s.max_length]
 
 
 def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) -> torch.Tensor:
@@ -159,10 +186,10 @@ def _directions(s: BatSettings, device) -> torch.Tensor:
 
 
 def _ray_gain(frames: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
-              others: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+              others: torch.Tensor | None = None, others_gain: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """``(gain (T, K, R), radii (R,))``: each ray point's bar contrast above ``tau``, zero on
-    the body (and on the bodies of ``others (T, Q, 13, 2)``, NaN where absent), a large
-    negative beyond the longest bat."""
+    the body, ``others_gain`` on the bodies of ``others (T, Q, 13, 2)`` (NaN where absent), a
+    large negative beyond the longest bat."""
     dev = frames.device
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
@@ -171,19 +198,30 @@ def _ray_gain(frames: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: fl
     # a point, or either of its side samples, on the body: its contrast says nothing of the bat
     # (the dark gap between two white legs looks like a bar). The mask is drawn once per frame
     # at half resolution and sampled at the ray points.
-    body = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:], others=others, margin=s.body_margin).any(1)
+    own, other = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:], others=others, margin=s.body_margin)
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
-    gain = torch.where(body, torch.zeros_like(d), d.abs() - s.tau)
+    # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
+    # very bright crossing (the crease) outweighs it
+    gain = torch.where(own.any(1), torch.zeros_like(d), (d.abs() - s.tau).clamp(max=GAIN_CAP * s.tau))
+    if other is not None:
+        gain = torch.where(other.any(1), torch.full_like(d, others_gain), gain)
     return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
 
 
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
-                 others: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 others: torch.Tensor | None = None, caps: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
     the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
     clip's largest shoulder width) fixes the radii so chunks agree; ``others`` as in
-    :func:`body_mask_at`."""
-    return best_run(*_ray_gain(frames, keypoints.float().to(frames.device), s, max_sw, others))
+    :func:`body_mask_at`. With ``caps``, ``(T, K, C)`` each: the best run ending within each of
+    :func:`length_caps` shoulder widths of the hands (the last, ``max_length``, is the plain
+    best run)."""
+    kp = keypoints.float().to(frames.device)
+    gain, radii = _ray_gain(frames, kp, s, max_sw, others)
+    if not caps:
+        return best_run(gain, radii)
+    limits = _shoulders(kp)[:, None] * torch.tensor(length_caps(s), device=kp.device)
+    return best_run(gain, radii, limits)
 
 
 def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
@@ -194,18 +232,44 @@ def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     best run along a ray is taken from the hands out, with each point's gain capped at ``tau``
     (so a strong edge further off, such as another person walked past, cannot buy back the
     background in between: the bar must run on from the hands). The bodies of ``others
-    (T, Q, 13, 2)`` (NaN where absent) are no evidence either."""
+    (T, Q, 13, 2)`` (NaN where absent) count as background: a bar does not run from one
+    person's hands through another's body."""
     s = settings or BatSettings()
     kp = keypoints.float().to(frames.device)
     others = None if others is None else others.float().to(frames.device)
-    gain, _ = _ray_gain(frames, kp, s, float(_shoulders(kp).max()), others)
+    gain, _ = _ray_gain(frames, kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau)
     from_hands = gain.clamp(max=s.tau).cumsum(-1).amax(-1).clamp_min(0)
     return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
 
 def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
     """The whole clip's track from :func:`bat_evidence`: Viterbi over directions, then the
-    fallbacks where the bat was not seen."""
+    fallbacks where the bat was not seen.
+
+    With evidence for every length cap (``(T, K, C)``), the track is found twice: first with
+    runs up to ``max_length``; then, once the bat's length is known from the frames where it
+    was clearly seen (the most common length in at least five), with runs up to the first cap
+    at least 1.2 times that length. A bat never looks longer than it is, so while it is hidden
+    (behind a fielder walking past, say) nothing further off can pose as its tip."""
+    if score.dim() == 2:
+        return _track(score, length, keypoints, s)
+    track = _track(score[..., -1], length[..., -1], keypoints, s)
+    sw = _shoulders(keypoints.float().to(score.device))
+    clear = track.confidence >= 0.9
+    if int(clear.sum()) >= 5:
+        # the most common length (0.1-wide bins, upper edge): a held bat shows the same length
+        # frame after frame; a line further off, or a blurred tip, gives a different one each time
+        bins = torch.floor(track.length[clear] / sw[clear] * 10).long()
+        bat_sw = float(torch.mode(bins).values + 1) / 10
+        caps = length_caps(s)
+        c = next(i for i, cap in enumerate(caps) if cap >= 1.2 * bat_sw or i == len(caps) - 1)
+        if c < len(caps) - 1:
+            track = _track(score[..., c], length[..., c], keypoints, s)
+    return track
+
+
+def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
+    """:func:`track_bat` for one run-length limit: ``score``, ``length`` ``(T, K)``."""
     dev = score.device
     kp = keypoints.float().to(dev)
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
@@ -262,7 +326,7 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     scores, lengths, f0 = [], [], 0
     for chunk in chunks:
         near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
-        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near)
+        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True)
         scores.append(sc)
         lengths.append(ln)
         f0 += len(chunk)

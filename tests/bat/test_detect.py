@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from corrkin.bat.detect import best_run, detect_bat, viterbi
+from corrkin.bat.detect import bar_contrast, best_run, detect_bat, viterbi
 from corrkin.skeleton import JOINT_INDEX as J
 from corrkin.synth import SwingSpec
 from corrkin.synth_video import render_clip, tip_error
@@ -100,7 +100,57 @@ def test_other_people_are_not_taken_for_the_bat():
     kp = torch.from_numpy(gt.keypoints)
     alone = tip_error(detect_bat(frames, kp).tip, gt)
     masked = tip_error(detect_bat(frames, kp, others=torch.from_numpy(truth["passer"])[:, None]).tip, gt)
-    assert np.median(masked) <= 0.1 < 0.5 < np.median(alone)
+    assert np.median(masked) <= 0.1
+    assert (masked <= 0.25).mean() >= (alone <= 0.25).mean() + 0.25  # measured: 88 % against 52 %
     # absent (NaN) others change nothing
     nan = torch.full((len(kp), 1, 13, 2), float("nan"))
     torch.testing.assert_close(detect_bat(frames[:20], kp[:20], others=nan[:20]).tip, detect_bat(frames[:20], kp[:20]).tip)
+
+
+def test_ridge_contrast_counts_bars_not_edges():
+    """One ray point at the image centre, side samples 4 px either side (across x)."""
+    img = torch.full((1, 1, 32, 32), 100.0)
+    trio = torch.tensor([[16.0, 16.0], [20.0, 16.0], [12.0, 16.0]]).reshape(1, 3, 1, 1, 2)
+    bar = img.clone()
+    bar[..., 15:18] += 50  # a vertical bar under the centre only
+    assert bar_contrast(bar, trio).item() == pytest.approx(50.0)
+    dark = img.clone()
+    dark[..., 15:18] -= 30
+    assert bar_contrast(dark, trio).item() == pytest.approx(-30.0)
+    edge = img.clone()
+    edge[..., :14] += 80  # brighter to one side only: an edge beside the ray, or a line near one side sample
+    assert bar_contrast(edge, trio).item() == 0.0
+    ramp = img.clone()
+    ramp[..., 15:18] += 50
+    ramp[..., 18:] += 20  # a bar on a step: the smaller difference counts
+    assert bar_contrast(ramp, trio).item() == pytest.approx(30.0)
+
+
+def test_best_run_within_limits_against_enumeration():
+    g = torch.Generator().manual_seed(3)
+    gain = torch.randn(2, 3, 12, generator=g)
+    radii = torch.arange(1.0, 13.0)
+    limits = torch.tensor([[3.0, 7.5, 12.0], [1.0, 5.0, 20.0]])
+    score, end = best_run(gain, radii, limits)
+    assert score.shape == (2, 3, 3)
+    for t, k, c in itertools.product(range(2), range(3), range(3)):
+        runs = [(gain[t, k, a: b + 1].sum().item(), b) for a in range(12) for b in range(a, 12) if radii[b] <= limits[t, c]]
+        best = max(runs, key=lambda r: r[0])
+        assert score[t, k, c].item() == pytest.approx(max(best[0], 0), abs=1e-5)
+        if best[0] > 0:
+            assert end[t, k, c].item() == radii[best[1]].item()
+    torch.testing.assert_close(score[..., -1], best_run(gain, radii)[0])  # the widest limit is the plain run
+
+
+def test_runs_bounded_by_the_bats_length_while_it_is_hidden():
+    """The bat hidden behind a person walking past for half the clip: unbounded, rays find
+    bars further off than any bat; bounded by the length seen before, the track bridges."""
+    from corrkin.bat.detect import _shoulders, bat_evidence, track_bat
+    from corrkin.config import BatSettings
+
+    frames, gt, truth = render_clip(SwingSpec(fps=25.0, duration_s=1.6, swing_at_s=0.8), seed=3, passer=True)
+    kp, s, others = torch.from_numpy(gt.keypoints), BatSettings(), torch.from_numpy(truth["passer"])[:, None]
+    score, length = bat_evidence(frames, kp, s, float(_shoulders(kp).max()), others, caps=True)
+    bounded = tip_error(track_bat(score, length, kp, s).tip, gt)
+    unbounded = tip_error(track_bat(score[..., -1], length[..., -1], kp, s).tip, gt)
+    assert (bounded <= 0.25).mean() >= 0.8 and (unbounded <= 0.25).mean() <= 0.6  # measured: 88 % and 48 %
