@@ -19,13 +19,12 @@ from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device, write_clip
-from corrkin.bat.detect import detect_bat, grip_score
+from corrkin.bat.detect import detect_bat
 from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
 from corrkin.io.video import VIDEO_SUFFIXES, VideoInfo, probe, read_video
+from corrkin.pose.evidence import pixel_evidence
 from corrkin.pose.select import People, Selection, select_batter
-
-GRIP_SAMPLES = 16  # frames per clip where each candidate's grip on a bat is measured
 
 def find_videos(root: str | Path) -> list[Path]:
     root = Path(root)
@@ -36,38 +35,18 @@ def find_videos(root: str | Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith("."))
 
 
-def grip_evidence(chunks, people: People, bat: BatSettings, samples: int = GRIP_SAMPLES) -> np.ndarray:
-    """``(T, P)`` how surely each candidate holds a bat (:func:`corrkin.bat.detect.grip_score`),
-    measured on ``samples`` evenly spaced frames (NaN elsewhere: a track's grip is the mean over
-    the frames where it was measured)."""
-    t, p = people.valid.shape
-    want = np.zeros(t, bool)
-    want[:: max(1, t // samples)] = True
-    joints = np.stack([np.where(people.valid[:, i, None, None], people.joints(i), np.nan) for i in range(p)], 1)
-    out, f0 = np.full((t, p), np.nan, np.float32), 0
-    for chunk in chunks:
-        rows = np.flatnonzero(want[f0: f0 + len(chunk)])
-        for i in range(p):
-            ok = rows[people.valid[f0 + rows, i]]
-            if ok.size:
-                kp = torch.from_numpy(joints[f0 + ok, i]).to(chunk.device)
-                others = torch.from_numpy(np.delete(joints[f0 + ok], i, axis=1)).to(chunk.device)
-                sub = chunk[torch.from_numpy(ok).to(chunk.device)]
-                out[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy()
-        f0 += len(chunk)
-    return out
-
-
 def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSettings, batter: BatterConfig) -> Selection:
-    """Who the batter is in each frame: the configured box or index, else the evidence (the bat
-    in the hands: a bat-tip keypoint, or the pixels; size; centrality), then followed."""
+    """Who the batter is in each frame: the configured box or index, else the evidence over
+    whole tracks (the bat in the hands: a bat-tip keypoint, or the pixels; standing at the
+    crease; size; centrality)."""
     if people.count == 1 and batter.box is None and batter.index is None:
         return Selection(np.where(people.valid[:, 0], 0, -1), int(np.argmax(people.valid[:, 0])))
-    grip = people.bat_scores
-    if grip is None and batter.box is None and batter.index is None:
-        grip = grip_evidence(frames(), people, bat)
-    return select_batter(people.boxes, people.valid, (info.width, info.height), grip,
-                         box=batter.box, index=batter.index)
+    if batter.box is not None or batter.index is not None:
+        return select_batter(people.boxes, people.valid, (info.width, info.height), box=batter.box, index=batter.index)
+    grip, crease = pixel_evidence(frames(), people, bat)
+    if people.bat_scores is not None:  # the model's own bat-tip keypoint
+        grip = people.bat_scores
+    return select_batter(people.boxes, people.valid, (info.width, info.height), grip, crease_score=crease)
 
 
 def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | None, stride: int, chunk_frames: int,

@@ -12,11 +12,14 @@ Evidence for "this is the batter", per detection, in [0, 1] each:
 
 * ``bat``: the candidate holds the bat: a bat-tip keypoint's score, or the bar evidence from
   their hands on the pixels (:func:`corrkin.bat.detect.grip_score`); NaN where not measured;
+* ``crease``: a bright line (the popping crease) crosses the frame at their feet
+  (:func:`corrkin.pose.evidence.crease_score`); NaN where not measured;
 * ``size``: box area relative to the frame's largest (the batter is near the camera end);
 * ``centre``: closeness of the box centre to the frame centre (broadcast framing).
 
-A track's score is ``coverage * (2 * mean bat + mean size + mean centre)``, ``coverage`` the
-fraction of frames it is present in (the batter is there throughout).
+A track's score is ``coverage * (2 * mean bat + mean crease + mean size + mean centre)``,
+``coverage`` the fraction of frames it is present in (the batter is there throughout): the
+bat counts most, being near the crease next, size and centrality break ties.
 
 An explicit choice overrides all of it: ``box`` (x1, y1, x2, y2 in the first frame where
 anyone is detected: the track of the detection overlapping it most) or ``index`` (the
@@ -147,6 +150,7 @@ def select_batter(
     box: tuple[float, float, float, float] | None = None,
     index: int | None = None,
     min_iou: float = 0.3,
+    crease_score: np.ndarray | None = None,
 ) -> Selection:
     """Choose the batter in every frame.
 
@@ -155,6 +159,8 @@ def select_batter(
         frame_size: ``(width, height)`` of the frames.
         bat_score: ``(T, P)`` how surely each candidate holds the bat (a bat-tip score, or the
             grip evidence on the pixels), NaN where not measured.
+        crease_score: ``(T, P)`` how surely each candidate stands at the crease, NaN where not
+            measured.
         box, index: explicit choice in the first frame where anyone is detected.
         min_iou: least overlap with a track's last box to continue it.
 
@@ -185,14 +191,20 @@ def select_batter(
         track = ids[seed, pick]
     else:
         size, centre = batter_evidence(boxes, valid, frame_size)
-        bat = np.full((t, p), np.nan) if bat_score is None else np.where(valid, bat_score, np.nan)
+        def measured(x):
+            return np.full((t, p), np.nan) if x is None else np.where(valid, x, np.nan)
+
+        def mean(x):
+            x = x[np.isfinite(x)]
+            return float(np.clip(x, 0, 1).mean()) if x.size else 0.0
+
+        bat, crease = measured(bat_score), measured(crease_score)
         n = int(ids.max()) + 1
         score = np.empty(n)
         for k in range(n):
             mine = ids == k
-            grip = bat[mine][np.isfinite(bat[mine])]
-            grip_mean = float(np.clip(grip, 0, 1).mean()) if grip.size else 0.0
-            score[k] = mine.sum() / t * (2 * grip_mean + size[mine].mean() + centre[mine].mean())
+            evidence = 2 * mean(bat[mine]) + mean(crease[mine]) + size[mine].mean() + centre[mine].mean()
+            score[k] = mine.sum() / t * evidence
         track = int(np.argmax(score))
     frames, cols = np.nonzero(ids == track)
     index_out[frames] = cols
