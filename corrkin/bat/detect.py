@@ -52,9 +52,10 @@ class BatTrack:
 
 
 def grey(frames: torch.Tensor) -> torch.Tensor:
-    """``(T, 3, H, W)`` uint8 to ``(T, 1, H, W)`` float luma."""
-    w = torch.tensor([0.299, 0.587, 0.114], device=frames.device)
-    return (frames.float() * w[None, :, None, None]).sum(1, keepdim=True)
+    """``(T, 3, H, W)`` uint8 RGB to ``(T, 1, H, W)`` float luma (ITU-R 601, kornia)."""
+    from kornia.color import rgb_to_grayscale
+
+    return rgb_to_grayscale(frames.float())
 
 
 def ray_points(hands: torch.Tensor, angles: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
