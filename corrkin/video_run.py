@@ -67,9 +67,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
     kps, scores = people.batter(sel)
     others = None
     if people.count > 1:  # everyone else, masked out of the bat's evidence
-        everyone = np.stack([people.joints(i) for i in range(people.count)], 1)
-        absent = ~people.valid | (np.arange(people.count)[None] == sel.index[:, None])
-        others = torch.from_numpy(np.where(absent[..., None, None], np.nan, everyone).astype(np.float32))
+        others = torch.from_numpy(people.everyone(leave_out=sel.index))
     track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames, others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),

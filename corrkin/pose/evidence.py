@@ -58,7 +58,7 @@ def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMP
     t, p = people.valid.shape
     want = np.zeros(t, bool)
     want[:: max(1, t // samples)] = True
-    joints = np.stack([np.where(people.valid[:, i, None, None], people.joints(i), np.nan) for i in range(p)], 1)
+    joints = people.everyone()
     grip, crease = np.full((t, p), np.nan, np.float32), np.full((t, p), np.nan, np.float32)
     f0 = 0
     for chunk in chunks:

@@ -65,13 +65,20 @@ class People:
         boxes = np.where(valid[:, None], boxes, 0.0)
         return cls(keypoints[:, None], scores[:, None], boxes[:, None], valid[:, None])
 
-    def joints(self, person: int | np.ndarray) -> np.ndarray:
-        """The 13 analysis joints ``(T, 13, 2)`` of one candidate (or of ``person[t]`` per frame)."""
+    def everyone(self, leave_out: np.ndarray | None = None) -> np.ndarray:
+        """Every candidate's 13 analysis joints ``(T, P, 13, 2)``, NaN where a candidate is
+        absent (and where ``leave_out (T,)`` names them: e.g. the batter, to mask the others)."""
         from corrkin.io.keypoints import _from_coco
 
-        rows = np.arange(len(self.valid))
-        kps = self.keypoints[rows, person]
-        return _from_coco(kps, self.scores[rows, person])[0] if kps.shape[1] == 17 else kps
+        t, p = self.valid.shape
+        kps = self.keypoints
+        if kps.shape[2] == 17:
+            flat = _from_coco(kps.reshape(t * p, 17, 2), self.scores.reshape(t * p, 17))[0]
+            kps = flat.reshape(t, p, -1, 2)
+        absent = ~self.valid
+        if leave_out is not None:
+            absent = absent | (np.arange(p)[None] == np.asarray(leave_out)[:, None])
+        return np.where(absent[..., None, None], np.nan, kps).astype(np.float32)
 
     def batter(self, sel: "Selection") -> tuple[np.ndarray, np.ndarray]:
         """The chosen person's 13 joints and scores ``(T, 13, 2)``, ``(T, 13)``; score 0 where
