@@ -43,7 +43,7 @@ def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSet
         return Selection(np.where(people.valid[:, 0], 0, -1), int(np.argmax(people.valid[:, 0])))
     if batter.box is not None or batter.index is not None:
         return select_batter(people.boxes, people.valid, (info.width, info.height), box=batter.box, index=batter.index)
-    grip, crease = pixel_evidence(frames(), people, bat)
+    grip, crease = pixel_evidence(frames(), people, bat, grip=people.bat_scores is None)
     if people.bat_scores is not None:  # the model's own bat-tip keypoint
         grip = people.bat_scores
     return select_batter(people.boxes, people.valid, (info.width, info.height), grip, crease_score=crease)

@@ -52,14 +52,16 @@ def crease_score(frames: torch.Tensor, keypoints: torch.Tensor, tau: float = 12.
     return (contrast.mean(-1).amax(-1) / (2 * tau)).clamp(0, 1)
 
 
-def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
+def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMPLES,
+                   grip: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
     """``(grip, crease)``, ``(T, P)`` each, for every candidate on ``samples`` evenly spaced
-    frames of the RGB uint8 ``chunks``; NaN where not measured."""
+    frames of the RGB uint8 ``chunks``; NaN where not measured. ``grip=False`` (the model has
+    a bat-tip keypoint) measures the crease alone and returns ``None`` for the grip."""
     t, p = people.valid.shape
     want = np.zeros(t, bool)
     want[:: max(1, t // samples)] = True
     joints = people.everyone()
-    grip, crease = np.full((t, p), np.nan, np.float32), np.full((t, p), np.nan, np.float32)
+    grips, crease = np.full((t, p), np.nan, np.float32), np.full((t, p), np.nan, np.float32)
     f0 = 0
     for chunk in chunks:
         rows = np.flatnonzero(want[f0: f0 + len(chunk)])
@@ -67,9 +69,10 @@ def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMP
             ok = rows[people.valid[f0 + rows, i]]
             if ok.size:
                 kp = torch.from_numpy(joints[f0 + ok, i]).to(chunk.device)
-                others = torch.from_numpy(np.delete(joints[f0 + ok], i, axis=1)).to(chunk.device)
                 sub = chunk[torch.from_numpy(ok).to(chunk.device)]
-                grip[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy()
+                if grip:
+                    others = torch.from_numpy(np.delete(joints[f0 + ok], i, axis=1)).to(chunk.device)
+                    grips[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy()
                 crease[f0 + ok, i] = crease_score(sub, kp, tau=bat.tau).cpu().numpy()
         f0 += len(chunk)
-    return grip, crease
+    return (grips if grip else None), crease

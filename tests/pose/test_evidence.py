@@ -52,3 +52,13 @@ def test_each_pixel_cue_alone_picks_the_batter_over_a_larger_central_passer(tmp_
     sel = select_batter(people.boxes, people.valid, size, grip if use == "grip" else None,
                         crease_score=crease if use == "crease" else None)
     assert (sel.index == 0).all()
+
+
+def test_crease_alone_where_the_model_has_a_bat_keypoint(tmp_path):
+    video, _ = write_rendered(tmp_path, SwingSpec(fps=25, duration_s=0.8, swing_at_s=0.4), seed=5, name="c", passer=True)
+    people = read_mmpose_people(tmp_path / "c.json")
+    chunks = lambda: (c.frames for c in read_video(video, chunk_frames=7))  # noqa: E731
+    grip, crease = pixel_evidence(chunks(), people, BatSettings())
+    none, crease_only = pixel_evidence(chunks(), people, BatSettings(), grip=False)
+    assert none is None and grip is not None
+    np.testing.assert_array_equal(crease_only, crease)
