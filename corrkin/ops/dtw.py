@@ -1,4 +1,4 @@
-"""Dynamic time warping on batched, ragged pairs, with a Sakoe–Chiba band.
+"""Dynamic time warping and soft-DTW on batched, ragged pairs, with a Sakoe–Chiba band.
 
 Shapes: ``x (B, N, D)``, ``y (B, M, D)``; ``x_len``, ``y_len`` ``(B,)`` the real lengths
 (padding beyond them is ignored); the cost of a step is the squared Euclidean distance.
@@ -12,7 +12,10 @@ The accumulated cost is computed row by row, and only inside the band (stored as
 ``W`` the widest band of the batch): a row's cells are ``D[i, j] = C[j] + min_{k <= j}(E[k] -
 C[k-1])``, with ``C`` the running sum of the row's step costs and ``E[k] = min(D[i-1, k],
 D[i-1, k-1])`` the cost of entering the row at ``k``: one ``cumsum`` and one ``cummin`` per row,
-no loop over columns.
+no loop over columns. Soft-DTW (:func:`soft_dtw`) runs the same rows in the log-semiring
+(``logcumsumexp`` for the ``cummin``), and its backward runs them in reverse in log space; both
+keep a cell outside a pair's band or lengths at ``inf`` (``-inf`` in log space) and never
+subtract one infinity from another.
 """
 
 from __future__ import annotations
@@ -65,34 +68,27 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
     m = torch.full((b,), m_max, device=dev) if y_len is None else y_len.to(dev).long()
     if bool((n < 1).any() or (m < 1).any() or (n > n_max).any() or (m > m_max).any()):
         raise ValueError(f"dtw: lengths must lie in 1..{n_max} (x) and 1..{m_max} (y)")
-    if radius is None:
-        r = default_radius(n, m)
-    else:
-        r = torch.as_tensor(radius, device=dev).long().expand(b)
-    lo, hi = band_limits(n, m, r)
-    lo_all, hi_all = int(lo.min()), int(hi.max())
-    width = hi_all - lo_all + 1
-    w = torch.arange(width, device=dev)
+    lo_all, width, row = _band_layout(n, m, default_radius(n, m) if radius is None else radius, n_max, m_max)
     cost = sq_dist(x, y)
     acc = torch.full((b, n_max, width), INF, dtype=cost.dtype, device=dev)
     prev = None
     for i in range(n_max):
-        j = i + lo_all + w  # (W,) columns of this row's band cells
-        inside = (j >= 0)[None] & (j[None] < m[:, None]) & (i < n[:, None])
-        d = j[None] - i
-        inside &= (d >= lo[:, None]) & (d <= hi[:, None])
+        j, inside = row(i)
         c = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
         if prev is None:  # row 0: enter at (0, 0) only
             enter = torch.where(j[None] == 0, torch.zeros_like(c), torch.full_like(c, INF))
         else:
             above = torch.cat([prev[:, 1:], torch.full_like(prev[:, :1], INF)], 1)  # D[i-1, j]
             enter = torch.minimum(above, prev)  # prev[w] is D[i-1, j-1]
+        # no entering a cell outside the pair's own band (inside the batch's wider one): with
+        # min it would only duplicate the diagonal step, but soft-DTW would count the path twice
+        enter = torch.where(inside, enter, torch.full_like(enter, INF))
         csum = c.cumsum(1)
         before = torch.cat([torch.zeros_like(csum[:, :1]), csum[:, :-1]], 1)  # C[k-1]
-        row = csum + (enter - before).cummin(1).values
-        row = torch.where(inside, row, torch.full_like(row, INF))
-        acc[:, i] = row
-        prev = row
+        row_acc = csum + (enter - before).cummin(1).values
+        row_acc = torch.where(inside, row_acc, torch.full_like(row_acc, INF))
+        acc[:, i] = row_acc
+        prev = row_acc
     end = (m - 1) - (n - 1) - lo_all
     total = acc[torch.arange(b, device=dev), n - 1, end]
     if not path:
@@ -143,3 +139,120 @@ def path_cost(cost: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = ["dtw", "sq_dist", "band_limits", "default_radius", "path_cost"]
+
+
+def _band_layout(n: torch.Tensor, m: torch.Tensor, radius, n_max: int, m_max: int):
+    """Shared by DTW and soft-DTW: per-pair band limits, the batch's lowest offset and width,
+    and for each row ``i`` the columns ``j (W,)`` of its band cells and which are real ``(B, W)``."""
+    b = len(n)
+    if radius is None:
+        lo = -(n + m)  # no band: every cell
+        hi = n + m
+    else:
+        lo, hi = band_limits(n, m, torch.as_tensor(radius, device=n.device).long().expand(b))
+    lo_all = max(int(lo.min()), -(n_max - 1))  # j - i is at least -(N - 1) and at most M - 1
+    hi_all = min(int(hi.max()), m_max - 1)
+    width = hi_all - lo_all + 1
+    w = torch.arange(width, device=n.device)
+
+    def row(i: int):
+        j = i + lo_all + w
+        d = j[None] - i
+        inside = (j >= 0)[None] & (j[None] < m[:, None]) & (i < n[:, None]) & (d >= lo[:, None]) & (d <= hi[:, None])
+        return j, inside
+
+    return lo_all, width, row
+
+
+class _SoftDTW(torch.autograd.Function):
+    """Soft-DTW of step costs ``(B, N, M)`` (ragged, optionally banded): row by row in the
+    log-semiring, forward and backward (see :func:`soft_dtw`)."""
+
+    @staticmethod
+    def forward(ctx, cost, n, m, gamma, radius):
+        b, n_max, m_max = cost.shape
+        lo_all, width, row = _band_layout(n, m, radius, n_max, m_max)
+        inf = torch.tensor(INF, dtype=cost.dtype, device=cost.device)
+        r_acc = torch.full((b, n_max, width), INF, dtype=cost.dtype, device=cost.device)
+        c_acc = torch.zeros((b, n_max, width), dtype=cost.dtype, device=cost.device)
+        prev = None
+        for i in range(n_max):
+            j, inside = row(i)
+            c = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
+            if prev is None:
+                enter = torch.where(j[None] == 0, torch.zeros_like(c), inf)
+            else:
+                above = torch.cat([prev[:, 1:], torch.full_like(prev[:, :1], INF)], 1)
+                enter = -gamma * torch.logaddexp(-prev / gamma, -above / gamma)
+            csum = c.cumsum(1)
+            z = torch.where(inside & torch.isfinite(enter), -(enter - (csum - c)) / gamma, -inf)
+            rr = csum - gamma * torch.logcumsumexp(z, 1)
+            rr = torch.where(inside, rr, inf)
+            r_acc[:, i], c_acc[:, i] = rr, torch.where(inside, csum, 0.0)
+            prev = rr
+        rows = torch.arange(b, device=cost.device)
+        total = r_acc[rows, n - 1, (m - 1) - (n - 1) - lo_all]
+        ctx.save_for_backward(cost, n, m, r_acc, c_acc)
+        ctx.gamma, ctx.radius = gamma, radius
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        cost, n, m, r_acc, c_acc = ctx.saved_tensors
+        gamma = ctx.gamma
+        b, n_max, m_max = cost.shape
+        lo_all, width, row = _band_layout(n, m, ctx.radius, n_max, m_max)
+        dev, dt = cost.device, cost.dtype
+        ninf = torch.tensor(-INF, dtype=dt, device=dev)
+        grad_cost = torch.zeros_like(cost)
+        nxt_log_e = nxt_r = nxt_c = None  # row i + 1: log E, R, step cost, in band layout
+        for i in range(n_max - 1, -1, -1):
+            j, inside = row(i)
+            rr, csum = r_acc[:, i], c_acc[:, i]
+            g = torch.full((b, width), -INF, dtype=dt, device=dev)
+            if nxt_log_e is not None:
+                # from (i + 1, j): band index w - 1; from (i + 1, j + 1): index w
+                down = torch.cat([torch.full_like(nxt_log_e[:, :1], -INF), nxt_log_e[:, :-1]], 1)
+                down_r = torch.cat([torch.full_like(nxt_r[:, :1], INF), nxt_r[:, :-1]], 1)
+                down_c = torch.cat([torch.zeros_like(nxt_c[:, :1]), nxt_c[:, :-1]], 1)
+                t1 = torch.where(torch.isfinite(down_r) & (down > -INF), (down_r - down_c) / gamma + down, ninf)
+                t2 = torch.where(torch.isfinite(nxt_r) & (nxt_log_e > -INF), (nxt_r - nxt_c) / gamma + nxt_log_e, ninf)
+                g = torch.logaddexp(t1, t2)
+            end = inside & (i == n - 1)[:, None] & (j[None] == (m - 1)[:, None])
+            g = torch.where(end, torch.logaddexp(g, torch.where(end, rr / gamma, ninf)), g)
+            g = torch.where(inside, g - csum / gamma, ninf)
+            tail = torch.logcumsumexp(g.flip(1), 1).flip(1)
+            log_e = torch.where(inside, (csum - rr) / gamma + tail, ninf)
+            step = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
+            e = log_e.exp()
+            grad_cost[:, i].scatter_add_(1, j.clamp(0, m_max - 1)[None].expand(b, -1), torch.where(inside, e, 0.0))
+            nxt_log_e, nxt_r, nxt_c = log_e, rr, step
+        return grad_cost * grad[:, None, None], None, None, None, None
+
+
+def soft_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0, x_len: torch.Tensor | None = None,
+             y_len: torch.Tensor | None = None, radius: int | torch.Tensor | None = None) -> torch.Tensor:
+    """Soft-DTW ``(B,)`` of every pair (Cuturi & Blondel 2017): the DTW recurrence with the
+    minimum replaced by ``-gamma log sum exp(-a / gamma)``, squared Euclidean steps.
+
+    Ragged lengths (``x_len``, ``y_len``) and an optional Sakoe–Chiba band (``radius``; none by
+    default) as in :func:`dtw`. Forward and backward run row by row in the log-semiring: a row
+    is ``R[i, j] = C[j] - gamma * logcumsumexp_k(-(E[k] - C[k-1]) / gamma)`` and its gradient
+    (the expected alignment) ``log E[i, j] = (C[j] - R[i, j]) / gamma + log sum_{k >= j} ...``,
+    with cells outside a pair's band or lengths kept at ``-inf`` in log space, so no
+    ``inf - inf`` arises. The input dtype is kept throughout.
+    """
+    check_shape(x, "B,N,D", "soft_dtw: x")
+    check_shape(y, "B,M,D", "soft_dtw: y")
+    if gamma <= 0:
+        raise ValueError(f"soft_dtw: gamma must be positive, got {gamma}")
+    b, n_max, m_max = x.shape[0], x.shape[1], y.shape[1]
+    n = torch.full((b,), n_max, device=x.device) if x_len is None else x_len.to(x.device).long()
+    m = torch.full((b,), m_max, device=x.device) if y_len is None else y_len.to(x.device).long()
+    return _SoftDTW.apply(sq_dist(x, y), n, m, float(gamma), radius)
+
+
+def soft_dtw_divergence(x, y, gamma: float = 1.0, x_len=None, y_len=None, radius=None) -> torch.Tensor:
+    """``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``: zero for identical series, non-negative."""
+    return (soft_dtw(x, y, gamma, x_len, y_len, radius)
+            - 0.5 * (soft_dtw(x, x, gamma, x_len, x_len, radius) + soft_dtw(y, y, gamma, y_len, y_len, radius)))

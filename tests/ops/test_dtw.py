@@ -79,3 +79,4 @@ def test_bad_lengths_are_refused():
         dtw(x, y, torch.tensor([5, 6]), torch.tensor([4, 4]))
     with pytest.raises(ValueError, match="agree in B and D"):
         dtw(x, torch.randn(2, 4, 3))
+

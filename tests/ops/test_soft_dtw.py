@@ -1,0 +1,83 @@
+"""Soft-DTW against a plain loop in float64, its gradient, dtype and the divergence."""
+
+import numpy as np
+import pytest
+import torch
+
+from corrkin.ops.dtw import dtw, soft_dtw, soft_dtw_divergence
+
+
+def loop_soft_dtw(x: np.ndarray, y: np.ndarray, gamma: float, r: int | None = None) -> float:
+    n, m = len(x), len(y)
+    lo, hi = (-n, m) if r is None else (-r - max(0, n - m), r + max(0, m - n))
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            if lo <= j - i <= hi:
+                a = np.array([acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]])
+                low = a.min()
+                soft = low - gamma * np.log(np.exp(-(a - low) / gamma).sum()) if np.isfinite(low) else np.inf
+                acc[i, j] = ((x[i - 1] - y[j - 1]) ** 2).sum() + soft
+    return acc[n, m]
+
+
+def ragged(seed, b=5, n_max=11, m_max=8, d=2, dtype=torch.float64):
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.normal(size=(b, n_max, d))).to(dtype)
+    y = torch.from_numpy(rng.normal(size=(b, m_max, d))).to(dtype)
+    n = torch.from_numpy(rng.integers(1, n_max + 1, b))
+    m = torch.from_numpy(rng.integers(1, m_max + 1, b))
+    return x, y, n, m
+
+
+@pytest.mark.parametrize("radius", [None, 1, 3])
+@pytest.mark.parametrize("gamma", [0.1, 1.0])
+def test_equals_the_plain_loop(radius, gamma, device):
+    x, y, n, m = ragged(1)
+    value = soft_dtw(x.to(device), y.to(device), gamma, n, m, radius).cpu()
+    for k in range(len(x)):
+        ref = loop_soft_dtw(x[k, : n[k]].numpy(), y[k, : m[k]].numpy(), gamma, radius)
+        assert value[k].item() == pytest.approx(ref, rel=1e-10, abs=1e-10), k
+
+
+@pytest.mark.parametrize("radius", [None, 2])
+def test_gradcheck_with_ragged_lengths_and_band(radius):
+    x, y, n, m = ragged(2, b=3, n_max=7, m_max=5)
+    x.requires_grad_(True)
+    y.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a, b: soft_dtw(a, b, 0.7, n, m, radius), (x, y))
+
+
+def test_no_nan_gradients_with_a_band_and_unequal_lengths_and_dtype_kept():
+    x, y, n, m = ragged(3, b=6, n_max=30, m_max=12, dtype=torch.float32)
+    x.requires_grad_(True)
+    out = soft_dtw(x, y, 0.01, n, m, radius=1)  # a narrow band, small gamma: the hard case
+    out.sum().backward()
+    assert out.dtype == torch.float32 and x.grad.dtype == torch.float32
+    assert torch.isfinite(out).all() and torch.isfinite(x.grad).all()
+    # padding beyond a pair's length gets no gradient
+    for k in range(len(x)):
+        assert (x.grad[k, n[k]:] == 0).all()
+
+
+def test_small_gamma_tends_to_dtw():
+    x, y, n, m = ragged(4)
+    hard = dtw(x, y, n, m, radius=torch.full((len(x),), 100))
+    soft = soft_dtw(x, y, 1e-4, n, m)
+    torch.testing.assert_close(soft, hard, rtol=0, atol=1e-2)
+
+
+def test_divergence_zero_on_itself_and_positive_otherwise():
+    x, y, n, m = ragged(5)
+    same = soft_dtw_divergence(x, x, 1.0, n, n)
+    torch.testing.assert_close(same, torch.zeros_like(same), rtol=0, atol=1e-10)
+    assert (soft_dtw_divergence(x, y, 1.0, n, m) > 0).all()
+
+
+def test_pair_alone_equals_pair_in_a_ragged_batch():
+    x, y, n, m = ragged(6)
+    batch = soft_dtw(x, y, 0.5, n, m, radius=2)
+    for k in range(len(x)):
+        alone = soft_dtw(x[k: k + 1, : n[k]], y[k: k + 1, : m[k]], 0.5, radius=2)
+        torch.testing.assert_close(alone[0], batch[k], rtol=1e-12, atol=1e-12)
