@@ -80,3 +80,17 @@ def test_bad_lengths_are_refused():
     with pytest.raises(ValueError, match="agree in B and D"):
         dtw(x, torch.randn(2, 4, 3))
 
+
+
+def test_equals_tslearn_and_dtaidistance_with_the_matching_band():
+    tslearn = pytest.importorskip("tslearn.metrics", reason="tslearn is a dev dependency")
+    dtai = pytest.importorskip("dtaidistance.dtw", reason="dtaidistance is a dev dependency")
+    rng = np.random.default_rng(11)
+    for n, m, r in [(40, 40, 4), (35, 28, 3), (20, 31, 5)]:
+        x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
+        ours = dtw(torch.from_numpy(x)[None], torch.from_numpy(y)[None], radius=r).item()
+        ref = tslearn.dtw(x, y, global_constraint="sakoe_chiba", sakoe_chiba_radius=r) ** 2
+        assert ours == pytest.approx(ref, rel=1e-10)
+        if n == m:  # dtaidistance: 1-D, window w allows |i - j| < w
+            one = dtw(torch.from_numpy(x[:, :1])[None], torch.from_numpy(y[:, :1])[None], radius=r).item()
+            assert one == pytest.approx(dtai.distance(x[:, 0].copy(), y[:, 0].copy(), window=r + 1) ** 2, rel=1e-10)
