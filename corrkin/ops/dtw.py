@@ -24,7 +24,30 @@ import torch
 
 from corrkin.ops._checks import check_shape
 
+__all__ = ["dtw", "soft_dtw", "soft_dtw_divergence", "sq_dist", "band_limits", "default_radius", "path_cost"]
+
 INF = float("inf")
+
+
+def _lengths(x: torch.Tensor, y: torch.Tensor, x_len, y_len, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check ``x (B, N, D)`` and ``y (B, M, D)`` and return each pair's lengths ``(B,)`` (all
+    of ``N`` / ``M`` where not given)."""
+    check_shape(x, "B,N,D", f"{name}: x")
+    check_shape(y, "B,M,D", f"{name}: y")
+    if x.shape[0] != y.shape[0] or x.shape[2] != y.shape[2]:
+        raise ValueError(f"{name}: x {tuple(x.shape)} and y {tuple(y.shape)} must agree in B and D")
+    b, n_max, m_max = x.shape[0], x.shape[1], y.shape[1]
+    n = torch.full((b,), n_max, device=x.device) if x_len is None else x_len.to(x.device).long()
+    m = torch.full((b,), m_max, device=x.device) if y_len is None else y_len.to(x.device).long()
+    if bool((n < 1).any() or (m < 1).any() or (n > n_max).any() or (m > m_max).any()):
+        raise ValueError(f"{name}: lengths must lie in 1..{n_max} (x) and 1..{m_max} (y)")
+    return n, m
+
+
+def _row_cost(cost: torch.Tensor, i: int, j: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """Row ``i``'s step costs at its band columns ``j (W,)``, ``(B, W)``, 0 outside ``inside``."""
+    b, _, m_max = cost.shape
+    return torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
 
 
 def sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -58,23 +81,16 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
         dtaidistance's ``dtw`` is its square root); with ``path``, also ``(B, N + M - 1, 2)``
         long index pairs ``(i, j)`` from ``(0, 0)`` to ``(n - 1, m - 1)``, padded with -1.
     """
-    check_shape(x, "B,N,D", "dtw: x")
-    check_shape(y, "B,M,D", "dtw: y")
-    if x.shape[0] != y.shape[0] or x.shape[2] != y.shape[2]:
-        raise ValueError(f"dtw: x {tuple(x.shape)} and y {tuple(y.shape)} must agree in B and D")
+    n, m = _lengths(x, y, x_len, y_len, "dtw")
     b, n_max, m_max = x.shape[0], x.shape[1], y.shape[1]
     dev = x.device
-    n = torch.full((b,), n_max, device=dev) if x_len is None else x_len.to(dev).long()
-    m = torch.full((b,), m_max, device=dev) if y_len is None else y_len.to(dev).long()
-    if bool((n < 1).any() or (m < 1).any() or (n > n_max).any() or (m > m_max).any()):
-        raise ValueError(f"dtw: lengths must lie in 1..{n_max} (x) and 1..{m_max} (y)")
     lo_all, width, row = _band_layout(n, m, default_radius(n, m) if radius is None else radius, n_max, m_max)
     cost = sq_dist(x, y)
     acc = torch.full((b, n_max, width), INF, dtype=cost.dtype, device=dev)
     prev = None
     for i in range(n_max):
         j, inside = row(i)
-        c = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
+        c = _row_cost(cost, i, j, inside)
         if prev is None:  # row 0: enter at (0, 0) only
             enter = torch.where(j[None] == 0, torch.zeros_like(c), torch.full_like(c, INF))
         else:
@@ -138,9 +154,6 @@ def path_cost(cost: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
     return torch.where(ok, v, torch.zeros_like(v)).sum(1)
 
 
-__all__ = ["dtw", "sq_dist", "band_limits", "default_radius", "path_cost"]
-
-
 def _band_layout(n: torch.Tensor, m: torch.Tensor, radius, n_max: int, m_max: int):
     """Shared by DTW and soft-DTW: per-pair band limits, the batch's lowest offset and width,
     and for each row ``i`` the columns ``j (W,)`` of its band cells and which are real ``(B, W)``."""
@@ -178,7 +191,7 @@ class _SoftDTW(torch.autograd.Function):
         prev = None
         for i in range(n_max):
             j, inside = row(i)
-            c = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
+            c = _row_cost(cost, i, j, inside)
             if prev is None:
                 enter = torch.where(j[None] == 0, torch.zeros_like(c), inf)
             else:
@@ -223,7 +236,7 @@ class _SoftDTW(torch.autograd.Function):
             g = torch.where(inside, g - csum / gamma, ninf)
             tail = torch.logcumsumexp(g.flip(1), 1).flip(1)
             log_e = torch.where(inside, (csum - rr) / gamma + tail, ninf)
-            step = torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
+            step = _row_cost(cost, i, j, inside)
             e = log_e.exp()
             grad_cost[:, i].scatter_add_(1, j.clamp(0, m_max - 1)[None].expand(b, -1), torch.where(inside, e, 0.0))
             nxt_log_e, nxt_r, nxt_c = log_e, rr, step
@@ -242,13 +255,9 @@ def soft_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0, x_len: torch.
     with cells outside a pair's band or lengths kept at ``-inf`` in log space, so no
     ``inf - inf`` arises. The input dtype is kept throughout.
     """
-    check_shape(x, "B,N,D", "soft_dtw: x")
-    check_shape(y, "B,M,D", "soft_dtw: y")
     if gamma <= 0:
         raise ValueError(f"soft_dtw: gamma must be positive, got {gamma}")
-    b, n_max, m_max = x.shape[0], x.shape[1], y.shape[1]
-    n = torch.full((b,), n_max, device=x.device) if x_len is None else x_len.to(x.device).long()
-    m = torch.full((b,), m_max, device=x.device) if y_len is None else y_len.to(x.device).long()
+    n, m = _lengths(x, y, x_len, y_len, "soft_dtw")
     return _SoftDTW.apply(sq_dist(x, y), n, m, float(gamma), radius)
 
 

@@ -81,3 +81,13 @@ def test_pair_alone_equals_pair_in_a_ragged_batch():
     for k in range(len(x)):
         alone = soft_dtw(x[k: k + 1, : n[k]], y[k: k + 1, : m[k]], 0.5, radius=2)
         torch.testing.assert_close(alone[0], batch[k], rtol=1e-12, atol=1e-12)
+
+
+def test_bad_input_is_refused_as_for_dtw():
+    x, y = torch.randn(2, 5, 2), torch.randn(2, 4, 2)
+    with pytest.raises(ValueError, match="soft_dtw: lengths must lie"):
+        soft_dtw(x, y, 1.0, torch.tensor([5, 6]), torch.tensor([4, 4]))
+    with pytest.raises(ValueError, match="soft_dtw: x .* must agree in B and D"):
+        soft_dtw(x, torch.randn(3, 4, 2))
+    with pytest.raises(ValueError, match="gamma must be positive"):
+        soft_dtw(x, y, 0.0)
