@@ -165,8 +165,9 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
                 crease: bool = True):
     """Frames ``(T, 3, H, W)`` uint8, the batter's exact ground truth as a :class:`Clip` in the
     frames' pixels, and the chain truth of :func:`corrkin.synth.make_clip` (joint names as the
-    person's own). With ``passer``, the truth also holds ``"passer"``: the second person's 13
-    joints ``(T, 13, 2)``. ``crease``: paint the popping crease under the batter's feet."""
+    person's own) with ``"size"``, the batter's drawn shoulder width in pixels ``(T,)``. With
+    ``passer``, the truth also holds ``"passer"``: the second person's 13 joints ``(T, 13, 2)``,
+    and ``"passer_size"``. ``crease``: paint the popping crease under the batter's feet."""
     import kornia
 
     spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True)
@@ -208,7 +209,8 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     frames = frames.round().clamp(0, 255).to(torch.uint8)
     gt = dataclasses.replace(clip, keypoints=kps.numpy(), bat=tip.numpy(), path=f"<rendered {name}>", source="rendered")
     truth = dict(truth, chain=[mirror_name(n) for n in truth["chain"]],
-                 peak_frames={mirror_name(n): v for n, v in truth["peak_frames"].items()})
+                 peak_frames={mirror_name(n): v for n, v in truth["peak_frames"].items()},
+                 size=sw.numpy())  # the batter's drawn shoulder width, pixels per frame
     if other is not None:
         truth["passer"] = other.numpy()
         truth["passer_size"] = (PASSER_SCALE * sw).numpy()
@@ -219,17 +221,17 @@ def people_json(gt: Clip, truth: dict) -> dict:
     """mmpose prediction JSON (``instance_info``) of the batter and the second person: COCO-17,
     scores and boxes per frame, in the batter-first order; no bat keypoint (the bat must be
     found on the pixels)."""
-    kps = torch.from_numpy(gt.keypoints)
-    sw = (kps[:, J["l_shoulder"]] - kps[:, J["r_shoulder"]]).norm(dim=-1)
-    people = [coco17(kps, sw)]
+    # the face points where render_clip drew them: from the drawn size, not the joints' spread
+    people = [(coco17(torch.from_numpy(gt.keypoints), torch.from_numpy(truth["size"])), truth["size"])]
     if "passer" in truth:
-        people.append(coco17(torch.from_numpy(truth["passer"]), torch.from_numpy(truth["passer_size"])))
+        people.append((coco17(torch.from_numpy(truth["passer"]), torch.from_numpy(truth["passer_size"])),
+                       truth["passer_size"]))
     frames = []
-    for f in range(len(kps)):
+    for f in range(len(gt.keypoints)):
         inst = []
-        for k in people:
+        for k, size in people:
             k = k[f].numpy().astype(float)
-            pad = 0.25 * float(sw[f])
+            pad = 0.25 * float(size[f])
             box = [*(k.min(0) - pad), *(k.max(0) + pad)]
             inst.append({"keypoints": k.round(2).tolist(), "keypoint_scores": [0.9] * 17, "bbox": [box]})
         frames.append({"frame_id": f, "instances": inst})
