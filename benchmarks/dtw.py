@@ -11,7 +11,9 @@ One run, the same pairs for everyone:
   tslearn's ``dtw`` and dtaidistance's C ``dtw_ndim.distance`` (window 31), pair by pair as
   their APIs take them. Costs are checked to agree before anything is timed.
 
-Each timing is the best of ``--repeat`` runs after one warm-up (numba compiles on first use).
+Each timing is the best of ``--repeat`` runs after one warm-up (numba compiles on first use, and
+corrkin's C++ CPU kernels are built on first use). ``--impl wavefront`` times the tensor
+wavefront on the CPU instead of the C++ kernels (on CUDA the wavefront is the only code).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main() -> None:
     ap.add_argument("--radius", type=int, default=30)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--impl", default="auto", choices=["auto", "cpp", "wavefront"])
     ap.add_argument("--skip-baselines", action="store_true", help="time corrkin only (large GPU runs)")
     args = ap.parse_args()
     dev = torch.device(args.device)
@@ -57,13 +60,13 @@ def main() -> None:
 
     def ours_soft():
         xx = x.clone().requires_grad_(True)
-        soft_dtw(xx, y, 1.0).sum().backward()
+        soft_dtw(xx, y, 1.0, impl=args.impl).sum().backward()
 
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t_soft = best_of(ours_soft, args.repeat, sync)
     peak_soft = torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else float("nan")
-    t_dtw = best_of(lambda: dtw(x, y, radius=args.radius), args.repeat, sync)
+    t_dtw = best_of(lambda: dtw(x, y, radius=args.radius, impl=args.impl), args.repeat, sync)
     rows.append(("soft-DTW fwd+bwd", "corrkin.ops.dtw.soft_dtw", t_soft, peak_soft))
     rows.append((f"DTW, band {args.radius}", "corrkin.ops.dtw.dtw", t_dtw, float("nan")))
     ratios = {}
@@ -105,7 +108,7 @@ def main() -> None:
         ratios["DTW vs tslearn"] = t_ts / t_dtw
         ratios["DTW vs dtaidistance"] = t_dd / t_dtw
     print(f"# {args.pairs} pairs of length {args.length}, 2-D features, device {args.device}, "
-          f"{torch.get_num_threads()} torch threads\n")
+          f"{torch.get_num_threads()} torch threads, impl {args.impl}\n")
     print("| task | implementation | seconds | pairs/s | peak GPU memory (MiB) |")
     print("|---|---|---:|---:|---:|")
     for task, impl, t, peak in rows:

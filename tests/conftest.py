@@ -22,3 +22,12 @@ def seed_dir():
     if not (SEED_DIR / "README.md").is_file():
         pytest.skip(f"seed keypoints not found at {SEED_DIR} (the shared data folder is absent)")
     return SEED_DIR
+
+
+IMPLS = [("cpu", "cpp"), ("cpu", "wavefront")] + ([("cuda", "wavefront")] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=IMPLS, ids=[f"{d}-{i}" for d, i in IMPLS])
+def dtw_impl(request) -> tuple[str, str]:
+    """DTW tests run on each device with each implementation there: (device, impl)."""
+    return request.param

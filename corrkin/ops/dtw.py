@@ -1,5 +1,10 @@
 """Dynamic time warping and soft-DTW on batched, ragged pairs, with a Sakoe–Chiba band.
 
+Two codes of one recurrence, chosen by ``impl``: on the CPU, C++ kernels (``csrc/dtw.cpp``,
+one pair per thread task, the soft-DTW diagonals vectorised; built on first use); on any
+device, a tensor wavefront (below), which is also the CPU fallback where the kernels cannot be
+built. Tests hold both to a plain loop, to each other, and each to itself pair by pair.
+
 Shapes: ``x (B, N, D)``, ``y (B, M, D)``; ``x_len``, ``y_len`` ``(B,)`` the real lengths
 (padding beyond them is ignored); the cost of a step is the squared Euclidean distance.
 
@@ -8,23 +13,32 @@ The band is tslearn's Sakoe–Chiba band, per pair from its own lengths ``n``, `
 (so the end cell is always reachable). The default radius is 10 % of the pair's longer length
 (at least 1).
 
-The accumulated cost is computed row by row, and only inside the band (stored as ``(B, N, W)``,
-``W`` the widest band of the batch): a row's cells are ``D[i, j] = C[j] + min_{k <= j}(E[k] -
-C[k-1])``, with ``C`` the running sum of the row's step costs and ``E[k] = min(D[i-1, k],
-D[i-1, k-1])`` the cost of entering the row at ``k``: one ``cumsum`` and one ``cummin`` per row,
-no loop over columns. Soft-DTW (:func:`soft_dtw`) runs the same rows in the log-semiring
-(``logcumsumexp`` for the ``cummin``), and its backward runs them in reverse in log space; both
-keep a cell outside a pair's band or lengths at ``inf`` (``-inf`` in log space) and never
-subtract one infinity from another.
+Both recurrences run as an anti-diagonal wavefront: every cell of diagonal ``d = i + j``
+depends only on diagonals ``d - 1`` and ``d - 2``, so a diagonal of the whole batch is a
+handful of elementwise ops on a ``(B, cells)`` slice, ``N + M - 1`` steps in all. Only the
+cells inside the batch's band are laid out and computed (:class:`Wavefront`): the band skips
+work instead of masking it. A cell outside a pair's own band or lengths costs ``inf``;
+soft-DTW's soft minimum shifts out the smallest of its three inputs and treats "all three
+infinite" as infinite, so no ``inf - inf`` arises anywhere. Every cell is computed by the same
+elementwise arithmetic whatever else is in the batch, so a pair gives the same bits alone as in
+a padded batch.
 """
 
 from __future__ import annotations
 
+import functools
+import platform
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
 import torch
+from torch.autograd.function import once_differentiable
 
 from corrkin.ops._checks import check_shape
 
-__all__ = ["dtw", "soft_dtw", "soft_dtw_divergence", "sq_dist", "band_limits", "default_radius", "path_cost"]
+__all__ = ["dtw", "soft_dtw", "soft_dtw_divergence", "sq_dist", "band_limits", "default_radius", "path_cost",
+           "Wavefront"]
 
 INF = float("inf")
 
@@ -44,12 +58,6 @@ def _lengths(x: torch.Tensor, y: torch.Tensor, x_len, y_len, name: str) -> tuple
     return n, m
 
 
-def _row_cost(cost: torch.Tensor, i: int, j: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
-    """Row ``i``'s step costs at its band columns ``j (W,)``, ``(B, W)``, 0 outside ``inside``."""
-    b, _, m_max = cost.shape
-    return torch.where(inside, cost[:, i].gather(1, j.clamp(0, m_max - 1)[None].expand(b, -1)), 0.0)
-
-
 def sq_dist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Squared Euclidean step costs ``(B, N, M)`` of ``x (B, N, D)`` against ``y (B, M, D)``."""
     return ((x[:, :, None, :] - y[:, None, :, :]) ** 2).sum(-1)
@@ -65,9 +73,154 @@ def default_radius(n: torch.Tensor, m: torch.Tensor, fraction: float = 0.1) -> t
     return torch.ceil(fraction * torch.maximum(n, m).double()).long().clamp_min(1)
 
 
+@functools.cache
+def _cpu_kernels():
+    """The C++ CPU kernels (``csrc/dtw.cpp``), compiled on first use with torch's extension
+    builder and cached by it (``TORCH_EXTENSIONS_DIR``); ``None``, with one warning, where they
+    do not build (no compiler, not glibc): the wavefront then runs on the CPU too.
+
+    On x86-64 the build targets AVX2 (x86-64-v3) where torch reports it and SSE4.2
+    (x86-64-v2) otherwise, named apart so a cache shared by different machines keeps both;
+    the soft-DTW loop calls glibc's vector exp/log (``-lmvec``)."""
+    try:
+        from torch.utils.cpp_extension import load
+
+        flags, name = ["-O3", "-ffast-math", "-fopenmp"], "corrkin_dtw"
+        if platform.machine() in ("x86_64", "AMD64"):
+            level = "v3" if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else "v2"
+            flags.append(f"-march=x86-64-{level}")
+            name += f"_x86_64_{level}"
+        src = Path(__file__).with_name("csrc") / "dtw.cpp"
+        return load(name, [str(src)], extra_cflags=flags, extra_ldflags=["-fopenmp", "-lmvec"])
+    except Exception as err:  # no compiler, no ninja, a failed build: same results, slower
+        warnings.warn(f"corrkin: the C++ DTW kernels did not build ({err}); using the tensor wavefront on the CPU",
+                      stacklevel=3)
+        return None
+
+
+def _use_kernels(x: torch.Tensor, impl: str):
+    """The C++ kernels for ``impl`` ``"auto"`` on the CPU or ``"cpp"``; ``None``: the wavefront."""
+    if impl not in ("auto", "cpp", "wavefront"):
+        raise ValueError(f"impl must be 'auto', 'cpp' or 'wavefront', got {impl!r}")
+    if impl == "wavefront" or (impl == "auto" and x.device.type != "cpu"):
+        return None
+    if x.device.type != "cpu":
+        raise ValueError(f"impl='cpp' runs on the CPU; x is on {x.device}")
+    kernels = _cpu_kernels()
+    if kernels is None and impl == "cpp":
+        raise RuntimeError("impl='cpp': the C++ DTW kernels did not build (see the warning)")
+    return kernels
+
+
+def _pair_band(n, m, radius, n_max: int, m_max: int):
+    """Each pair's band ``lo, hi (B,)`` (the whole grid for ``radius=None``) and the cell layout
+    of the C++ kernels: ``(W, shear, offset)``, column ``j - shear * i - offset``."""
+    if radius is None:
+        lo, hi = -(n - 1), m - 1
+    else:
+        lo, hi = band_limits(n, m, torch.as_tensor(radius, device=n.device).long().expand(len(n)))
+        lo, hi = torch.maximum(lo, -(n - 1)), torch.minimum(hi, m - 1)
+    lo_all, hi_all = int(lo.min()), int(hi.max())
+    if radius is None or hi_all - lo_all + 1 >= m_max:
+        return lo, hi, (m_max, 0, 0)
+    return lo, hi, (hi_all - lo_all + 1, 1, lo_all)
+
+
+def _floor_half(v: torch.Tensor) -> torch.Tensor:
+    return torch.div(v, 2, rounding_mode="floor")
+
+
+@dataclass
+class Wavefront:
+    """The anti-diagonal layout of a batch of banded ``(N, M)`` grids.
+
+    Diagonal ``d`` holds rows ``first[d] .. first[d] + count[d] - 1`` of the batch's band (the
+    union of the pairs' bands, clipped to the grid), stored as columns ``start[d] + 1 ..
+    start[d] + count[d]`` of a ``(B, size)`` buffer with one padding column on each side, so
+    the neighbours of a diagonal's cells are plain slices of the two diagonals before it.
+    ``lo``/``hi`` ``(B, diagonals)``: each pair's own first and last slot on each diagonal
+    (``lo > hi`` where the pair has none).
+    """
+
+    first: list[int]
+    count: list[int]
+    start: list[int]
+    size: int
+    row: torch.Tensor  # (size,) the row i of every column (0 on padding)
+    col: torch.Tensor  # (size,) the column j of every column (0 on padding)
+    valid: torch.Tensor  # (B, size) the cell lies in the pair's own band and lengths
+    end: torch.Tensor  # (B,) the column of each pair's end cell (n - 1, m - 1)
+
+    @classmethod
+    def build(cls, n: torch.Tensor, m: torch.Tensor, radius, n_max: int, m_max: int) -> "Wavefront":
+        dev = n.device
+        if radius is None:
+            lo_b, hi_b = -(n - 1), m - 1  # no band: the whole grid
+        else:
+            lo_b, hi_b = band_limits(n, m, torch.as_tensor(radius, device=dev).long().expand(len(n)))
+        lo_all = max(int(lo_b.min()), -(n_max - 1))
+        hi_all = min(int(hi_b.max()), m_max - 1)
+        steps = int((n + m).max()) - 1  # diagonals up to the furthest end cell
+        d = torch.arange(steps, device=dev)
+
+        def rows(dd, n_, m_, lo, hi):  # first and last row of diagonal dd inside the band
+            first = torch.maximum((dd - (m_ - 1)).clamp_min(0), -_floor_half(hi - dd))
+            last = torch.minimum(torch.clamp(dd, max=n_ - 1), _floor_half(dd - lo))
+            return first, last
+
+        first, last = rows(d, n_max, m_max, lo_all, hi_all)
+        count = last - first + 1
+        start = torch.cumsum(count + 2, 0) - (count + 2)
+        size = int(start[-1] + count[-1] + 2)
+        # every column's diagonal, row and column in the grid
+        which = torch.repeat_interleave(d, count + 2)
+        slot = torch.arange(size, device=dev) - start[which] - 1
+        pad = (slot < 0) | (slot >= count[which])
+        row = torch.where(pad, 0, first[which] + slot)
+        col = torch.where(pad, 0, which - row)
+        p_first, p_last = rows(which[None], n[:, None], m[:, None], lo_b[:, None], hi_b[:, None])
+        valid = ~pad[None] & (row[None] >= p_first) & (row[None] <= p_last)
+        de = n + m - 2
+        end = start[de] + 1 + (n - 1) - first[de]
+        return cls(first.tolist(), count.tolist(), start.tolist(), size, row, col, valid, end)
+
+    def cells(self, d: int) -> slice:
+        """Columns of diagonal ``d``'s cells."""
+        return self.span(d, 0, self.count[d])
+
+    def span(self, d: int, shift: int, k: int) -> slice:
+        """``k`` columns of diagonal ``d`` from slot ``shift`` (``-1`` and ``count[d]`` are its
+        padding)."""
+        s = self.start[d] + 1 + shift
+        return slice(s, s + k)
+
+    def costs(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Squared distances of every laid-out cell ``(B, size)``, ``inf`` outside each pair's
+        band and lengths (and on padding); differentiable in ``x`` and ``y``."""
+        diff = x.index_select(1, self.row) - y.index_select(1, self.col)
+        return torch.where(self.valid, (diff * diff).sum(-1), INF)
+
+    def before(self, d: int):
+        """Columns of the neighbours of diagonal ``d``'s cells ``(i, j)``: ``(i - 1, j - 1)``
+        (``None`` on diagonal 1), ``(i - 1, j)`` and ``(i, j - 1)``. A neighbour outside the band
+        falls on a padding column (the first row moves by at most one a diagonal)."""
+        k, f = self.count[d], self.first[d]
+        up = f - 1 - self.first[d - 1]
+        diag = None if d < 2 else self.span(d - 2, f - 1 - self.first[d - 2], k)
+        return diag, self.span(d - 1, up, k), self.span(d - 1, up + 1, k)
+
+    def after(self, d: int):
+        """Columns of the cells that step from diagonal ``d``'s cells ``(i, j)``: ``(i + 1, j)``
+        and ``(i, j + 1)`` on ``d + 1``, ``(i + 1, j + 1)`` on ``d + 2`` (``None`` past the last)."""
+        k, f = self.count[d], self.first[d]
+        down = f + 1 - self.first[d + 1]
+        diag = None if d + 2 >= len(self.count) else self.span(d + 2, f + 1 - self.first[d + 2], k)
+        return self.span(d + 1, down, k), self.span(d + 1, down - 1, k), diag
+
+
 def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_len: torch.Tensor | None = None,
-        radius: int | torch.Tensor | None = None, path: bool = False):
-    """Banded DTW of every pair.
+        radius: int | torch.Tensor | None = None, path: bool = False, impl: str = "auto"):
+    """Banded DTW of every pair (not differentiable: see :func:`soft_dtw`).
 
     Args:
         x, y: ``(B, N, D)``, ``(B, M, D)``.
@@ -75,6 +228,8 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
         radius: band radius in frames, one for all or ``(B,)``; ``None``: 10 % of each pair's
             longer length.
         path: also return the warping paths.
+        impl: ``"auto"`` (the C++ kernels on the CPU, the wavefront elsewhere), ``"cpp"`` or
+            ``"wavefront"``; both give the same costs and paths.
 
     Returns:
         ``cost (B,)``: the least sum of squared distances along a path (tslearn's and
@@ -82,50 +237,57 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
         long index pairs ``(i, j)`` from ``(0, 0)`` to ``(n - 1, m - 1)``, padded with -1.
     """
     n, m = _lengths(x, y, x_len, y_len, "dtw")
-    b, n_max, m_max = x.shape[0], x.shape[1], y.shape[1]
-    dev = x.device
-    lo_all, width, row = _band_layout(n, m, default_radius(n, m) if radius is None else radius, n_max, m_max)
-    cost = sq_dist(x, y)
-    acc = torch.full((b, n_max, width), INF, dtype=cost.dtype, device=dev)
-    prev = None
-    for i in range(n_max):
-        j, inside = row(i)
-        c = _row_cost(cost, i, j, inside)
-        if prev is None:  # row 0: enter at (0, 0) only
-            enter = torch.where(j[None] == 0, torch.zeros_like(c), torch.full_like(c, INF))
-        else:
-            above = torch.cat([prev[:, 1:], torch.full_like(prev[:, :1], INF)], 1)  # D[i-1, j]
-            enter = torch.minimum(above, prev)  # prev[w] is D[i-1, j-1]
-        # no entering a cell outside the pair's own band (inside the batch's wider one): with
-        # min it would only duplicate the diagonal step, but soft-DTW would count the path twice
-        enter = torch.where(inside, enter, torch.full_like(enter, INF))
-        csum = c.cumsum(1)
-        before = torch.cat([torch.zeros_like(csum[:, :1]), csum[:, :-1]], 1)  # C[k-1]
-        row_acc = csum + (enter - before).cummin(1).values
-        row_acc = torch.where(inside, row_acc, torch.full_like(row_acc, INF))
-        acc[:, i] = row_acc
-        prev = row_acc
-    end = (m - 1) - (n - 1) - lo_all
-    total = acc[torch.arange(b, device=dev), n - 1, end]
-    if not path:
-        return total
-    return total, _backtrack(acc, n, m, lo_all)
+    radius = default_radius(n, m) if radius is None else radius
+    steps = x.shape[1] + y.shape[1] - 1
+    kernels = _use_kernels(x, impl)
+    if kernels is not None:
+        lo, hi, (width, shear, offset) = _pair_band(n, m, radius, x.shape[1], y.shape[1])
+        total, acc = kernels.dtw(x.detach().contiguous(), y.detach().contiguous(), n, m, lo, hi, width, shear, offset)
+        if not path:
+            return total
+        rows = torch.arange(len(n))
+
+        def value(ii, jj):
+            c = jj - shear * ii - offset
+            ok = (ii >= 0) & (jj >= 0) & (c >= 0) & (c < width)
+            return torch.where(ok, acc[rows, ii.clamp_min(0), c.clamp(0, width - 1)], INF)
+
+        return total, _backtrack(value, n, m, steps)
+    wf = Wavefront.build(n, m, radius, x.shape[1], y.shape[1])
+    with torch.no_grad():
+        cost = wf.costs(x, y)
+        acc = torch.full_like(cost, INF)
+        here = wf.cells(0)
+        acc[:, here] = cost[:, here]
+        low = torch.empty((len(n), max(wf.count)), dtype=cost.dtype, device=cost.device)
+        for d in range(1, len(wf.count)):
+            diag, up, left = wf.before(d)
+            here, lw = wf.cells(d), low[:, : wf.count[d]]
+            torch.minimum(acc[:, up], acc[:, left], out=lw)
+            if diag is not None:
+                torch.minimum(lw, acc[:, diag], out=lw)
+            torch.add(lw, cost[:, here], out=acc[:, here])
+        total = acc.gather(1, wf.end[:, None])[:, 0]
+        if not path:
+            return total
+        first, count, start = (torch.tensor(v, device=acc.device) for v in (wf.first, wf.count, wf.start))
+
+        def value(ii, jj):
+            d = (ii + jj).clamp(0, len(wf.count) - 1)
+            slot = ii - first[d]
+            ok = (ii >= 0) & (jj >= 0) & (slot >= 0) & (slot < count[d])
+            return torch.where(ok, acc[rows, (start[d] + 1 + slot).clamp(0, wf.size - 1)], INF)
+
+        rows = torch.arange(len(n), device=acc.device)
+        return total, _backtrack(value, n, m, steps)
 
 
-def _backtrack(acc: torch.Tensor, n: torch.Tensor, m: torch.Tensor, lo_all: int) -> torch.Tensor:
-    """Warping paths ``(B, N + M - 1, 2)`` from the banded accumulated cost, all pairs at once."""
-    b, n_max, width = acc.shape
-    dev = acc.device
+def _backtrack(at, n: torch.Tensor, m: torch.Tensor, steps: int) -> torch.Tensor:
+    """Warping paths ``(B, steps, 2)``, all pairs at once, from ``at(i, j) (B,)``: the
+    accumulated cost of each pair's cell ``(i[b], j[b])`` (``inf`` outside its band)."""
+    b, dev = len(n), n.device
     rows = torch.arange(b, device=dev)
-    steps = n_max + int(m.max()) - 1
-    out = torch.full((b, steps, 2), -1, dtype=torch.long, device=dev)
     i, j = n - 1, m - 1
-
-    def at(ii, jj):
-        w = jj - ii - lo_all
-        ok = (ii >= 0) & (jj >= 0) & (w >= 0) & (w < width)
-        v = acc[rows, ii.clamp_min(0), w.clamp(0, width - 1)]
-        return torch.where(ok, v, torch.full_like(v, INF))
 
     trail = []
     done = torch.zeros(b, dtype=torch.bool, device=dev)
@@ -138,12 +300,10 @@ def _backtrack(acc: torch.Tensor, n: torch.Tensor, m: torch.Tensor, lo_all: int)
         j = torch.where(done, j, j - ((move == 0) | (move == 2)).long())
     trail = torch.stack(trail, 1)  # (B, steps, 2), from the end back to (0, 0)
     # reverse each pair's own stretch so paths run from (0, 0)
-    count = (trail[..., 0] >= 0).sum(1)
-    idx = (count[:, None] - 1 - torch.arange(steps, device=dev)[None])
-    valid = idx >= 0
+    count_b = (trail[..., 0] >= 0).sum(1)
+    idx = count_b[:, None] - 1 - torch.arange(steps, device=dev)[None]
     rev = trail[rows[:, None], idx.clamp_min(0)]
-    out[:, :steps] = torch.where(valid[..., None], rev, torch.full_like(rev, -1))
-    return out
+    return torch.where((idx >= 0)[..., None], rev, -1)
 
 
 def path_cost(cost: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
@@ -154,114 +314,114 @@ def path_cost(cost: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
     return torch.where(ok, v, torch.zeros_like(v)).sum(1)
 
 
-def _band_layout(n: torch.Tensor, m: torch.Tensor, radius, n_max: int, m_max: int):
-    """Shared by DTW and soft-DTW: per-pair band limits, the batch's lowest offset and width,
-    and for each row ``i`` the columns ``j (W,)`` of its band cells and which are real ``(B, W)``."""
-    b = len(n)
-    if radius is None:
-        lo = -(n + m)  # no band: every cell
-        hi = n + m
-    else:
-        lo, hi = band_limits(n, m, torch.as_tensor(radius, device=n.device).long().expand(b))
-    lo_all = max(int(lo.min()), -(n_max - 1))  # j - i is at least -(N - 1) and at most M - 1
-    hi_all = min(int(hi.max()), m_max - 1)
-    width = hi_all - lo_all + 1
-    w = torch.arange(width, device=n.device)
-
-    def row(i: int):
-        j = i + lo_all + w
-        d = j[None] - i
-        inside = (j >= 0)[None] & (j[None] < m[:, None]) & (i < n[:, None]) & (d >= lo[:, None]) & (d <= hi[:, None])
-        return j, inside
-
-    return lo_all, width, row
-
-
 class _SoftDTW(torch.autograd.Function):
-    """Soft-DTW of step costs ``(B, N, M)`` (ragged, optionally banded): row by row in the
-    log-semiring, forward and backward (see :func:`soft_dtw`)."""
+    """Soft-DTW of laid-out step costs ``(B, size)`` (see :func:`soft_dtw`)."""
 
     @staticmethod
-    def forward(ctx, cost, n, m, gamma, radius):
-        b, n_max, m_max = cost.shape
-        lo_all, width, row = _band_layout(n, m, radius, n_max, m_max)
-        inf = torch.tensor(INF, dtype=cost.dtype, device=cost.device)
-        r_acc = torch.full((b, n_max, width), INF, dtype=cost.dtype, device=cost.device)
-        c_acc = torch.zeros((b, n_max, width), dtype=cost.dtype, device=cost.device)
-        prev = None
-        for i in range(n_max):
-            j, inside = row(i)
-            c = _row_cost(cost, i, j, inside)
-            if prev is None:
-                enter = torch.where(j[None] == 0, torch.zeros_like(c), inf)
-            else:
-                above = torch.cat([prev[:, 1:], torch.full_like(prev[:, :1], INF)], 1)
-                enter = -gamma * torch.logaddexp(-prev / gamma, -above / gamma)
-            csum = c.cumsum(1)
-            z = torch.where(inside & torch.isfinite(enter), -(enter - (csum - c)) / gamma, -inf)
-            rr = csum - gamma * torch.logcumsumexp(z, 1)
-            rr = torch.where(inside, rr, inf)
-            r_acc[:, i], c_acc[:, i] = rr, torch.where(inside, csum, 0.0)
-            prev = rr
-        rows = torch.arange(b, device=cost.device)
-        total = r_acc[rows, n - 1, (m - 1) - (n - 1) - lo_all]
-        ctx.save_for_backward(cost, n, m, r_acc, c_acc)
-        ctx.gamma, ctx.radius = gamma, radius
-        return total
+    def forward(ctx, cost, wf: Wavefront, gamma: float):
+        b = cost.shape[0]
+        acc = torch.full_like(cost, INF)
+        # weight[0 | 1 | 2][:, c]: the share of cell c's soft minimum that comes from its
+        # diagonal | up | left neighbour (0 on padding and where all three are infinite)
+        weight = cost.new_zeros((3,) + cost.shape)
+        here = wf.cells(0)
+        acc[:, here] = cost[:, here]
+        none = torch.full((b, max(wf.count)), INF, dtype=cost.dtype, device=cost.device)
+        inv = 1.0 / gamma
+        for d in range(1, len(wf.count)):
+            diag, up, left = wf.before(d)
+            here, k = wf.cells(d), wf.count[d]
+            a, u, l_ = none[:, :k] if diag is None else acc[:, diag], acc[:, up], acc[:, left]
+            low = torch.minimum(a, u)
+            torch.minimum(low, l_, out=low)
+            low.nan_to_num_(posinf=0.0)  # all three infinite: exponents -inf, sum 0, cell inf
+            ea = torch.sub(low, a).mul_(inv).exp_()
+            eu = torch.sub(low, u).mul_(inv).exp_()
+            el = torch.sub(low, l_).mul_(inv).exp_()
+            total = ea + eu
+            total += el  # >= 1 where any neighbour is finite (the smallest gives exp(0))
+            soft = torch.log(total).mul_(-gamma).add_(low)
+            torch.add(soft, cost[:, here], out=acc[:, here])
+            total.clamp_min_(1.0).reciprocal_()
+            torch.mul(ea, total, out=weight[0][:, here])
+            torch.mul(eu, total, out=weight[1][:, here])
+            torch.mul(el, total, out=weight[2][:, here])
+        ctx.save_for_backward(weight)
+        ctx.wf = wf
+        return acc.gather(1, wf.end[:, None])[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
-        cost, n, m, r_acc, c_acc = ctx.saved_tensors
-        gamma = ctx.gamma
-        b, n_max, m_max = cost.shape
-        lo_all, width, row = _band_layout(n, m, ctx.radius, n_max, m_max)
-        dev, dt = cost.device, cost.dtype
-        ninf = torch.tensor(-INF, dtype=dt, device=dev)
-        grad_cost = torch.zeros_like(cost)
-        nxt_log_e = nxt_r = nxt_c = None  # row i + 1: log E, R, step cost, in band layout
-        for i in range(n_max - 1, -1, -1):
-            j, inside = row(i)
-            rr, csum = r_acc[:, i], c_acc[:, i]
-            g = torch.full((b, width), -INF, dtype=dt, device=dev)
-            if nxt_log_e is not None:
-                # from (i + 1, j): band index w - 1; from (i + 1, j + 1): index w
-                down = torch.cat([torch.full_like(nxt_log_e[:, :1], -INF), nxt_log_e[:, :-1]], 1)
-                down_r = torch.cat([torch.full_like(nxt_r[:, :1], INF), nxt_r[:, :-1]], 1)
-                down_c = torch.cat([torch.zeros_like(nxt_c[:, :1]), nxt_c[:, :-1]], 1)
-                t1 = torch.where(torch.isfinite(down_r) & (down > -INF), (down_r - down_c) / gamma + down, ninf)
-                t2 = torch.where(torch.isfinite(nxt_r) & (nxt_log_e > -INF), (nxt_r - nxt_c) / gamma + nxt_log_e, ninf)
-                g = torch.logaddexp(t1, t2)
-            end = inside & (i == n - 1)[:, None] & (j[None] == (m - 1)[:, None])
-            g = torch.where(end, torch.logaddexp(g, torch.where(end, rr / gamma, ninf)), g)
-            g = torch.where(inside, g - csum / gamma, ninf)
-            tail = torch.logcumsumexp(g.flip(1), 1).flip(1)
-            log_e = torch.where(inside, (csum - rr) / gamma + tail, ninf)
-            step = _row_cost(cost, i, j, inside)
-            e = log_e.exp()
-            grad_cost[:, i].scatter_add_(1, j.clamp(0, m_max - 1)[None].expand(b, -1), torch.where(inside, e, 0.0))
-            nxt_log_e, nxt_r, nxt_c = log_e, rr, step
-        return grad_cost * grad[:, None, None], None, None, None, None
+        (weight,) = ctx.saved_tensors
+        wf = ctx.wf
+        # e[:, c]: d total / d acc at cell c (the expected alignment), seeded 1 at each end
+        e = torch.zeros_like(weight[0])
+        e.scatter_(1, wf.end[:, None], 1.0)
+        for d in range(len(wf.count) - 2, -1, -1):
+            down, right, diag = wf.after(d)
+            ed = e[:, wf.cells(d)]
+            ed.addcmul_(e[:, down], weight[1][:, down])
+            ed.addcmul_(e[:, right], weight[2][:, right])
+            if diag is not None:
+                ed.addcmul_(e[:, diag], weight[0][:, diag])
+        return e.mul_(grad[:, None]), None, None
+
+
+class _SoftDTWKernel(torch.autograd.Function):
+    """Soft-DTW of ``x``, ``y`` by the C++ CPU kernels: the same recurrence pair by pair, the
+    gradients in ``x`` and ``y`` straight from the expected alignment."""
+
+    @staticmethod
+    def forward(ctx, x, y, n, m, lo, hi, layout, gamma, kernels):
+        x, y = x.contiguous(), y.contiguous()
+        value, weight = kernels.soft_dtw_forward(x, y, n, m, lo, hi, *layout, gamma)
+        ctx.save_for_backward(x, y, n, m, lo, hi, weight)
+        ctx.layout, ctx.kernels = layout, kernels
+        return value
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        x, y, n, m, lo, hi, weight = ctx.saved_tensors
+        gx, gy = ctx.kernels.soft_dtw_backward(x, y, n, m, lo, hi, *ctx.layout, weight, grad.contiguous())
+        return gx, gy, None, None, None, None, None, None, None
 
 
 def soft_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0, x_len: torch.Tensor | None = None,
-             y_len: torch.Tensor | None = None, radius: int | torch.Tensor | None = None) -> torch.Tensor:
+             y_len: torch.Tensor | None = None, radius: int | torch.Tensor | None = None,
+             impl: str = "auto") -> torch.Tensor:
     """Soft-DTW ``(B,)`` of every pair (Cuturi & Blondel 2017): the DTW recurrence with the
-    minimum replaced by ``-gamma log sum exp(-a / gamma)``, squared Euclidean steps.
+    minimum replaced by ``softmin(a) = -gamma log sum exp(-a / gamma)``, squared Euclidean steps.
 
     Ragged lengths (``x_len``, ``y_len``) and an optional Sakoe–Chiba band (``radius``; none by
-    default) as in :func:`dtw`. Forward and backward run row by row in the log-semiring: a row
-    is ``R[i, j] = C[j] - gamma * logcumsumexp_k(-(E[k] - C[k-1]) / gamma)`` and its gradient
-    (the expected alignment) ``log E[i, j] = (C[j] - R[i, j]) / gamma + log sum_{k >= j} ...``,
-    with cells outside a pair's band or lengths kept at ``-inf`` in log space, so no
-    ``inf - inf`` arises. The input dtype is kept throughout.
+    default) as in :func:`dtw`. Differentiable in ``x`` and ``y`` (a custom autograd function).
+    ``impl`` as in :func:`dtw`: the C++ kernels on the CPU run each pair row by row with the
+    same arithmetic (and storage) as the wavefront below.
+
+    On the wavefront, the forward pass computes each soft minimum from the differences to
+    the smallest of its three inputs (log-space, so never ``exp`` of a large number, and a cell
+    whose inputs are all infinite is infinite without ``inf - inf``). It keeps each cell's
+    three softmin weights ``exp(-(a_k - softmin) / gamma)``, which lie in ``[0, 1]``. The
+    backward pass is then the same wavefront in reverse with no exponentials at all: the
+    expected alignment of a cell is the weighted sum of its successors', a sum of products of
+    numbers in ``[0, 1]`` that can neither overflow nor meet an infinity (padding and cells
+    outside a band have weight 0). The input dtype is kept throughout. Memory: four
+    ``(B, cells in band)`` buffers of the input dtype.
     """
     if gamma <= 0:
         raise ValueError(f"soft_dtw: gamma must be positive, got {gamma}")
     n, m = _lengths(x, y, x_len, y_len, "soft_dtw")
-    return _SoftDTW.apply(sq_dist(x, y), n, m, float(gamma), radius)
+    kernels = _use_kernels(x, impl)
+    if kernels is not None:
+        lo, hi, layout = _pair_band(n, m, radius, x.shape[1], y.shape[1])
+        return _SoftDTWKernel.apply(x, y, n, m, lo, hi, layout, float(gamma), kernels)
+    wf = Wavefront.build(n, m, radius, x.shape[1], y.shape[1])
+    return _SoftDTW.apply(wf.costs(x, y), wf, float(gamma))
 
 
-def soft_dtw_divergence(x, y, gamma: float = 1.0, x_len=None, y_len=None, radius=None) -> torch.Tensor:
+def soft_dtw_divergence(x, y, gamma: float = 1.0, x_len=None, y_len=None, radius=None,
+                        impl: str = "auto") -> torch.Tensor:
     """``sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2``: zero for identical series, non-negative."""
-    return (soft_dtw(x, y, gamma, x_len, y_len, radius)
-            - 0.5 * (soft_dtw(x, x, gamma, x_len, x_len, radius) + soft_dtw(y, y, gamma, y_len, y_len, radius)))
+    xx = soft_dtw(x, x, gamma, x_len, x_len, radius, impl)
+    yy = soft_dtw(y, y, gamma, y_len, y_len, radius, impl)
+    return soft_dtw(x, y, gamma, x_len, y_len, radius, impl) - 0.5 * (xx + yy)

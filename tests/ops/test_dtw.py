@@ -31,9 +31,10 @@ def ragged(seed, b=7, n_max=23, m_max=19, d=2):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_equals_the_plain_loop(seed, device):
+def test_equals_the_plain_loop(seed, dtw_impl):
+    device, impl = dtw_impl
     x, y, n, m, r = ragged(seed)
-    cost = dtw(x.to(device), y.to(device), n, m, r).cpu()
+    cost = dtw(x.to(device), y.to(device), n, m, r, impl=impl).cpu()
     for k in range(len(x)):
         ref = loop_dtw(x[k, : n[k]].numpy(), y[k, : m[k]].numpy(), int(r[k]))
         assert cost[k].item() == pytest.approx(ref, rel=1e-12), k
@@ -51,9 +52,11 @@ def test_default_band_is_ten_percent_of_the_longer_length():
     assert dtw(x, y, n, m)[1].item() == pytest.approx(ref, rel=1e-12)
 
 
-def test_paths_are_monotone_in_band_and_cost_what_the_distance_says():
+def test_paths_are_monotone_in_band_and_cost_what_the_distance_says(dtw_impl):
+    device, impl = dtw_impl
     x, y, n, m, r = ragged(9)
-    cost, path = dtw(x, y, n, m, r, path=True)
+    cost, path = dtw(x.to(device), y.to(device), n, m, r, path=True, impl=impl)
+    cost, path = cost.cpu(), path.cpu()
     torch.testing.assert_close(path_cost(sq_dist(x, y), path), cost)
     lo, hi = band_limits(n, m, r)
     for k in range(len(x)):
@@ -65,12 +68,34 @@ def test_paths_are_monotone_in_band_and_cost_what_the_distance_says():
         assert ((d >= lo[k]) & (d <= hi[k])).all()
 
 
-def test_pair_alone_equals_pair_in_a_ragged_batch():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pair_alone_equals_pair_in_a_ragged_batch_bit_for_bit(dtw_impl, dtype):
+    device, impl = dtw_impl
     x, y, n, m, r = ragged(3)
-    batch = dtw(x, y, n, m, r)
+    x, y = x.to(device, dtype), y.to(device, dtype)
+    batch, paths = dtw(x, y, n, m, r, path=True, impl=impl)
     for k in range(len(x)):
-        alone = dtw(x[k: k + 1, : n[k]], y[k: k + 1, : m[k]], radius=r[k: k + 1])
-        torch.testing.assert_close(alone[0], batch[k], rtol=1e-12, atol=0)
+        alone, path = dtw(x[k: k + 1, : n[k]], y[k: k + 1, : m[k]], radius=r[k: k + 1], path=True, impl=impl)
+        assert torch.equal(alone[0], batch[k]), k
+        steps = int(n[k] + m[k] - 1)
+        assert torch.equal(path[0, :steps], paths[k, :steps]) and (paths[k, steps:] == -1).all(), k
+
+
+def test_the_cpu_kernels_equal_the_wavefront():
+    """The C++ kernels (row by row) and the tensor wavefront (diagonal by diagonal) are two
+    codes of one recurrence: same costs to rounding, same paths."""
+    x, y, n, m, r = ragged(12, b=9, n_max=40, m_max=33)
+    for radius in (r, None, 0):
+        a, pa = dtw(x, y, n, m, radius, path=True, impl="cpp")
+        b, pb = dtw(x, y, n, m, radius, path=True, impl="wavefront")
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=0)
+        assert torch.equal(pa, pb)
+
+
+def test_impl_is_checked():
+    x = torch.randn(1, 4, 2)
+    with pytest.raises(ValueError, match="impl must be"):
+        dtw(x, x, impl="numba")
 
 
 def test_bad_lengths_are_refused():
@@ -82,15 +107,18 @@ def test_bad_lengths_are_refused():
 
 
 
-def test_equals_tslearn_and_dtaidistance_with_the_matching_band():
+def test_equals_tslearn_and_dtaidistance_with_the_matching_band(dtw_impl):
+    device, impl = dtw_impl
     tslearn = pytest.importorskip("tslearn.metrics", reason="tslearn is a dev dependency")
     dtai = pytest.importorskip("dtaidistance.dtw", reason="dtaidistance is a dev dependency")
     rng = np.random.default_rng(11)
     for n, m, r in [(40, 40, 4), (35, 28, 3), (20, 31, 5)]:
         x, y = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
-        ours = dtw(torch.from_numpy(x)[None], torch.from_numpy(y)[None], radius=r).item()
+        ours = dtw(torch.from_numpy(x)[None].to(device), torch.from_numpy(y)[None].to(device), radius=r,
+                   impl=impl).item()
         ref = tslearn.dtw(x, y, global_constraint="sakoe_chiba", sakoe_chiba_radius=r) ** 2
         assert ours == pytest.approx(ref, rel=1e-10)
         if n == m:  # dtaidistance: 1-D, window w allows |i - j| < w
-            one = dtw(torch.from_numpy(x[:, :1])[None], torch.from_numpy(y[:, :1])[None], radius=r).item()
+            one = dtw(torch.from_numpy(x[:, :1])[None].to(device), torch.from_numpy(y[:, :1])[None].to(device),
+                      radius=r, impl=impl).item()
             assert one == pytest.approx(dtai.distance(x[:, 0].copy(), y[:, 0].copy(), window=r + 1) ** 2, rel=1e-10)

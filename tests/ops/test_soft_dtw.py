@@ -33,32 +33,39 @@ def ragged(seed, b=5, n_max=11, m_max=8, d=2, dtype=torch.float64):
 
 @pytest.mark.parametrize("radius", [None, 1, 3])
 @pytest.mark.parametrize("gamma", [0.1, 1.0])
-def test_equals_the_plain_loop(radius, gamma, device):
+def test_equals_the_plain_loop(radius, gamma, dtw_impl):
+    device, impl = dtw_impl
     x, y, n, m = ragged(1)
-    value = soft_dtw(x.to(device), y.to(device), gamma, n, m, radius).cpu()
+    value = soft_dtw(x.to(device), y.to(device), gamma, n, m, radius, impl=impl).cpu()
     for k in range(len(x)):
         ref = loop_soft_dtw(x[k, : n[k]].numpy(), y[k, : m[k]].numpy(), gamma, radius)
         assert value[k].item() == pytest.approx(ref, rel=1e-10, abs=1e-10), k
 
 
 @pytest.mark.parametrize("radius", [None, 2])
-def test_gradcheck_with_ragged_lengths_and_band(radius):
+def test_gradcheck_with_ragged_lengths_and_band(radius, dtw_impl):
+    device, impl = dtw_impl
     x, y, n, m = ragged(2, b=3, n_max=7, m_max=5)
-    x.requires_grad_(True)
-    y.requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda a, b: soft_dtw(a, b, 0.7, n, m, radius), (x, y))
+    x = x.to(device).requires_grad_(True)
+    y = y.to(device).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a, b: soft_dtw(a, b, 0.7, n, m, radius, impl=impl), (x, y))
 
 
-def test_no_nan_gradients_with_a_band_and_unequal_lengths_and_dtype_kept():
+def test_no_nan_gradients_with_a_band_and_unequal_lengths_and_dtype_kept(dtw_impl):
+    device, impl = dtw_impl
     x, y, n, m = ragged(3, b=6, n_max=30, m_max=12, dtype=torch.float32)
-    x.requires_grad_(True)
-    out = soft_dtw(x, y, 0.01, n, m, radius=1)  # a narrow band, small gamma: the hard case
+    x = x.to(device).requires_grad_(True)
+    y = y.to(device)
+    out = soft_dtw(x, y, 0.01, n, m, radius=1, impl=impl)  # a narrow band, small gamma: the hard case
     out.sum().backward()
     assert out.dtype == torch.float32 and x.grad.dtype == torch.float32
     assert torch.isfinite(out).all() and torch.isfinite(x.grad).all()
     # padding beyond a pair's length gets no gradient
     for k in range(len(x)):
         assert (x.grad[k, n[k]:] == 0).all()
+    # nor does anything with values far apart (gamma 0.01: exp(-d / gamma) underflows)
+    far = soft_dtw(x.detach() * 1e3, y * 1e3, 0.01, n, m, radius=1, impl=impl)
+    assert torch.isfinite(far).all()
 
 
 def test_small_gamma_tends_to_dtw():
@@ -75,12 +82,34 @@ def test_divergence_zero_on_itself_and_positive_otherwise():
     assert (soft_dtw_divergence(x, y, 1.0, n, m) > 0).all()
 
 
-def test_pair_alone_equals_pair_in_a_ragged_batch():
-    x, y, n, m = ragged(6)
-    batch = soft_dtw(x, y, 0.5, n, m, radius=2)
+@pytest.mark.parametrize("radius", [None, 2])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pair_alone_equals_pair_in_a_ragged_batch_bit_for_bit(radius, dtype, dtw_impl):
+    """Values and gradients of each pair alone equal its row of a padded batch exactly."""
+    device, impl = dtw_impl
+    x, y, n, m = ragged(6, b=6, n_max=40, m_max=37, dtype=dtype)
+    x, y = x.to(device).requires_grad_(True), y.to(device)
+    batch = soft_dtw(x, y, 0.5, n, m, radius, impl=impl)
+    batch.sum().backward()
     for k in range(len(x)):
-        alone = soft_dtw(x[k: k + 1, : n[k]], y[k: k + 1, : m[k]], 0.5, radius=2)
-        torch.testing.assert_close(alone[0], batch[k], rtol=1e-12, atol=1e-12)
+        xk = x.detach()[k: k + 1, : n[k]].clone().requires_grad_(True)
+        alone = soft_dtw(xk, y[k: k + 1, : m[k]], 0.5, radius=radius, impl=impl)
+        alone.sum().backward()
+        assert torch.equal(alone[0], batch[k]), k
+        assert torch.equal(xk.grad[0], x.grad[k, : n[k]]), k
+
+
+def test_the_cpu_kernels_equal_the_wavefront():
+    x, y, n, m = ragged(7, b=8, n_max=50, m_max=41)
+    for radius in (None, 3):
+        grads = []
+        for impl in ("cpp", "wavefront"):
+            xx, yy = x.clone().requires_grad_(True), y.clone().requires_grad_(True)
+            value = soft_dtw(xx, yy, 0.3, n, m, radius, impl=impl)
+            value.sum().backward()
+            grads.append((value, xx.grad, yy.grad))
+        for a, b in zip(*grads):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
 def test_bad_input_is_refused_as_for_dtw():
