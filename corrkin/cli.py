@@ -29,6 +29,13 @@ def _run(cfg: DictConfig) -> int:
     return run_video(cfg)
 
 
+def _align(cfg: DictConfig) -> int:
+    from corrkin.config import as_object
+    from corrkin.library.report import run_align
+
+    return run_align(as_object(cfg))
+
+
 def _demo(cfg: DictConfig) -> int:
     from corrkin.demo import run_demo
 
@@ -38,6 +45,7 @@ def _demo(cfg: DictConfig) -> int:
 COMMANDS = {
     "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
     "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
+    "align": (_align, "align an analysed library: corrkin align input=<analysis output> output=<folder> [labels=<csv>]"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 

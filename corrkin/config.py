@@ -114,6 +114,32 @@ class DemoConfig:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 
+@dataclass
+class AlignWindow:
+    """The stretch of each clip that is time-aligned: from ``before_s`` before to ``after_s``
+    after its peak bat speed."""
+
+    before_s: float = 1.0
+    after_s: float = 0.6
+
+
+@dataclass
+class AlignConfig:
+    """``corrkin align``: an analysis output folder in, alignment tables and figures out."""
+
+    input: str = MISSING  # a corrkin analyse / run / library output folder
+    output: str = MISSING
+    labels: Optional[str] = None  # CSV with clip (or path), batter, shot; else from result.json
+    reference: str = "medoid"  # medoid | a clip name
+    medoid_sample: Optional[int] = 256  # the medoid among this many clips at most (pairs grow as B^2)
+    window: AlignWindow = field(default_factory=AlignWindow)
+    radius_s: Optional[float] = None  # Sakoe-Chiba radius; null: 10 % of each pair's longer window
+    procrustes_iters: int = 5
+    formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
+    plots: bool = True
+    device: str = "cpu"
+
+
 def as_object(node):
     """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
@@ -124,4 +150,5 @@ def register_configs() -> None:
     cs.store(name="analyse_schema", node=AnalyseConfig)
     cs.store(name="demo_schema", node=DemoConfig)
     cs.store(name="run_schema", node=RunConfig)
+    cs.store(name="align_schema", node=AlignConfig)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)

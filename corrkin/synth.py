@@ -166,6 +166,46 @@ def make_library(out_dir: str | Path, n: int, seed: int = 0, **overrides) -> lis
     return paths
 
 
+# two shot types with different timing and swing direction, two batters with their own build
+SHOTS = {"drive": {"delay_frames": 2, "direction": (-1.0, 0.45)}, "pull": {"delay_frames": 3, "direction": (-0.5, 1.0)}}
+BATTERS = {"batter_a": {"shoulder_px": 55.0, "stride": 0.0}, "batter_b": {"shoulder_px": 75.0, "stride": 0.3}}
+
+
+def make_shot_library(out_dir: str | Path, per_group: int, seed: int = 0, fps: float = 25.0) -> Path:
+    """A labelled library: ``per_group`` clips of each shot type (:data:`SHOTS`) by each batter
+    (:data:`BATTERS`), swinging at a random moment of clips of random length. Writes the clips,
+    ``truth.json`` beside the folder and a manifest ``manifest.csv`` (path, batter, shot, fps)
+    in it; returns the manifest's path."""
+    import csv
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    truths, rows = {}, []
+    for shot, s in SHOTS.items():
+        for batter, b in BATTERS.items():
+            for k in range(per_group):
+                name = f"{shot}_{batter}_{k:03d}"
+                duration = float(rng.uniform(2.2, 3.6))
+                spec = random_spec(rng, fps=fps, duration_s=duration, swing_at_s=float(rng.uniform(1.1, duration - 0.8)),
+                                   delay_s=s["delay_frames"] / fps,
+                                   direction=tuple(np.array(s["direction"]) + rng.normal(0, 0.05, 2)),
+                                   shoulder_px=b["shoulder_px"] * float(rng.uniform(0.95, 1.05)), stride=b["stride"])
+                clip, truth = make_clip(spec, seed=seed * 100_003 + len(rows), name=name)
+                save_clip(out_dir / f"{name}.npz", clip)
+                truths[name] = truth | {"shot": shot, "batter": batter}
+                rows.append({"path": f"{name}.npz", "batter": batter, "shot": shot, "fps": fps})
+    from corrkin.io.results import atomic_write, write_json
+
+    write_json(truth_path(out_dir), truths)
+    manifest = out_dir / "manifest.csv"
+    with atomic_write(manifest, "w") as f:
+        w = csv.DictWriter(f, fieldnames=["path", "batter", "shot", "fps"], lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return manifest
+
+
 def truth_path(library_dir: str | Path) -> Path:
     """Where :func:`make_library` writes the ground truth of ``library_dir``."""
     library_dir = Path(library_dir)

@@ -53,6 +53,7 @@ class AnalysisOutput:
     reaches: torch.Tensor  # (B,) bool
     max_lag: torch.Tensor  # (B,) frames
     windows: list[int]  # smoothing window per clip, frames
+    positions: torch.Tensor | None = None  # (B, N, 2, T) pelvis-centred, / scale; NaN where not valid
 
 
 def _dtype(name: str) -> torch.dtype:
@@ -151,8 +152,11 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
                               cfg.min_lag_frames, cfg.fdr)
     path, path_weight, reaches = ops.max_weight_path(
         g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+    centre = pose[:, PELVIS: PELVIS + 1]
+    positions = torch.where(valid[:, :, None] & valid[:, PELVIS: PELVIS + 1, None],
+                            (pose - centre) / scale[:, None, None, None], torch.nan)
     return AnalysisOutput(
-        series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
+        positions=positions, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
         frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act,
         filled=filled_frac, weight=g["weight"], lag=g["lag"], p=g["p"], q=g["q"], edge=g["edge"],
         path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
@@ -222,15 +226,19 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
 
 
 def series_arrays(out: AnalysisOutput, batch: KeypointBatch) -> list[dict[str, np.ndarray]]:
-    """The per-clip arrays written to ``series.npz`` (float32, trimmed to each clip's length)."""
+    """The per-clip arrays written to ``series.npz`` (float32, trimmed to each clip's length):
+    ``series (T, N)``, ``v_tip``, ``bat_angle``, ``omega_z``, ``frames_used``, ``time_s`` ``(T,)``,
+    ``positions (T, N, 2)`` (pelvis-centred, in shoulder widths, NaN where a node is missing)."""
     s = out.series.detach().cpu().numpy().astype(np.float32)
     v, a, w = (x.detach().cpu().numpy().astype(np.float32) for x in (out.v_tip, out.angle, out.omega))
+    pos = out.positions.detach().cpu().numpy().astype(np.float32)
     used = out.frames_used.cpu().numpy()
     lengths = batch.lengths.cpu().numpy()
     fps = batch.fps.cpu().numpy().astype(np.float64)
     return [
         {"nodes": np.array(NODES), "series": s[b, :, : lengths[b]].T.copy(), "v_tip": v[b, : lengths[b]],
          "bat_angle": a[b, : lengths[b]], "omega_z": w[b, : lengths[b]], "frames_used": used[b, : lengths[b]],
-         "time_s": (np.arange(lengths[b]) / fps[b]).astype(np.float32)}
+         "time_s": (np.arange(lengths[b]) / fps[b]).astype(np.float32),
+         "positions": pos[b, :, :, : lengths[b]].transpose(2, 0, 1).copy()}
         for b in range(len(batch))
     ]

@@ -1,0 +1,45 @@
+"""Tables out: CSV always, Parquet too where asked, each written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from corrkin.io.results import atomic_write
+
+FORMATS = ("csv", "parquet")
+
+
+def write_table(path_stem: str | Path, rows: list[dict], formats=("csv",), columns: list[str] | None = None) -> list[Path]:
+    """Write ``rows`` as ``<path_stem>.csv`` and/or ``.parquet``; returns the files written.
+
+    ``columns`` fixes the order (and the header of an empty table); by default the keys of the
+    rows in first-seen order."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"table formats: unknown {sorted(unknown)}; choose from {list(FORMATS)}")
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+    stem = Path(path_stem)
+    written = []
+    if "csv" in formats:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        path = stem.with_suffix(".csv")
+        with atomic_write(path, "w") as f:
+            f.write(buf.getvalue())
+        written.append(path)
+    if "parquet" in formats:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows],
+                                     schema=None) if rows else pa.table({c: pa.array([], pa.string()) for c in columns})
+        path = stem.with_suffix(".parquet")
+        with atomic_write(path) as f:
+            pq.write_table(table, f)
+        written.append(path)
+    return written

@@ -1,0 +1,2 @@
+"""Shot libraries: alignment and aggregation across clips (:mod:`corrkin.library.align`), the
+resumable, shardable library runner (:mod:`corrkin.library.runner`)."""

@@ -1,0 +1,143 @@
+"""``corrkin align``: an analysis output folder in; alignment tables and figures out.
+
+Tables (CSV, and Parquet with ``formats=[csv,parquet]``), in ``output``:
+
+* ``clips``: one row per clip: batter, shot, DTW cost to the reference, activation times on the
+  common timeline (ms from the reference's peak bat speed), distance to its shot's template and
+  the nearest template;
+* ``edges_by_shot``, ``edges_by_batter``: per group and edge, how often it appears and the mean
+  and spread of its lag on the common timeline;
+* ``paths_by_shot``, ``paths_by_batter``: per group, every path seen, ranked (rank 1: the most
+  frequent);
+* ``templates.npz``: the template swing ``(W, N, 2)`` of each shot type, and ``alignment.json``
+  (reference, settings, failures).
+
+Figures: ``aligned_speed.png`` (every clip's bat speed on the common timeline, per shot type)
+and ``edge_frequency.png`` (edge frequency per shot type).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from corrkin.io.results import atomic_write, write_json, write_npz
+from corrkin.io.tables import write_table
+from corrkin.library.align import (
+    LibraryClip, aggregate, align_library, common_ms, distance_to, load_library, mapped_edges,
+    procrustes_templates, read_labels, resample,
+)
+from corrkin.skeleton import NODES
+
+log = logging.getLogger(__name__)
+
+
+def run_align(cfg) -> int:
+    """Align the analysed library under ``cfg.input`` into ``cfg.output``; the exit code is 1
+    when a result folder could not be read (reported by name in ``alignment.json``)."""
+    clips, bad = load_library(cfg.input, read_labels(cfg.labels))
+    for name, reason in bad:
+        log.error("%s: %s", name, reason)
+    if not clips:
+        raise FileNotFoundError(f"{cfg.input}: no analysed clips (result.json with series.npz)")
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = align_and_write(clips, out, cfg)
+    summary["failed"] = [{"clip": n, "error": r} for n, r in bad]
+    write_json(out / "alignment.json", summary)
+    log.info("%d clips aligned to %s; tables in %s", len(clips), summary["reference"], out)
+    return 1 if bad else 0
+
+
+def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
+    al = align_library(clips, cfg.reference, cfg.window.before_s, cfg.window.after_s, cfg.radius_s, cfg.device,
+                       cfg.medoid_sample)
+    edges = [mapped_edges(al, clips, k) for k in range(len(clips))]
+    trajs = np.stack([resample(al, clips, k) for k in range(len(clips))])
+    shots = [c.shot for c in clips]
+    templates, _, dist = procrustes_templates(trajs, shots, cfg.procrustes_iters)
+    rows = []
+    for k, c in enumerate(clips):
+        near = {g: distance_to(trajs[k], t) for g, t in templates.items()}
+        row = {"clip": c.name, "batter": c.batter, "shot": c.shot, "fps": c.fps, "frames": len(c.speed),
+               "reference": k == al.reference, "dtw_cost": float(al.cost[k]), "template_distance": float(dist[k]),
+               "nearest_template": min(near, key=near.get), "path": " > ".join(c.record["path"]),
+               "path_weight": c.record["path_weight"]}
+        for node in NODES:
+            row[f"activation_ms_{node}"] = round(common_ms(al, clips, k, c.record["activation_frames"][node]), 3)
+        rows.append(row)
+    fmt = list(cfg.formats)
+    write_table(out / "clips", rows, fmt)
+    for key in ("shot", "batter"):
+        edge_rows, path_rows = aggregate(clips, edges, key)
+        write_table(out / f"edges_by_{key}", edge_rows, fmt,
+                    [key, "src", "dst", "clips", "count", "frequency", "lag_ms_mean", "lag_ms_std", "raw_lag_ms_mean"])
+        write_table(out / f"paths_by_{key}", path_rows, fmt, [key, "rank", "path", "count", "clips", "frequency"])
+    write_npz(out / "templates.npz", nodes=np.array(NODES), **{f"shot_{g}": t.astype(np.float32)
+                                                                 for g, t in templates.items()})
+    if cfg.plots:
+        plot_aligned_speed(clips, al, out / "aligned_speed.png")
+        edge_rows, _ = aggregate(clips, edges, "shot")
+        plot_edge_frequency(edge_rows, sorted(set(shots)), out / "edge_frequency.png")
+    return {"reference": clips[al.reference].name, "clips": len(clips),
+            "window_s": [cfg.window.before_s, cfg.window.after_s], "radius_s": cfg.radius_s,
+            "shots": sorted(set(shots)), "batters": sorted({c.batter for c in clips})}
+
+
+def plot_aligned_speed(clips: list[LibraryClip], al, path: Path) -> None:
+    """Per shot type, every clip's bat speed against common time, the reference in black."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shots = sorted({c.shot for c in clips})
+    fig, axes = plt.subplots(len(shots), 1, figsize=(8, 2.6 * len(shots)), squeeze=False, sharex=True)
+    for ax, shot in zip(axes[:, 0], shots):
+        for k, c in enumerate(clips):
+            if c.shot != shot or k == al.reference:
+                continue
+            t = [common_ms(al, clips, k, f) for f in range(len(c.speed))]
+            ax.plot(t, c.speed, color="tab:blue", alpha=0.35, lw=1)
+        ref = clips[al.reference]
+        t = [common_ms(al, clips, al.reference, f) for f in range(len(ref.speed))]
+        ax.plot(t, ref.speed, color="black", lw=2, label=f"reference {ref.name}")
+        ax.set_title(f"{shot}: {sum(c.shot == shot for c in clips)} clips", loc="left", fontsize=10)
+        ax.set_ylabel("|v tip| (sw/s)")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    axes[-1, 0].set_xlabel("common time (ms from the reference's peak bat speed)")
+    axes[-1, 0].set_xlim(-1200, 800)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_edge_frequency(edge_rows: list[dict], shots: list[str], path: Path) -> None:
+    """Per shot type, an N x N grid of how often each edge appears (source rows, target columns)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    idx = {n: i for i, n in enumerate(NODES)}
+    fig, axes = plt.subplots(1, len(shots), figsize=(4.6 * len(shots), 4.4), squeeze=False)
+    for ax, shot in zip(axes[0], shots):
+        grid = np.zeros((len(NODES), len(NODES)))
+        for r in edge_rows:
+            if r["shot"] == shot:
+                grid[idx[r["src"]], idx[r["dst"]]] = r["frequency"]
+        im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
+        ax.set_xticks(range(len(NODES)), NODES, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(NODES)), NODES, fontsize=7)
+        ax.set_title(f"{shot}: edge frequency", fontsize=10)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="fraction of clips")
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=110)
+    plt.close(fig)

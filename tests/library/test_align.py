@@ -1,0 +1,126 @@
+"""Library alignment on a labelled synthetic library with known chains and lags."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from corrkin.cli import main
+from corrkin.library.align import frame_map, medoid, procrustes_templates
+from corrkin.ops.dtw import dtw
+from corrkin.synth import SHOTS, load_truth, make_shot_library, truth_path
+
+
+@pytest.fixture(scope="module")
+def aligned(tmp_path_factory):
+    root = tmp_path_factory.mktemp("library")
+    manifest = make_shot_library(root / "kp", per_group=4, seed=3)
+    assert main(["analyse", f"input={root / 'kp'}", f"output={root / 'res'}", "progress=false", "plots=false",
+                 "io_workers=0"]) == 0
+    assert main(["align", f"input={root / 'res'}", f"output={root / 'align'}", f"labels={manifest}"]) == 0
+    return root
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_linear_warp_maps_exactly_smoothed_or_not():
+    # clip frames 0..19 paired with reference frames 2 * i (every other frame), window at 5
+    path = np.array([[i, 2 * i] for i in range(20)] + [[-1, -1]] * 3)
+    for smooth in (0, 3):
+        f = frame_map(path, start=5, length=40, rate=2.0, smooth=smooth)
+        np.testing.assert_allclose(f, 2.0 * (np.arange(40) - 5), atol=1e-12)
+
+
+def test_medoid_is_the_least_summed_dtw_cost():
+    rng = np.random.default_rng(0)
+    series = [np.cumsum(rng.normal(size=rng.integers(15, 30))) for _ in range(7)]
+    total = np.zeros(7)
+    for a in range(7):
+        for b in range(7):
+            if a != b:
+                x = torch.from_numpy(series[a])[None, :, None]
+                y = torch.from_numpy(series[b])[None, :, None]
+                total[a] += dtw(x, y, radius=3).item()
+    assert medoid(series, 3) == int(np.argmin(total))
+
+
+def test_procrustes_templates_undo_similarity_transforms():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(12, 14, 2))
+    trajs = []
+    for k in range(6):
+        a, s, t = rng.uniform(-1, 1), rng.uniform(0.7, 1.4), rng.normal(size=2)
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        trajs.append(s * base @ rot.T + t + rng.normal(scale=1e-3, size=base.shape))
+    trajs = np.stack(trajs)
+    trajs[2, 3, 5] = np.nan  # a missing point is left out, not counted as zero
+    _, _, dist = procrustes_templates(trajs, ["g"] * 6)
+    assert (dist < 5e-3).all(), dist
+
+
+def test_every_clip_is_nearest_its_own_shot_template(aligned):
+    for r in rows(aligned / "align" / "clips.csv"):
+        assert r["nearest_template"] == r["shot"], r["clip"]
+
+
+def test_the_most_frequent_path_is_the_true_chain(aligned):
+    truth = load_truth(truth_path(aligned / "kp"))
+    chain = " > ".join(next(iter(truth.values()))["chain"])
+    for key in ("shot", "batter"):
+        top = [r for r in rows(aligned / "align" / f"paths_by_{key}.csv") if r["rank"] == "1"]
+        assert len(top) == 2 and all(r["path"] == chain for r in top), top
+
+
+def test_lags_on_the_common_timeline(aligned):
+    """Raw lags equal the truth exactly; on the common timeline the reference's own shot keeps
+    its lags (within a frame), the other shot's are expressed in the reference's time."""
+    info = json.loads((aligned / "align" / "alignment.json").read_text())
+    ref_shot = info["reference"].split("_")[0]
+    edges = {(r["shot"], r["src"], r["dst"]): r for r in rows(aligned / "align" / "edges_by_shot.csv")}
+    for shot, spec in SHOTS.items():
+        lag = spec["delay_frames"] * 40.0  # ms at 25 fps
+        e = edges[(shot, "l_wrist", "bat")]
+        assert float(e["frequency"]) == 1.0
+        assert float(e["raw_lag_ms_mean"]) == pytest.approx(lag)
+        if shot == ref_shot:
+            assert float(e["lag_ms_mean"]) == pytest.approx(lag, abs=40.0)
+
+
+def test_activation_times_line_up_on_the_common_timeline(aligned):
+    """Swings happen at random moments of each clip; on the common timeline the bat's
+    activation lines up near the reference's peak."""
+    clips = rows(aligned / "align" / "clips.csv")
+    res = aligned / "res"
+    raw = [json.loads((res / c["clip"] / "result.json").read_text())["activation_ms"]["bat"] for c in clips]
+    common = [float(c["activation_ms_bat"]) for c in clips]
+    assert np.std(raw) > 200 and np.std(common) < 60, (np.std(raw), np.std(common))
+
+
+def test_parquet_tables_equal_the_csv(aligned):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow writes the Parquet tables")
+    for name in ("clips", "edges_by_shot", "paths_by_batter"):
+        table = pq.read_table(aligned / "align" / f"{name}.parquet").to_pylist()
+        csv_rows = rows(aligned / "align" / f"{name}.csv")
+        assert len(table) == len(csv_rows) > 0
+        assert [str(r["path" if "path" in r else "src"]) for r in table] == \
+               [r["path" if "path" in r else "src"] for r in csv_rows]
+
+
+def test_an_unreadable_result_is_reported_and_the_rest_aligned(aligned, tmp_path):
+    import shutil
+
+    res = tmp_path / "res"
+    shutil.copytree(aligned / "res", res)
+    done = sorted(p.parent for p in res.glob("*/result.json"))
+    victim = done[0]
+    (victim / "series.npz").write_bytes(b"not a zip file")
+    assert main(["align", f"input={res}", f"output={tmp_path / 'align'}", "plots=false", "formats=[csv]",
+                 f"labels={aligned / 'kp' / 'manifest.csv'}"]) == 1
+    info = json.loads((tmp_path / "align" / "alignment.json").read_text())
+    assert [f["clip"] for f in info["failed"]] == [victim.name]
+    assert info["clips"] == len(done) - 1
