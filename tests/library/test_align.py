@@ -53,7 +53,7 @@ def test_procrustes_templates_undo_similarity_transforms():
     rng = np.random.default_rng(1)
     base = rng.normal(size=(12, 14, 2))
     trajs = []
-    for k in range(6):
+    for _ in range(6):
         a, s, t = rng.uniform(-1, 1), rng.uniform(0.7, 1.4), rng.normal(size=2)
         rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
         trajs.append(s * base @ rot.T + t + rng.normal(scale=1e-3, size=base.shape))
