@@ -36,6 +36,12 @@ def _align(cfg: DictConfig) -> int:
     return run_align(as_object(cfg))
 
 
+def _library(cfg: DictConfig) -> int:
+    from corrkin.library.runner import run_library
+
+    return run_library(cfg)
+
+
 def _demo(cfg: DictConfig) -> int:
     from corrkin.demo import run_demo
 
@@ -46,6 +52,7 @@ COMMANDS = {
     "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
     "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
     "align": (_align, "align an analysed library: corrkin align input=<analysis output> output=<folder> [labels=<csv>]"),
+    "library": (_library, "a whole library, resumable (torchrun for many processes): corrkin library input=<manifest.csv|folder> output=<folder>"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 

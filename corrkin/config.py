@@ -140,6 +140,26 @@ class AlignConfig:
     device: str = "cpu"
 
 
+@dataclass
+class LibraryConfig:
+    """``corrkin library``: a manifest or folder in, resumable per-clip results and the library
+    summary out (``torchrun`` shards it over processes)."""
+
+    input: str = MISSING  # manifest CSV (path, batter, shot[, fps, start_s, end_s]) or a folder
+    output: str = MISSING
+    fps: Optional[float] = None  # for files that carry none and rows that give none
+    device: str = "cpu"  # cuda: each torchrun rank takes cuda:LOCAL_RANK
+    batch_size: int = 256
+    threads: Optional[int] = None
+    plots: bool = False  # corrpath.png per clip (thousands of figures cost more than the analysis)
+    progress: bool = True
+    retry_failed: bool = False  # analyse quarantined clips again
+    formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
+    align: bool = True  # and the alignment tables over the finished clips (corrkin align)
+    alignment: AlignConfig = field(default_factory=lambda: AlignConfig(input="", output=""))
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
 def as_object(node):
     """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
@@ -151,4 +171,5 @@ def register_configs() -> None:
     cs.store(name="demo_schema", node=DemoConfig)
     cs.store(name="run_schema", node=RunConfig)
     cs.store(name="align_schema", node=AlignConfig)
+    cs.store(name="library_schema", node=LibraryConfig)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)

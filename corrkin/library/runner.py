@@ -1,0 +1,268 @@
+"""``corrkin library``: a whole shot library, resumable, on one process or many.
+
+Input is a manifest (CSV with ``path``, ``batter``, ``shot`` and optional ``fps``, ``start_s``,
+``end_s``; paths relative to the manifest's folder) or a folder of keypoint files. Each clip's
+results live in ``output/clips/<key>/``, ``key`` a hash of the file's bytes, its time range and
+frame rate, and the analysis settings, so:
+
+* a re-run skips every clip whose ``done.json`` is there (written last, atomically, after the
+  clip's other files), and resumes after a crash or a kill without losing or duplicating
+  anything; a changed setting gives new keys beside the old results;
+* a clip that cannot be read or analysed is quarantined (``output/quarantine/<key>.json``: the
+  file and the reason) and not retried unless ``retry_failed=true``; the others go on.
+
+Under ``torchrun --nproc-per-node=N -m corrkin library ...`` each rank takes every N-th row of
+the manifest (NCCL on GPUs, gloo on the CPU), writes its own clips, and rank 0 merges the
+library summary (``library.csv``, ``library.json``) and, with ``align=true``, the alignment
+tables (:mod:`corrkin.library.report`) once every rank is done.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from corrkin.analysis.checks import validate_clip
+from corrkin.analysis.run import analyse_split, resolve_device, write_clip
+from corrkin.config import as_object
+from corrkin.io.keypoints import SUFFIXES, Clip, ClipError, find_inputs, load_clip
+from corrkin.io.results import write_json
+from corrkin.io.tables import write_table
+
+log = logging.getLogger(__name__)
+
+SUMMARY = ("clip", "batter", "shot", "path", "key", "status", "error", "fps", "frames", "edges", "chain",
+           "path_weight", "reaches_bat", "bat_peak_speed")
+
+
+@dataclass
+class Item:
+    """One row of the manifest."""
+
+    clip: str
+    path: str
+    batter: str = ""
+    shot: str = ""
+    fps: float | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+def _number(row: dict, key: str, where: str) -> float | None:
+    value = (row.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{where}: {key} '{value}' is not a number") from None
+
+
+def read_manifest(source: str | Path) -> list[Item]:
+    """The manifest's rows, or one row per keypoint file of a folder."""
+    source = Path(source)
+    if source.is_dir():
+        return [Item(name, str(path)) for name, path in find_inputs(source)]
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such manifest or folder")
+    with open(source, newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "path" not in reader.fieldnames:
+            raise ValueError(f"{source}: a manifest needs a 'path' column (got {reader.fieldnames})")
+        items = []
+        for n, row in enumerate(reader, 2):
+            where = f"{source}, line {n}"
+            path = (row.get("path") or "").strip()
+            if not path:
+                raise ValueError(f"{where}: empty path")
+            full = Path(path) if Path(path).is_absolute() else source.parent / path
+            items.append(Item(Path(path).stem, str(full), (row.get("batter") or "").strip(),
+                              (row.get("shot") or "").strip(), _number(row, "fps", where),
+                              _number(row, "start_s", where), _number(row, "end_s", where)))
+    return items
+
+
+def clip_key(item: Item, settings: str) -> str:
+    """16 hex digits of SHA-256 over the file's bytes, the row's frame rate and time range, and
+    the analysis settings: the name of the clip's result folder."""
+    h = hashlib.sha256()
+    with open(item.path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps([item.fps, item.start_s, item.end_s, settings]).encode())
+    return h.hexdigest()[:16]
+
+
+def trim(clip: Clip, start_s: float | None, end_s: float | None) -> Clip:
+    """The clip's frames in ``[start_s, end_s)`` (raises :class:`ClipError` when none)."""
+    if start_s is None and end_s is None:
+        return clip
+    a = 0 if start_s is None else max(0, round(start_s * clip.fps))
+    b = clip.frames if end_s is None else min(clip.frames, round(end_s * clip.fps))
+    if b <= a:
+        raise ClipError(clip.path, f"time range [{start_s}, {end_s}) s holds no frames of a {clip.frames}-frame clip")
+    return Clip(clip.name, clip.path, clip.keypoints[a:b], clip.scores[a:b], clip.bat[a:b], clip.bat_scores[a:b],
+                clip.fps, clip.source)
+
+
+def _distributed(device: str):
+    """``(rank, world, device)``: from torchrun's environment, with the process group up
+    (NCCL for CUDA, gloo for the CPU); ``(0, 1, device)`` when not launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, device
+    import torch
+    import torch.distributed as dist
+
+    cuda = device.startswith("cuda")
+    if cuda:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(torch.device(device))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def run_library(cfg) -> int:
+    """Analyse the library of ``cfg.input`` into ``cfg.output`` (see the module docstring);
+    exit code 1 when any clip is quarantined."""
+    cfg = as_object(cfg)
+    rank, world, device = _distributed(cfg.device)
+    out = Path(cfg.output)
+    clips_dir, quarantine = out / "clips", out / "quarantine"
+    items = read_manifest(cfg.input)
+    if not items:
+        raise FileNotFoundError(f"{cfg.input}: no clips")
+    settings = json.dumps(asdict(cfg.analysis), sort_keys=True)
+    mine = items[rank::world]
+    try:
+        work, _ = _todo(mine, settings, clips_dir, quarantine, cfg.retry_failed)
+        dev = resolve_device(device, cfg.threads)
+        with tqdm(total=len(mine), initial=len(mine) - len(work), unit="clip", disable=not cfg.progress or rank > 0,
+                  desc=f"library (rank {rank}/{world})" if world > 1 else "library") as bar:
+            for k in range(0, len(work), cfg.batch_size):
+                _run_batch(work[k: k + cfg.batch_size], cfg, dev, clips_dir, quarantine)
+                bar.update(len(work[k: k + cfg.batch_size]))
+    finally:
+        if world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()  # every rank's clips are written before rank 0 reads them
+    code = 0
+    if rank == 0:
+        code = _merge(items, settings, out, cfg)
+    if world > 1:
+        import torch
+        import torch.distributed as dist
+
+        flag = torch.tensor([code])
+        dist.broadcast(flag, 0)
+        code = int(flag)
+        dist.destroy_process_group()
+    return code
+
+
+def _todo(items: list[Item], settings: str, clips_dir: Path, quarantine: Path, retry: bool):
+    """``([(item, key)] still to do, count already done or quarantined)``; a missing file is
+    quarantined here."""
+    work, seen, skipped = [], set(), 0
+    for item in items:
+        try:
+            key = clip_key(item, settings)
+        except OSError as e:
+            key = _missing_key(item)
+            if retry or not (quarantine / f"{key}.json").is_file():
+                _quarantine(quarantine, key, item, f"cannot read the file: {e.strerror or e}")
+            else:
+                skipped += 1
+            continue
+        if key in seen or (clips_dir / key / "done.json").is_file():
+            skipped += 1
+            continue
+        if (quarantine / f"{key}.json").is_file() and not retry:
+            skipped += 1
+            continue
+        seen.add(key)
+        work.append((item, key))
+        for stale in (clips_dir / key).glob(".*.tmp"):  # left by a process killed mid-write
+            stale.unlink(missing_ok=True)
+    return work, skipped
+
+
+def _missing_key(item: Item) -> str:
+    return "missing-" + hashlib.sha256(item.path.encode()).hexdigest()[:16]
+
+
+def _quarantine(folder: Path, key: str, item: Item, reason: str) -> None:
+    log.error("%s: %s", item.path, reason)
+    write_json(folder / f"{key}.json", {"key": key, "clip": item.clip, "path": item.path, "error": reason})
+
+
+def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quarantine: Path) -> None:
+    loaded = []
+    for item, key in batch:
+        try:
+            if Path(item.path).suffix not in SUFFIXES:
+                raise ClipError(item.path, f"not a keypoint file ({', '.join(SUFFIXES)}); run `corrkin run` on videos")
+            clip = trim(load_clip(item.path, fps=item.fps or cfg.fps, name=item.clip), item.start_s, item.end_s)
+            validate_clip(clip, cfg.analysis)
+            loaded.append((item, key, clip))
+        except ClipError as e:
+            _quarantine(quarantine, key, item, e.reason)
+    done, failed = analyse_split([c for _, _, c in loaded], cfg.analysis, device)
+    ok = {id(clip) for clip, *_ in done}
+    for (item, key, _), row in zip([x for x in loaded if id(x[2]) not in ok], failed):
+        _quarantine(quarantine, key, item, row["error"])
+    owner = {id(c): (item, key) for item, key, c in loaded}
+    for clip, row, record, arrays in done:
+        item, key = owner[id(clip)]
+        record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
+        try:
+            write_clip(clips_dir, key, record, arrays, cfg.plots)
+        except OSError as e:
+            _quarantine(quarantine, key, item, f"could not write results: {e}")
+            continue
+        write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": row})  # last
+
+
+def _merge(items: list[Item], settings: str, out: Path, cfg) -> int:
+    """``library.csv`` (one row per manifest row, in manifest order) and ``library.json``."""
+    rows, failed = [], 0
+    for item in items:
+        row = {"clip": item.clip, "batter": item.batter, "shot": item.shot, "path": item.path}
+        try:
+            key = clip_key(item, settings)
+        except OSError:
+            key = _missing_key(item)
+        row["key"] = key
+        done, bad = out / "clips" / key / "done.json", out / "quarantine" / f"{key}.json"
+        if done.is_file():
+            s = json.loads(done.read_text())["summary"]
+            row |= {"status": "ok", "error": "", "fps": s["fps"], "frames": s["frames"], "edges": s["edges"],
+                    "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
+                    "bat_peak_speed": s["bat_peak_speed"]}
+        elif bad.is_file():
+            row |= {"status": "failed", "error": json.loads(bad.read_text())["error"]}
+            failed += 1
+        else:
+            row |= {"status": "missing", "error": "no result (another rank stopped?)"}
+            failed += 1
+        rows.append(row)
+    write_table(out / "library", rows, list(cfg.formats), list(SUMMARY))
+    write_json(out / "library.json", {"clips": len(items), "ok": len(items) - failed, "failed": failed})
+    log.info("%d clips, %d ok, %d failed; %s", len(items), len(items) - failed, failed, out / "library.csv")
+    if cfg.align and len(items) > failed:
+        from corrkin.library.report import run_align
+
+        acfg = as_object(cfg.alignment)
+        acfg.input, acfg.output, acfg.device = str(out / "clips"), str(out / "align"), cfg.device
+        acfg.formats = list(cfg.formats)
+        run_align(acfg)
+    return 1 if failed else 0
