@@ -57,6 +57,16 @@ COMMANDS = {
 }
 
 
+def _sweep_output(cfg: DictConfig) -> None:
+    """In a multirun (``-m``), each run writes into its own folder, ``<output>/multirun/<n>``."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN and "output" in cfg:
+        cfg.output = hc.runtime.output_dir
+
+
 def usage() -> str:
     lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job]", "", "commands:"]
     lines += [f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()]
@@ -75,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     @hydra.main(config_path=CONFIG_DIR, config_name=name, version_base="1.3")
     def entry(cfg: DictConfig) -> None:
+        _sweep_output(cfg)
         code["value"] = func(cfg)
 
     saved = sys.argv
