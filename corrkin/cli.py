@@ -51,8 +51,8 @@ def _demo(cfg: DictConfig) -> int:
 COMMANDS = {
     "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
     "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
-    "align": (_align, "align an analysed library: corrkin align input=<analysis output> output=<folder> [labels=<csv>]"),
-    "library": (_library, "a whole library, resumable (torchrun for many processes): corrkin library input=<manifest.csv|folder> output=<folder>"),
+    "align": (_align, "align an analysed library: corrkin align input=<results> output=<folder> [labels=<csv>]"),
+    "library": (_library, "a library, resumable, torchrun-shardable: corrkin library input=<manifest|folder> output=<dir>"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 

@@ -107,6 +107,7 @@ class DemoConfig:
     clips: int = 6
     videos: int = 3  # rendered clips run through the whole video pipeline (pose=file, real bat detector)
     mediapipe: bool = True  # and one more with pose=mediapipe: nothing given but the video
+    shot_library: int = 3  # clips per shot type and batter through corrkin library + align (0: none)
     seed: int = 0
     device: str = "cpu"
     plots: bool = True
@@ -157,6 +158,12 @@ class LibraryConfig:
     formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
     align: bool = True  # and the alignment tables over the finished clips (corrkin align)
     alignment: AlignConfig = field(default_factory=lambda: AlignConfig(input="", output=""))
+    # videos in the manifest go through the video front end (corrkin run's stages)
+    pose: Any = None  # a pose backend config with its _target_ (configs/pose)
+    stride: int = 1
+    chunk_frames: int = 64
+    batter: BatterConfig = field(default_factory=BatterConfig)
+    bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 

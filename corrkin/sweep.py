@@ -60,7 +60,8 @@ def sweep_table(sweep_dir: str | Path, formats=("csv",)) -> list[dict]:
     keys = list(dict.fromkeys(k for s in settings for k in s if k not in ("input", "output")))
     if len(jobs) > 1:
         keys = [k for k in keys if len({s.get(k) for s in settings}) > 1]
-    rows = [{"run": job.name, **{k: s.get(k, "") for k in keys}, **summarise_run(job)} for job, s in zip(jobs, settings)]
+    rows = [{"run": job.name, **{k: s.get(k, "") for k in keys}, **summarise_run(job)}
+            for job, s in zip(jobs, settings)]
     write_table(sweep_dir / "sweep", rows, formats)
     return rows
 

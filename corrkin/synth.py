@@ -187,7 +187,8 @@ def make_shot_library(out_dir: str | Path, per_group: int, seed: int = 0, fps: f
             for k in range(per_group):
                 name = f"{shot}_{batter}_{k:03d}"
                 duration = float(rng.uniform(2.2, 3.6))
-                spec = random_spec(rng, fps=fps, duration_s=duration, swing_at_s=float(rng.uniform(1.1, duration - 0.8)),
+                spec = random_spec(rng, fps=fps, duration_s=duration,
+                                   swing_at_s=float(rng.uniform(1.1, duration - 0.8)),
                                    delay_s=s["delay_frames"] / fps,
                                    direction=tuple(np.array(s["direction"]) + rng.normal(0, 0.05, 2)),
                                    shoulder_px=b["shoulder_px"] * float(rng.uniform(0.95, 1.05)), stride=b["stride"])

@@ -212,7 +212,8 @@ def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
     for e in rec["edges"]:
         t0 = rec["activation_frames"][e["src"]]
         lag = common_ms(al, clips, k, t0 + e["lag_frames"]) - common_ms(al, clips, k, t0)
-        out.append({"src": e["src"], "dst": e["dst"], "weight": e["weight"], "lag_ms": e["lag_ms"], "common_lag_ms": lag})
+        out.append({"src": e["src"], "dst": e["dst"], "weight": e["weight"], "lag_ms": e["lag_ms"],
+                    "common_lag_ms": lag})
     return out
 
 

@@ -1,7 +1,10 @@
 """``corrkin library``: a whole shot library, resumable, on one process or many.
 
 Input is a manifest (CSV with ``path``, ``batter``, ``shot`` and optional ``fps``, ``start_s``,
-``end_s``; paths relative to the manifest's folder) or a folder of keypoint files. Each clip's
+``end_s``; paths relative to the manifest's folder) or a folder of keypoint files. A keypoint
+file is read as ``corrkin analyse`` reads it; a video goes through the video front end (pose
+backend, batter, bat tip: :func:`corrkin.video_run.process_video`) and its keypoints are kept
+as ``clips/<key>/keypoints.npz``. Each clip's
 results live in ``output/clips/<key>/``, ``key`` a hash of the file's bytes, its time range and
 frame rate, and the analysis settings, so:
 
@@ -32,7 +35,8 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.run import analyse_split, resolve_device, write_clip
 from corrkin.config import as_object
-from corrkin.io.keypoints import SUFFIXES, Clip, ClipError, find_inputs, load_clip
+from corrkin.io.keypoints import SUFFIXES, Clip, ClipError, find_inputs, load_clip, save_clip
+from corrkin.io.video import VIDEO_SUFFIXES
 from corrkin.io.results import write_json
 from corrkin.io.tables import write_table
 
@@ -69,7 +73,9 @@ def read_manifest(source: str | Path) -> list[Item]:
     """The manifest's rows, or one row per keypoint file of a folder."""
     source = Path(source)
     if source.is_dir():
-        return [Item(name, str(path)) for name, path in find_inputs(source)]
+        videos = [(p.stem, p) for p in sorted(source.iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES
+                  and not p.name.startswith(".")]
+        return [Item(name, str(path)) for name, path in sorted(find_inputs(source) + videos)]
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such manifest or folder")
     with open(source, newline="") as f:
@@ -205,15 +211,42 @@ def _quarantine(folder: Path, key: str, item: Item, reason: str) -> None:
     write_json(folder / f"{key}.json", {"key": key, "clip": item.clip, "path": item.path, "error": reason})
 
 
+_POSE: dict = {}  # pose backends by their config, each built on the first video that needs it
+
+
+def read_clip(item: Item, key: str, cfg, device, clips_dir: Path) -> Clip:
+    """One row's clip: a keypoint file read, or a video through the video front end (its
+    keypoints saved beside the results); trimmed to the row's time range, checked."""
+    path = Path(item.path)
+    fps = item.fps or cfg.fps
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        from hydra.utils import instantiate
+
+        from corrkin.video_run import process_video
+
+        if cfg.pose is None:
+            raise ClipError(path, "a video, and no pose backend configured (pose=mediapipe|mmpose|file)")
+        spec = repr(cfg.pose)
+        if spec not in _POSE:
+            _POSE[spec] = instantiate(cfg.pose)
+        clip = process_video(path, _POSE[spec], cfg.bat, fps, cfg.stride, cfg.chunk_frames, device, cfg.batter)
+        clip.name = item.clip
+        save_clip(clips_dir / key / "keypoints.npz", clip)
+    elif path.suffix in SUFFIXES:
+        clip = load_clip(path, fps=fps, name=item.clip)
+    else:
+        raise ClipError(path, f"neither a keypoint file ({', '.join(SUFFIXES)}) nor a video "
+                              f"({', '.join(VIDEO_SUFFIXES)})")
+    clip = trim(clip, item.start_s, item.end_s)
+    validate_clip(clip, cfg.analysis)
+    return clip
+
+
 def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quarantine: Path) -> None:
     loaded = []
     for item, key in batch:
         try:
-            if Path(item.path).suffix not in SUFFIXES:
-                raise ClipError(item.path, f"not a keypoint file ({', '.join(SUFFIXES)}); run `corrkin run` on videos")
-            clip = trim(load_clip(item.path, fps=item.fps or cfg.fps, name=item.clip), item.start_s, item.end_s)
-            validate_clip(clip, cfg.analysis)
-            loaded.append((item, key, clip))
+            loaded.append((item, key, read_clip(item, key, cfg, device, clips_dir)))
         except ClipError as e:
             _quarantine(quarantine, key, item, e.reason)
     done, failed = analyse_split([c for _, _, c in loaded], cfg.analysis, device)

@@ -141,3 +141,24 @@ def test_a_time_range_trims_the_clip(manifest, reference, tmp_path):
     assert library_rows(out)[0]["frames"] == "45"  # frames 5 .. 49 at 25 fps
     assert library_rows(out)[0]["key"] != library_rows(reference)[0]["key"]
     assert json.loads(next((out / "clips").glob("*/result.json")).read_text())["shot"] == "drive"
+
+
+def test_videos_in_the_manifest_go_through_the_video_front_end(tmp_path):
+    from corrkin.io.keypoints import load_clip
+    from corrkin.synth import SwingSpec
+    from corrkin.synth_video import tip_error, write_rendered
+
+    videos, poses = tmp_path / "videos", tmp_path / "poses"
+    poses.mkdir(parents=True)
+    for i, spec in enumerate([SwingSpec(fps=25, duration_s=1.6, swing_at_s=0.8)]):
+        _, truth = write_rendered(videos, spec, seed=10 + i, name=f"swing{i}")
+        truth.rename(poses / truth.name)
+    (videos / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(500))
+    (videos / "manifest.csv").write_text("path,batter,shot\nswing0.mp4,batter_a,drive\nbroken.mp4,batter_a,pull\n")
+    out = tmp_path / "out"
+    assert run(videos / "manifest.csv", out, "pose=file", f"pose.keypoints={poses}", "align=false") == 1
+    rows = {r["clip"]: r for r in library_rows(out)}
+    assert rows["swing0"]["status"] == "ok" and rows["swing0"]["shot"] == "drive"
+    assert rows["broken"]["status"] == "failed" and "not a readable video" in rows["broken"]["error"]
+    found = load_clip(out / "clips" / rows["swing0"]["key"] / "keypoints.npz")
+    assert np.median(tip_error(found.bat, load_clip(poses / "swing0.npz"))) <= 0.1  # the bat found on the pixels
