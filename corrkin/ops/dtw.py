@@ -19,9 +19,10 @@ handful of elementwise ops on a ``(B, cells)`` slice, ``N + M - 1`` steps in all
 cells inside the batch's band are laid out and computed (:class:`Wavefront`): the band skips
 work instead of masking it. A cell outside a pair's own band or lengths costs ``inf``;
 soft-DTW's soft minimum shifts out the smallest of its three inputs and treats "all three
-infinite" as infinite, so no ``inf - inf`` arises anywhere. Every cell is computed by the same
-elementwise arithmetic whatever else is in the batch, so a pair gives the same bits alone as in
-a padded batch.
+infinite" as infinite, and its backward works in log space with ``-inf`` for "no path", so no
+``inf - inf`` arises anywhere. Every cell is computed by the same elementwise arithmetic
+whatever else is in the batch, so a pair gives the same bits alone as in a padded batch (on
+the CPU, gradients to an ulp: ATen's SIMD and scalar exp/log differ in the last bit).
 """
 
 from __future__ import annotations
@@ -321,9 +322,9 @@ class _SoftDTW(torch.autograd.Function):
     def forward(ctx, cost, wf: Wavefront, gamma: float):
         b = cost.shape[0]
         acc = torch.full_like(cost, INF)
-        # weight[0 | 1 | 2][:, c]: the share of cell c's soft minimum that comes from its
-        # diagonal | up | left neighbour (0 on padding and where all three are infinite)
-        weight = cost.new_zeros((3,) + cost.shape)
+        # lweight[0 | 1 | 2][:, c]: the log of the share of cell c's soft minimum that comes from
+        # its diagonal | up | left neighbour (-inf on padding and where all three are infinite)
+        lweight = torch.full((3,) + cost.shape, -INF, dtype=cost.dtype, device=cost.device)
         here = wf.cells(0)
         acc[:, here] = cost[:, here]
         none = torch.full((b, max(wf.count)), INF, dtype=cost.dtype, device=cost.device)
@@ -335,36 +336,37 @@ class _SoftDTW(torch.autograd.Function):
             low = torch.minimum(a, u)
             torch.minimum(low, l_, out=low)
             low.nan_to_num_(posinf=0.0)  # all three infinite: exponents -inf, sum 0, cell inf
-            ea = torch.sub(low, a).mul_(inv).exp_()
-            eu = torch.sub(low, u).mul_(inv).exp_()
-            el = torch.sub(low, l_).mul_(inv).exp_()
-            total = ea + eu
-            total += el  # >= 1 where any neighbour is finite (the smallest gives exp(0))
+            za = torch.sub(low, a).mul_(inv)
+            zu = torch.sub(low, u).mul_(inv)
+            zl = torch.sub(low, l_).mul_(inv)
+            total = za.exp() + zu.exp()
+            total += zl.exp()  # >= 1 where any neighbour is finite (the smallest gives exp(0))
             soft = torch.log(total).mul_(-gamma).add_(low)
             torch.add(soft, cost[:, here], out=acc[:, here])
-            total.clamp_min_(1.0).reciprocal_()
-            torch.mul(ea, total, out=weight[0][:, here])
-            torch.mul(eu, total, out=weight[1][:, here])
-            torch.mul(el, total, out=weight[2][:, here])
-        ctx.save_for_backward(weight)
+            log_total = total.clamp_min_(1.0).log_()  # 0 where all are infinite: -inf - 0, no NaN
+            torch.sub(za, log_total, out=lweight[0][:, here])
+            torch.sub(zu, log_total, out=lweight[1][:, here])
+            torch.sub(zl, log_total, out=lweight[2][:, here])
+        ctx.save_for_backward(lweight)
         ctx.wf = wf
         return acc.gather(1, wf.end[:, None])[:, 0]
 
     @staticmethod
     def backward(ctx, grad):
-        (weight,) = ctx.saved_tensors
+        (lweight,) = ctx.saved_tensors
         wf = ctx.wf
-        # e[:, c]: d total / d acc at cell c (the expected alignment), seeded 1 at each end
-        e = torch.zeros_like(weight[0])
-        e.scatter_(1, wf.end[:, None], 1.0)
+        # log_e[:, c]: log d total / d acc at cell c (the expected alignment), 0 at each end cell
+        log_e = torch.full_like(lweight[0], -INF)
+        log_e.scatter_(1, wf.end[:, None], 0.0)
         for d in range(len(wf.count) - 2, -1, -1):
             down, right, diag = wf.after(d)
-            ed = e[:, wf.cells(d)]
-            ed.addcmul_(e[:, down], weight[1][:, down])
-            ed.addcmul_(e[:, right], weight[2][:, right])
+            here = wf.cells(d)
+            # sums of two -inf or of -inf and a finite value: -inf, never inf - inf
+            t = torch.logaddexp(log_e[:, down] + lweight[1][:, down], log_e[:, right] + lweight[2][:, right])
             if diag is not None:
-                ed.addcmul_(e[:, diag], weight[0][:, diag])
-        return e.mul_(grad[:, None]), None, None
+                t = torch.logaddexp(t, log_e[:, diag] + lweight[0][:, diag])
+            log_e[:, here] = torch.logaddexp(log_e[:, here], t)
+        return log_e.exp_().mul_(grad[:, None]), None, None
 
 
 class _SoftDTWKernel(torch.autograd.Function):
@@ -398,15 +400,15 @@ def soft_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0, x_len: torch.
     ``impl`` as in :func:`dtw`: the C++ kernels on the CPU run each pair row by row with the
     same arithmetic (and storage) as the wavefront below.
 
-    On the wavefront, the forward pass computes each soft minimum from the differences to
-    the smallest of its three inputs (log-space, so never ``exp`` of a large number, and a cell
-    whose inputs are all infinite is infinite without ``inf - inf``). It keeps each cell's
-    three softmin weights ``exp(-(a_k - softmin) / gamma)``, which lie in ``[0, 1]``. The
-    backward pass is then the same wavefront in reverse with no exponentials at all: the
-    expected alignment of a cell is the weighted sum of its successors', a sum of products of
-    numbers in ``[0, 1]`` that can neither overflow nor meet an infinity (padding and cells
-    outside a band have weight 0). The input dtype is kept throughout. Memory: four
-    ``(B, cells in band)`` buffers of the input dtype.
+    The forward pass computes each soft minimum from the differences to the smallest of its
+    three inputs (never ``exp`` of a large number; a cell whose inputs are all infinite is
+    infinite without ``inf - inf``) and keeps the log of each cell's three softmin weights. The
+    backward pass runs the same diagonals in reverse in log space: the log expected alignment
+    of a cell is the ``logsumexp`` of its successors' plus their log weights, from 0 at the end
+    cell; padding and cells outside a band hold ``-inf`` (``-FAR`` in the C++ kernels), which
+    only ever meets ``-inf`` or a finite number. Gradients of ``exp(-700)`` are kept as such,
+    not flushed, in float64. The input dtype is kept throughout. Memory: the step costs, the
+    accumulated costs and three log-weight buffers of ``(B, cells in band)``.
     """
     if gamma <= 0:
         raise ValueError(f"soft_dtw: gamma must be positive, got {gamma}")

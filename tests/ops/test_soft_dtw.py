@@ -85,7 +85,10 @@ def test_divergence_zero_on_itself_and_positive_otherwise():
 @pytest.mark.parametrize("radius", [None, 2])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_pair_alone_equals_pair_in_a_ragged_batch_bit_for_bit(radius, dtype, dtw_impl):
-    """Values and gradients of each pair alone equal its row of a padded batch exactly."""
+    """Values and gradients of each pair alone equal its row of a padded batch exactly. One
+    exception: the tensor wavefront on the CPU (the fallback where the C++ kernels cannot be
+    built) takes ATen's SIMD exp/log for most elements and the scalar ones for a tensor's tail,
+    so a pair's gradients can move by an ulp with its place in the batch (its values do not)."""
     device, impl = dtw_impl
     x, y, n, m = ragged(6, b=6, n_max=40, m_max=37, dtype=dtype)
     x, y = x.to(device).requires_grad_(True), y.to(device)
@@ -96,7 +99,10 @@ def test_pair_alone_equals_pair_in_a_ragged_batch_bit_for_bit(radius, dtype, dtw
         alone = soft_dtw(xk, y[k: k + 1, : m[k]], 0.5, radius=radius, impl=impl)
         alone.sum().backward()
         assert torch.equal(alone[0], batch[k]), k
-        assert torch.equal(xk.grad[0], x.grad[k, : n[k]]), k
+        if (device, impl) == ("cpu", "wavefront"):
+            torch.testing.assert_close(xk.grad[0], x.grad[k, : n[k]], rtol=4 * torch.finfo(dtype).eps, atol=0)
+        else:
+            assert torch.equal(xk.grad[0], x.grad[k, : n[k]]), k
 
 
 def test_the_cpu_kernels_equal_the_wavefront():

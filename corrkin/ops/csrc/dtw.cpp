@@ -148,9 +148,9 @@ inline int64_t band_cells(int64_t n, int64_t m, int64_t lo, int64_t hi) {
 
 // Soft-DTW forward, one pair at a time, anti-diagonal by anti-diagonal inside the pair's band:
 // a diagonal's cells do not depend on each other, so the loop over them is vectorised (row by
-// row, each cell would wait for its left neighbour's logarithm). weight (B, 3, cells) gets each
-// cell's softmin weights of its diagonal, up and left neighbours, the pair's cells in diagonal
-// order; out (B,) the end cell's value.
+// row, each cell would wait for its left neighbour's logarithm). weight (B, 3, cells) gets the
+// logarithm of each cell's softmin weights of its diagonal, up and left neighbours (-FAR for a
+// weight of 0), the pair's cells in diagonal order; out (B,) the end cell's value.
 template <typename T>
 void soft_forward(const T* x, const T* y, const int64_t* n, const int64_t* m, const int64_t* lo, const int64_t* hi,
                   Layout L, int64_t B, int64_t cells, T gamma, T* weight, T* out) {
@@ -196,11 +196,13 @@ void soft_forward(const T* x, const T* y, const int64_t* n, const int64_t* m, co
           const T eu = std::exp(zu * inv) * T(zu > floor);
           const T el = std::exp(zl * inv) * T(zl > floor);
           const T total = std::max(ea + eu + el, T(1));  // >= 1 already unless dead
-          r[c] = dead ? FAR<T> : base - g * std::log(total) + cost[c];
-          const T rcp = dead ? T(0) : T(1) / total;
-          wa[c] = ea * rcp;
-          wu[c] = eu * rcp;
-          wl[c] = el * rcp;
+          const T lt = std::log(total);
+          r[c] = dead ? FAR<T> : base - g * lt + cost[c];
+          // log weights: log(e / total), -FAR (log 0) where the weight is 0; a dead cell's three
+          // z are all at the floor, so its weights are all -FAR
+          wa[c] = za > floor ? za * inv - lt : -FAR<T>;
+          wu[c] = zu > floor ? zu * inv - lt : -FAR<T>;
+          wl[c] = zl > floor ? zl * inv - lt : -FAR<T>;
         }
         std::memcpy(wb + off, wa, k * sizeof(T));
         std::memcpy(wb + cells + off, wu, k * sizeof(T));
@@ -215,20 +217,28 @@ void soft_forward(const T* x, const T* y, const int64_t* n, const int64_t* m, co
   });
 }
 
-// Soft-DTW backward: the expected alignment e[i, j] = sum over the cells stepping from (i, j)
-// of their e times the weight of (i, j) in their softmin, from the end cell (e = 1) back, in
-// reverse diagonal order; then grad_x[i] += g e 2 (x_i - y_j), grad_y[j] -= the same.
+// Soft-DTW backward in log space: log e[i, j] = logsumexp over the cells stepping from (i, j)
+// of their log e plus the log weight of (i, j) in their softmin, from the end cell (log e = 0)
+// back, diagonal by diagonal (vectorised like the forward pass); then grad_x[i] += g e 2 (x_i -
+// y_j), grad_y[j] -= the same. -FAR stands for log 0: sums of two stay finite, and a cell whose
+// three terms are all below -FAR / 2 has e = 0.
 template <typename T>
 void soft_backward(const T* x, const T* y, const int64_t* n, const int64_t* m, const int64_t* lo, const int64_t* hi,
-                   Layout L, int64_t B, int64_t cells, const T* weight, const T* grad, T* gx, T* gy) {
+                   Layout L, int64_t B, int64_t cells, const T* lweight, const T* grad, T* gx, T* gy) {
   at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
     FlushDenormals flush;
-    std::vector<T> e2(L.N + 2), e1(L.N + 2), e0(L.N + 2);  // diagonals d + 2, d + 1, d; index i
+    const T none = -FAR<T>, floor = LogMin<T>::value;
+    // row-indexed (index i + 1 holds row i): log e of diagonals d + 2, d + 1, d; the up and left
+    // log weights of diagonal d + 1 and the diagonal log weights of d + 1 and d + 2
+    Scratch<T> s2(L.N + 3), s1(L.N + 3), s0(L.N + 3), su(L.N + 3), sl(L.N + 3), sd1(L.N + 3), sd2(L.N + 3);
+    Scratch<T> se(L.N);  // e of diagonal d's cells
+    T *le2 = s2.data, *le1 = s1.data, *le0 = s0.data, *ev = se.data;
+    T *wu = su.data, *wl = sl.data, *wd1 = sd1.data, *wd2 = sd2.data;
     std::vector<int64_t> first(L.N + L.M), last(L.N + L.M), start(L.N + L.M);
     for (int64_t b = b0; b < b1; ++b) {
       const T* xb = x + b * L.N * L.D;
       const T* yb = y + b * L.M * L.D;
-      const T* wb = weight + b * 3 * cells;
+      const T* wb = lweight + b * 3 * cells;
       T* gxb = gx + b * L.N * L.D;
       T* gyb = gy + b * L.M * L.D;
       const T g = grad[b];
@@ -238,29 +248,57 @@ void soft_backward(const T* x, const T* y, const int64_t* n, const int64_t* m, c
         start[d] = off;
         off += last[d] - first[d] + 1;
       }
-      // the weight of neighbour k (0 diagonal, 1 up, 2 left) in cell (i, d - i)'s softmin, 0 off the band
-      auto w = [&](int64_t d, int64_t i, int k) -> T {
-        return (d <= dend && i >= first[d] && i <= last[d]) ? wb[k * cells + start[d] + i - first[d]] : T(0);
-      };
+      for (T* buf : {le2, le1, wu, wl, wd1, wd2}) std::fill(buf, buf + L.N + 3, none);
       for (int64_t d = dend; d >= 0; --d) {
-        for (int64_t i = first[d]; i <= last[d]; ++i) {
-          T e = (d == dend) ? T(1) : T(0);  // the end cell is the only one on the last diagonal
-          if (d + 1 <= dend) e += e1[i + 1] * w(d + 1, i + 1, 1) + e1[i] * w(d + 1, i, 2);
-          if (d + 2 <= dend) e += e2[i + 1] * w(d + 2, i + 1, 0);
-          e0[i] = e;
-          if (e != T(0)) {
-            const T* xi = xb + i * L.D;
-            const T* yj = yb + (d - i) * L.D;
-            const T s = T(2) * g * e;
-            for (int64_t k = 0; k < L.D; ++k) {
-              const T v = s * (xi[k] - yj[k]);
-              gxb[i * L.D + k] += v;
-              gyb[(d - i) * L.D + k] -= v;
-            }
+        const int64_t i0 = first[d], i1 = last[d], k = i1 - i0 + 1;
+        if (d == dend) {
+          le0[n[b]] = 0;  // the end cell (n - 1, m - 1), alone on the last diagonal
+          ev[0] = 1;
+        } else {
+          const T* e1 = le1 + i0;  // e1[c + 1]: row i on d + 1; e1[c + 2]: row i + 1
+          const T* e2 = le2 + i0;
+          const T* u = wu + i0;
+          const T* l = wl + i0;
+          const T* dg = wd2 + i0;
+          T* out = le0 + i0 + 1;
+#pragma omp simd
+          for (int64_t c = 0; c < k; ++c) {
+            const T a1 = e1[c + 2] + u[c + 2];   // (i + 1, j) came from (i, j) going down
+            const T a2 = e1[c + 1] + l[c + 1];   // (i, j + 1) came from it going right
+            const T a3 = e2[c + 2] + dg[c + 2];  // (i + 1, j + 1) came from it diagonally
+            const T top = std::max(a1, std::max(a2, a3));
+            const bool dead = top < none / 2;
+            const T base = dead ? T(0) : top;
+            const T z1 = std::max(a1 - base, floor), z2 = std::max(a2 - base, floor), z3 = std::max(a3 - base, floor);
+            const T sum = std::exp(z1) * T(z1 > floor) + std::exp(z2) * T(z2 > floor) + std::exp(z3) * T(z3 > floor);
+            const T le = dead ? none : base + std::log(std::max(sum, T(1)));
+            out[c] = le;
+            ev[c] = std::exp(std::max(le, floor)) * T(le > floor);  // 0 below the smallest normal number
           }
         }
-        std::swap(e2, e1);
-        std::swap(e1, e0);  // (e2, e1, e0) <- (e1, e0, old e2)
+        le0[i0] = none;      // row i0 - 1
+        le0[i1 + 2] = none;  // row i1 + 1
+        for (int64_t i = i0; i <= i1; ++i) {
+          if (ev[i - i0] == T(0)) continue;
+          const T s = T(2) * g * ev[i - i0];
+          const T* xi = xb + i * L.D;
+          const T* yj = yb + (d - i) * L.D;
+          for (int64_t c = 0; c < L.D; ++c) {
+            const T v = s * (xi[c] - yj[c]);
+            gxb[i * L.D + c] += v;
+            gyb[(d - i) * L.D + c] -= v;
+          }
+        }
+        // the next step (d - 1) reads diagonal d's up and left log weights and d + 1's diagonal ones
+        std::swap(wd2, wd1);
+        const T* src = wb + start[d];
+        wu[i0] = wl[i0] = wd1[i0] = none;
+        wu[i1 + 2] = wl[i1 + 2] = wd1[i1 + 2] = none;
+        std::memcpy(wd1 + i0 + 1, src, k * sizeof(T));
+        std::memcpy(wu + i0 + 1, src + cells, k * sizeof(T));
+        std::memcpy(wl + i0 + 1, src + 2 * cells, k * sizeof(T));
+        std::swap(le2, le1);
+        std::swap(le1, le0);  // (le2, le1, le0) <- (le1, le0, old le2)
       }
     }
   });
@@ -325,6 +363,6 @@ std::vector<torch::Tensor> soft_dtw_backward_cpu(torch::Tensor x, torch::Tensor 
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, mod) {
   mod.def("dtw", &dtw_cpu, "banded DTW: (cost (B,), accumulated (B, N, W))");
-  mod.def("soft_dtw_forward", &soft_dtw_forward_cpu, "soft-DTW: (value (B,), weights (B, 3, cells))");
+  mod.def("soft_dtw_forward", &soft_dtw_forward_cpu, "soft-DTW: (value (B,), log weights (B, 3, cells))");
   mod.def("soft_dtw_backward", &soft_dtw_backward_cpu, "soft-DTW gradients (grad_x, grad_y)");
 }
