@@ -42,6 +42,12 @@ def _library(cfg: DictConfig) -> int:
     return run_library(cfg)
 
 
+def _sample(cfg: DictConfig) -> int:
+    from corrkin.technique.sample import run_sample
+
+    return run_sample(cfg)
+
+
 def _demo(cfg: DictConfig) -> int:
     from corrkin.demo import run_demo
 
@@ -53,6 +59,7 @@ COMMANDS = {
     "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
     "align": (_align, "align an analysed library: corrkin align input=<results> output=<folder> [labels=<csv>]"),
     "library": (_library, "a library, resumable, torchrun-shardable: corrkin library input=<manifest|folder> output=<dir>"),
+    "sample": (_sample, "swings from a technique model: corrkin sample model=<run> [lora=<run>] shot=<s> output=<dir>"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 

@@ -179,4 +179,8 @@ def register_configs() -> None:
     cs.store(name="run_schema", node=RunConfig)
     cs.store(name="align_schema", node=AlignConfig)
     cs.store(name="library_schema", node=LibraryConfig)
+    from corrkin.technique.config import SampleConfig, TechniqueConfig
+
+    cs.store(name="technique_schema", node=TechniqueConfig)
+    cs.store(name="sample_schema", node=SampleConfig)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)

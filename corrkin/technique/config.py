@@ -1,0 +1,100 @@
+"""Schemas of ``configs/train/technique.yaml`` (registered with the other configs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from omegaconf import MISSING
+
+
+@dataclass
+class SwingWindow:
+    """Each swing: ``frames`` frames from ``before_s`` before to ``after_s`` after peak bat speed."""
+
+    frames: int = 32
+    before_s: float = 0.8
+    after_s: float = 0.44
+    prefix_frames: int = 4  # the stance: the first frames, given as conditioning
+
+
+@dataclass
+class DenoiserSettings:
+    dim: int = 128
+    layers: int = 4
+    heads: int = 4
+    ff_mult: int = 4
+
+
+@dataclass
+class LoraSettings:
+    rank: int = 8
+    alpha: float = 8.0  # the update is (alpha / rank) B A; both saved with the adapter
+    dropout: float = 0.0
+    batter: Optional[str] = None  # train on this batter's clips only
+
+
+@dataclass
+class TrainSettings:
+    steps: int = 3000
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_schedule: str = "cosine"  # any diffusers.optimization.get_scheduler name
+    warmup_steps: int = 100
+    grad_accum: int = 1
+    max_grad_norm: float = 1.0
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    seed: int = 0
+    cond_dropout: float = 0.1  # labels dropped (classifier-free guidance)
+    prefix_dropout: float = 0.2  # stance dropped
+    train_timesteps: int = 1000
+    checkpoint_every: int = 500
+    checkpoints_total_limit: int = 3
+    resume: Optional[str] = None  # "latest" or a checkpoint folder
+    stop_at: Optional[int] = None  # stop (with a checkpoint) after this step, to resume later
+    log_every: int = 50
+
+
+@dataclass
+class ValidationSettings:
+    every: int = 0  # steps between validation passes (0: only at the end)
+    samples: int = 16
+    guidance: float = 2.0
+    inference_steps: int = 50
+
+
+@dataclass
+class TechniqueConfig:
+    """``train/train_technique.py``: base training (``mode=base``) or a batter's LoRA (``mode=lora``)."""
+
+    data: str = MISSING  # an analysis output folder (corrkin analyse / library)
+    output: str = MISSING
+    labels: Optional[str] = None  # CSV with clip (or path), batter, shot; else from result.json
+    mirror_batters: list[str] = field(default_factory=list)  # left-handed: mirrored to play right-handed
+    exclude_batters: list[str] = field(default_factory=list)  # left out (held-out evaluation)
+    mode: str = "base"  # base | lora
+    base_model: Optional[str] = None  # mode=lora: the base's folder (its model/ sub-folder)
+    device: str = "cpu"  # cpu | cuda (accelerate launch for several GPUs)
+    window: SwingWindow = field(default_factory=SwingWindow)
+    model: DenoiserSettings = field(default_factory=DenoiserSettings)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+
+
+@dataclass
+class SampleConfig:
+    """``corrkin sample``: swings from a technique model as keypoint files."""
+
+    model: str = MISSING  # a base run's folder (or its model/ folder)
+    lora: Optional[str] = None  # a batter's LoRA run (or its lora/ folder)
+    output: str = MISSING
+    shot: Optional[str] = None  # a shot label the model knows; null: unconditional
+    batter: Optional[str] = None
+    stance: Optional[str] = None  # an analysed clip folder: start from its stance
+    n: int = 16
+    guidance: float = 2.0
+    steps: int = 50
+    seed: int = 0
+    device: str = "cpu"
