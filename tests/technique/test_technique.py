@@ -206,6 +206,11 @@ def test_corrkin_sample_writes_keypoint_files_from_base_and_lora(library, tmp_pa
     assert clip.keypoints.shape == (12, 13, 2) and np.isfinite(clip.keypoints).all()
     from corrkin.technique.config import SampleConfig
     from corrkin.technique.sample import run_sample
+    from train.evaluate_technique import evaluate
+
+    report = evaluate(str(root / "res"), str(tmp_path / "base"), str(tmp_path / "lora"), shot="pull", samples=3)
+    assert report["real"]["clips"] == 8 and len(report["base + LoRA"]["lag_wasserstein"]) == 4
+    assert 0 <= report["base"]["path_agreement"] <= 1
 
     with pytest.raises(ValueError, match="shot 'hook' is not one the model knows"):
         run_sample(SampleConfig(model=str(tmp_path / "base"), output=str(out), shot="hook"))
