@@ -3,18 +3,14 @@
 import csv
 
 import pytest
-from hydra import compose, initialize_config_dir
-
-from corrkin.cli import CONFIG_DIR, main
-from corrkin.config import register_configs
+from corrkin.cli import main
 from corrkin.sweep import summarise_run
 from corrkin.synth import make_library
+from tests.helpers.config import compose_config
 
 
 def hydra_cfg(name, overrides):
-    register_configs()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
-        return compose(name, overrides=overrides, return_hydra_config=True)
+    return compose_config(name, overrides, hydra=True)
 
 
 def test_sweeps_run_on_joblib_and_the_table_compares_them(tmp_path):

@@ -5,21 +5,17 @@ import json
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
-from corrkin.cli import CONFIG_DIR
-from corrkin.config import register_configs
 from corrkin.io.keypoints import load_clip
 from corrkin.synth import SwingSpec
 from corrkin.synth_video import tip_error, write_rendered
 from corrkin.video_run import run_video
+from tests.helpers.config import compose_config
 
 
 def run_cfg(overrides):
-    register_configs()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
-        return compose("run", overrides=overrides)
+    return compose_config("run", overrides)
 
 
 @pytest.fixture(scope="module")

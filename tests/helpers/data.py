@@ -26,3 +26,16 @@ def mask_from(lengths: torch.Tensor, t: int) -> torch.Tensor:
 
 def smooth_walk(rng: np.random.Generator, t: int, n: int) -> np.ndarray:
     return np.cumsum(rng.normal(size=(t, n)), 0)
+
+
+def analysed_shot_library(root: Path, per_group: int, seed: int) -> Path:
+    """A labelled synthetic library (:func:`corrkin.synth.make_shot_library`) in ``root/kp``,
+    analysed into ``root/res``; returns the manifest."""
+    from corrkin.cli import main
+    from corrkin.synth import make_shot_library
+
+    manifest = make_shot_library(root / "kp", per_group=per_group, seed=seed)
+    code = main(["analyse", f"input={root / 'kp'}", f"output={root / 'res'}", "progress=false", "plots=false",
+                 "io_workers=0"])
+    assert code == 0, "the synthetic library did not analyse"
+    return manifest

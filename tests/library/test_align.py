@@ -10,15 +10,14 @@ import torch
 from corrkin.cli import main
 from corrkin.library.align import frame_map, medoid, procrustes_templates
 from corrkin.ops.dtw import dtw
-from corrkin.synth import SHOTS, load_truth, make_shot_library, truth_path
+from corrkin.synth import SHOTS, load_truth, truth_path
+from tests.helpers.data import analysed_shot_library
 
 
 @pytest.fixture(scope="module")
 def aligned(tmp_path_factory):
     root = tmp_path_factory.mktemp("library")
-    manifest = make_shot_library(root / "kp", per_group=4, seed=3)
-    assert main(["analyse", f"input={root / 'kp'}", f"output={root / 'res'}", "progress=false", "plots=false",
-                 "io_workers=0"]) == 0
+    manifest = analysed_shot_library(root, per_group=4, seed=3)
     assert main(["align", f"input={root / 'res'}", f"output={root / 'align'}", f"labels={manifest}"]) == 0
     return root
 

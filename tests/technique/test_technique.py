@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
 from corrkin.cli import main as corrkin
-from corrkin.config import register_configs
 from corrkin.io.keypoints import load_clip, save_clip
-from corrkin.synth import make_shot_library
+from tests.helpers.config import compose_config
+from tests.helpers.data import analysed_shot_library
 from corrkin.technique.data import MIRROR, SwingData, load_swings, mirror, window
 from corrkin.technique.model import SwingDenoiser
 from corrkin.technique.training import (
@@ -28,18 +27,13 @@ TINY = ["model.dim=16", "model.layers=1", "model.heads=2", "model.ff_mult=2", "t
 
 
 def tech_cfg(overrides):
-    register_configs()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
-        return compose("technique", overrides=overrides)
+    return compose_config("technique", overrides, CONFIG_DIR)
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     root = tmp_path_factory.mktemp("tech")
-    manifest = make_shot_library(root / "kp", per_group=2, seed=4)
-    assert corrkin(["analyse", f"input={root / 'kp'}", f"output={root / 'res'}", "plots=false", "progress=false",
-                    "io_workers=0"]) == 0
-    return root, manifest
+    return root, analysed_shot_library(root, per_group=2, seed=4)
 
 
 def tiny_model(**kw) -> SwingDenoiser:
