@@ -17,7 +17,7 @@ MMDET    := 3.3.0
 MMPOSE_V := 1.3.2
 WHEELS   ?= $(HOME)/.cache/corrkin/wheels
 
-.PHONY: demo test bench install mmpose clean
+.PHONY: demo test bench install mmpose chromium clean
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
@@ -46,6 +46,13 @@ $(MMPOSE): $(STAMP)
 	$(BIN)/python -c "import mmcv.ops, mmdet.apis, mmpose.apis"
 	touch $(MMPOSE)
 
+# the report tests load the HTML page in Debian's headless chromium (its H.264 decoder
+# included); installed with apt, as root or through sudo
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
 install: $(STAMP)
 
 mmpose: $(MMPOSE)
@@ -53,9 +60,9 @@ mmpose: $(MMPOSE)
 demo: $(STAMP)
 	$(BIN)/corrkin demo output=demo_output
 
-# CORRKIN_REQUIRE_MMPOSE: the mmpose tests fail, rather than skip, if it does not import
-test: $(MMPOSE)
-	CORRKIN_REQUIRE_MMPOSE=1 $(BIN)/python -m pytest -q
+# CORRKIN_REQUIRE_MMPOSE / _CHROMIUM: those tests fail, rather than skip, if it is missing
+test: $(MMPOSE) chromium
+	CORRKIN_REQUIRE_MMPOSE=1 CORRKIN_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py

@@ -167,6 +167,17 @@ class LibraryConfig:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 
+@dataclass
+class ReportConfig:
+    """``corrkin report``: an output folder in, a self-contained HTML page out."""
+
+    input: str = MISSING  # a corrkin analyse / run / library output folder
+    output: Optional[str] = None  # default: <input>/report
+    videos: Optional[str] = None  # a folder with the source videos, <clip>.mp4
+    align: Optional[str] = None  # alignment tables (default: <input>/align when there)
+    composite: int = 6  # clips in the synchronised composite (2 x 3)
+
+
 def as_object(node):
     """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
@@ -179,6 +190,7 @@ def register_configs() -> None:
     cs.store(name="run_schema", node=RunConfig)
     cs.store(name="align_schema", node=AlignConfig)
     cs.store(name="library_schema", node=LibraryConfig)
+    cs.store(name="report_schema", node=ReportConfig)
     from corrkin.technique.config import SampleConfig, TechniqueConfig
 
     cs.store(name="technique_schema", node=TechniqueConfig)

@@ -38,6 +38,13 @@ def run_demo(cfg: DictConfig) -> int:
         code = max(code, _library_demo(cfg, out, lines))
     if cfg.videos > 0:
         code = max(code, _video_demo(cfg, out, lines))
+    from corrkin.config import ReportConfig
+    from corrkin.render.report import run_report
+
+    report = out / "report"
+    run_report(ReportConfig(input=str(out), output=str(report), videos=str(out / "videos"),
+                            align=str(out / "library" / "align") if cfg.shot_library > 0 else None))
+    lines += [f"report    : {report / 'index.html'}  (open it in a browser; Play all starts every video)", ""]
     print("\n".join(lines))
     return code
 

@@ -1,0 +1,218 @@
+"""``corrkin report input=<output folder>``: one HTML page a coach can open from disk.
+
+For every analysed clip under ``input`` (``corrkin analyse``, ``run`` or ``library`` output): a
+tile with its source video (when ``videos=<folder>`` has ``<clip>.mp4`` or the run kept one),
+its skeleton video, its correlation-path figure and its key numbers (peak bat speed, the path,
+the lags along it); synchronised composites of the first ``composite`` clips' skeletons and of
+the first ``composite`` source videos; the library tables of the alignment step when
+present (``<input>/align`` or ``align=<folder>``). "Play all" / "Pause all" start and stop every
+video together and keep them in step. Everything the page shows is copied or written under
+``output`` (``index.html`` and ``media/``) and linked relatively, so the folder can be moved,
+zipped and opened anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from corrkin.io.keypoints import Clip, load_clip
+from corrkin.io.results import atomic_write
+from corrkin.render.skeleton import write_skeleton_video
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
+
+
+def _clip_from_series(rec: dict, series: dict) -> Clip:
+    """A drawable clip from ``series.npz``'s normalised positions (100 px per shoulder width)."""
+    pos = np.nan_to_num(series["positions"].astype(np.float64), nan=np.nan) * 100 + np.array([320.0, 240.0])
+    ok = np.isfinite(pos).all(-1)
+    pos = np.where(ok[..., None], pos, 0.0)
+    return Clip(name=rec["clip"], path=rec["clip"], keypoints=pos[:, :13].astype(np.float32),
+                scores=ok[:, :13].astype(np.float32), bat=pos[:, 13].astype(np.float32),
+                bat_scores=ok[:, 13].astype(np.float32), fps=float(rec["fps"]), source="series")
+
+
+def find_clips(folder: Path) -> list[Path]:
+    """Result folders (``result.json`` beside ``series.npz``) under ``folder``, by clip name."""
+    found = [p.parent for p in folder.rglob("result.json") if (p.parent / "series.npz").is_file()
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    return sorted(found, key=lambda p: json.loads((p / "result.json").read_text())["clip"])
+
+
+def _source_video(rec: dict, clip_dir: Path, videos: Path | None) -> Path | None:
+    cands = []
+    if videos is not None:
+        cands += [videos / f"{rec['clip']}{s}" for s in VIDEO_SUFFIXES]
+    if rec.get("source_path"):
+        cands.append(Path(rec["source_path"]))
+    return next((p for p in cands if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()), None)
+
+
+def _numbers(rec: dict) -> list[tuple[str, str]]:
+    lags = {(e["src"], e["dst"]): e["lag_ms"] for e in rec["edges"]}
+    path = rec["path"]
+    chain = ", ".join(f"{a} → {b} {lags[(a, b)]:.0f} ms" for a, b in zip(path, path[1:]) if (a, b) in lags)
+    return [("peak bat speed", f"{rec['bat']['peak_speed']:.2f} shoulder widths/s at {rec['bat']['peak_ms']:.0f} ms"),
+            ("path", " → ".join(path) if path else "none reaches the bat"),
+            ("lags along the path", chain or "–"),
+            ("path weight", f"{rec['path_weight']:.3f}"), ("frames", f"{rec['frames']} at {rec['fps']:g} fps")]
+
+
+def _table(path: Path, limit: int = 40) -> str:
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    cells = ("".join(f"<td>{html.escape(_short(c))}</td>" for c in r) for r in rows[1: limit + 1])
+    body = "".join(f"<tr>{c}</tr>" for c in cells)
+    extra = len(rows) - 1 - limit
+    more = f"<p class=note>{extra} more rows in {html.escape(path.name)}</p>" if extra > 0 else ""
+    return f"<h3>{html.escape(path.stem)}</h3><div class=scroll><table><tr>{head}</tr>{body}</table></div>{more}"
+
+
+def _short(v: str) -> str:
+    try:
+        f = float(v)
+        return v if f.is_integer() or "." not in v else f"{f:.3g}"
+    except ValueError:
+        return v
+
+
+def run_report(cfg) -> int:
+    """Write ``cfg.output``/index.html for the results under ``cfg.input``; returns 0."""
+    src = Path(cfg.input)
+    out = Path(cfg.output) if cfg.output else src / "report"
+    clips = find_clips(src)
+    if not clips:
+        raise FileNotFoundError(f"{src}: no analysed clips (result.json with series.npz)")
+    media = out / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    videos = Path(cfg.videos) if cfg.videos else None
+    tiles, skeletons, sources = [], [], []
+    for clip_dir in clips:
+        rec = json.loads((clip_dir / "result.json").read_text())
+        name = rec["clip"]
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        with np.load(clip_dir / "series.npz") as z:
+            series = {k: z[k] for k in z.files}
+        kp = clip_dir / "keypoints.npz"
+        clip = load_clip(kp, name=name) if kp.is_file() else _clip_from_series(rec, series)
+        write_skeleton_video(media / f"{safe}_skeleton.mp4", clip, rec, size=(360, 360))
+        skeletons.append((clip, rec))
+        figure = media / f"{safe}_corrpath.png"
+        if (clip_dir / "corrpath.png").is_file():
+            shutil.copyfile(clip_dir / "corrpath.png", figure)
+        else:
+            from corrkin.plots.corrpath import plot_corrpath
+
+            plot_corrpath(rec, series["time_s"], series["v_tip"], figure)
+        video = _source_video(rec, clip_dir, videos)
+        if video is not None:
+            shutil.copyfile(video, media / f"{safe}_source{video.suffix.lower()}")
+            sources.append(video)
+        tiles.append((name, safe, rec, None if video is None else f"media/{safe}_source{video.suffix.lower()}"))
+    composite = _composites(skeletons, sources, media, cfg.composite)
+    align = Path(cfg.align) if cfg.align else (src / "align" if (src / "align").is_dir() else None)
+    page = _page(src, tiles, composite, align, out)
+    with atomic_write(out / "index.html", "w") as f:
+        f.write(page)
+    log.info("report of %d clips: %s", len(tiles), out / "index.html")
+    print(out / "index.html")
+    return 0
+
+
+def _composites(skeletons, sources, media: Path, n: int) -> list[str]:
+    from corrkin.io.video import load_video, write_video
+    from corrkin.render.composite import composite
+    from corrkin.render.skeleton import skeleton_frames
+
+    chosen = skeletons[:n]
+    if not chosen:
+        return []
+    frames = [np.stack(list(skeleton_frames(c, r, (360, 360)))) for c, r in chosen]
+    grid = composite(frames, [c.fps for c, _ in chosen], [c.name for c, _ in chosen], cols=3, tile=(320, 320))
+    write_video(media / "composite_skeleton.mp4", grid, 25.0)
+    made = ["media/composite_skeleton.mp4"]
+    if len(sources) >= 2:  # the source videos there are, side by side
+        loaded = [load_video(p) for p in sources[:n]]
+        src = [frames.permute(0, 2, 3, 1).numpy() for frames, _ in loaded]
+        fps = [info.fps for _, info in loaded]
+        grid = composite(src, fps, [p.stem for p in sources[:n]], cols=3, tile=(320, 180))
+        write_video(media / "composite_source.mp4", grid, 25.0)
+        made.append("media/composite_source.mp4")
+    return made
+
+
+PLAYER_JS = """
+const vids = () => Array.from(document.querySelectorAll('video'));
+function playAll() {
+  const vs = vids();
+  vs.forEach(v => { v.pause(); v.currentTime = 0; });
+  return Promise.all(vs.map(v => v.play().catch(e => console.warn('play refused', v.src, e))));
+}
+function pauseAll() { vids().forEach(v => v.pause()); }
+// keep every video within a tenth of a second of the first while they all play
+setInterval(() => {
+  const vs = vids(); if (!vs.length || vs[0].paused) return;
+  const t = vs[0].currentTime;
+  vs.slice(1).forEach(v => {
+    if (!v.paused && Math.abs(v.currentTime - t) > 0.1 && t < v.duration) v.currentTime = t;
+  });
+}, 250);
+document.getElementById('play').addEventListener('click', playAll);
+document.getElementById('pause').addEventListener('click', pauseAll);
+"""
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5rem;background:#111;color:#eee}
+h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem} h3{font-size:1rem}
+.controls button{font-size:1rem;margin-right:.5rem;padding:.4rem 1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:1rem}
+.tile{background:#1c1c1c;border-radius:8px;padding:.8rem}
+.tile video,.tile img,.composite video{width:100%;border-radius:4px;background:#000}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.4rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.85rem} dt{color:#9ab}
+table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padding:.2rem .5rem}
+.scroll{overflow-x:auto} .note{color:#888;font-size:.8rem}
+"""
+
+
+def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path) -> str:
+    parts = [f"<h1>corrkin report: {html.escape(src.name or str(src))}</h1>",
+             f"<p class=note>{len(tiles)} clips. Videos start together with Play all and stay in step.</p>",
+             "<div class=controls><button id=play>Play all</button><button id=pause>Pause all</button></div>"]
+    if composite:
+        parts.append("<h2>All swings together</h2><div class=composite>" + "".join(
+            f'<video src="{c}" muted playsinline loop preload=auto></video>' for c in composite) + "</div>")
+    parts.append("<h2>Clips</h2><div class=grid>")
+    for name, safe, rec, source in tiles:
+        media = (f'<video src="{source}" muted playsinline loop preload=auto></video>' if source else "")
+        media += f'<video src="media/{safe}_skeleton.mp4" muted playsinline loop preload=auto></video>'
+        dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in _numbers(rec))
+        parts.append(f'<div class=tile id="{safe}"><h3>{html.escape(name)}</h3>'
+                     f'<div class="{"pair" if source else ""}">{media}</div>'
+                     f'<img src="media/{safe}_corrpath.png" alt="correlation path of {html.escape(name)}">'
+                     f"<dl>{dl}</dl></div>")
+    parts.append("</div>")
+    if align is not None:
+        parts.append("<h2>Library</h2>")
+        for fig in ("aligned_speed.png", "edge_frequency.png"):
+            if (align / fig).is_file():
+                shutil.copyfile(align / fig, out / "media" / fig)
+                parts.append(f'<img src="media/{fig}" alt="{fig}" style="max-width:100%">')
+        for table in ("paths_by_shot", "paths_by_batter", "edges_by_shot", "edges_by_batter", "clips"):
+            if (align / f"{table}.csv").is_file():
+                parts.append(_table(align / f"{table}.csv"))
+    body = "\n".join(parts)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>corrkin report</title>"
+            f"<style>{CSS}</style></head><body>{body}<script>{PLAYER_JS}</script></body></html>\n")

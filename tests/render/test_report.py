@@ -1,0 +1,72 @@
+"""corrkin report: a page that loads in headless Chromium, every tile's media there, Play all plays."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corrkin.cli import main
+from corrkin.synth import SwingSpec
+from corrkin.synth_video import write_rendered
+from tests.helpers.browser import Browser, chromium_or_skip
+from tests.helpers.config import compose_config
+from tests.helpers.data import analysed_shot_library
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def run_output(tmp_path_factory):
+    """Two rendered videos through corrkin run (pose from the truth file, bat from the pixels),
+    and an aligned library of keypoint files beside them."""
+    from corrkin.video_run import run_video
+
+    root = tmp_path_factory.mktemp("report")
+    videos, poses = root / "videos", root / "poses"
+    poses.mkdir(parents=True)
+    for i, spec in enumerate([SwingSpec(fps=25, duration_s=1.4, swing_at_s=0.7),
+                              SwingSpec(fps=30, duration_s=1.2, swing_at_s=0.6)]):
+        _, truth = write_rendered(videos, spec, seed=20 + i, name=f"swing{i}")
+        truth.rename(poses / truth.name)
+    assert run_video(compose_config("run", [f"input={videos}", f"output={root / 'out' / 'videos'}",
+                                            f"pose.keypoints={poses}", "progress=false"])) == 0
+    lib = root / "lib"
+    manifest = analysed_shot_library(lib, per_group=1, seed=2)
+    assert main(["align", f"input={lib / 'res'}", f"output={root / 'out' / 'align'}", f"labels={manifest}",
+                 "formats=[csv]"]) == 0
+    shutil.copytree(lib / "res", root / "out" / "keypoints")
+    return root
+
+
+def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(run_output):
+    exe = chromium_or_skip()
+    out = run_output / "report"
+    assert main(["report", f"input={run_output / 'out'}", f"output={out}", f"videos={run_output / 'videos'}"]) == 0
+    page = out / "index.html"
+    assert "media/" in page.read_text() and "/tmp" not in page.read_text()  # relative links only
+    tiles = 2 + 4  # two videos and four keypoint clips
+    browser = Browser(exe)
+    try:
+        browser.open(page)
+        state = browser.eval("Array.from(document.querySelectorAll('video')).map(v => [v.readyState, !!v.error])")
+        images = browser.eval("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+        assert browser.eval("document.querySelectorAll('.tile').length") == tiles
+        # every tile: a skeleton video and its correlation-path figure; the video clips their source too
+        assert len(state) == tiles + 2 + 2  # + the source videos + two composites (skeletons, sources)
+        assert all(ready >= 2 and not err for ready, err in state), state
+        assert all(images) and len(images) >= tiles + 2
+        browser.eval("document.getElementById('play').click()")
+        import time
+
+        time.sleep(0.8)  # less than the shortest video (1.2 s): none has looped yet
+        playing = browser.eval("Array.from(document.querySelectorAll('video')).map(v => [!v.paused, v.currentTime])")
+        assert all(p and t > 0.3 for p, t in playing), playing
+        times = [t for _, t in playing]
+        assert max(times) - min(times) < 0.3, times  # in step
+        browser.eval("document.getElementById('pause').click()")
+        assert browser.eval("Array.from(document.querySelectorAll('video')).every(v => v.paused)")
+        shot = browser.screenshot(ARTIFACTS / "report.png")
+        assert shot.stat().st_size > 10_000
+        assert browser.errors == []
+    finally:
+        browser.close()
