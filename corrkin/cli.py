@@ -48,6 +48,12 @@ def _sample(cfg: DictConfig) -> int:
     return run_sample(cfg)
 
 
+def _render(cfg: DictConfig) -> int:
+    from corrkin.render.run import run_render
+
+    return run_render(cfg)
+
+
 def _report(cfg: DictConfig) -> int:
     from corrkin.render.report import run_report
 
@@ -66,6 +72,7 @@ COMMANDS = {
     "align": (_align, "align an analysed library: corrkin align input=<results> output=<folder> [labels=<csv>]"),
     "library": (_library, "a library, resumable, torchrun-shardable: corrkin library input=<manifest|folder> output=<dir>"),
     "sample": (_sample, "swings from a technique model: corrkin sample model=<run> [lora=<run>] shot=<s> output=<dir>"),
+    "render": (_render, "skeleton videos / OpenPose pictures of keypoint files: corrkin render input=<file|dir> output=<dir>"),
     "report": (_report, "an HTML page of a run or library: corrkin report input=<output folder> [videos=<dir>]"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }

@@ -178,6 +178,21 @@ class ReportConfig:
     composite: int = 6  # clips in the synchronised composite (2 x 3)
 
 
+@dataclass
+class RenderConfig:
+    """``corrkin render``: skeleton videos and OpenPose pictures of keypoint files."""
+
+    input: str = MISSING  # a keypoint file or a folder of them
+    output: str = MISSING
+    video: Optional[str] = None  # the source video: draw over it (one clip)
+    fps: Optional[float] = None  # for files without a frame rate
+    size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H
+    format: str = "mp4"  # mp4 (H.264) | webm (VP9)
+    gif: bool = True
+    openpose: bool = False  # and OpenPose's 18-point body per frame, PNGs
+    bat: bool = True  # the bat as an extra stick in the OpenPose pictures
+
+
 def as_object(node):
     """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
@@ -191,6 +206,7 @@ def register_configs() -> None:
     cs.store(name="align_schema", node=AlignConfig)
     cs.store(name="library_schema", node=LibraryConfig)
     cs.store(name="report_schema", node=ReportConfig)
+    cs.store(name="render_schema", node=RenderConfig)
     from corrkin.technique.config import SampleConfig, TechniqueConfig
 
     cs.store(name="technique_schema", node=TechniqueConfig)

@@ -99,3 +99,28 @@ def test_our_joints_convert_without_a_face(clip):
     assert ok.sum() == 12 and not ok[:5].any()  # no nose, eyes, ears; 12 body points
     op, op_ok = coco_to_openpose(coco, ok)
     assert op_ok.sum() == 13  # and the neck
+
+
+def test_corrkin_render_writes_videos_gifs_and_openpose_frames(clip, tmp_path):
+    from corrkin.cli import main
+    from corrkin.io.keypoints import save_clip
+    from corrkin.io.video import write_video
+
+    save_clip(tmp_path / "kp" / "swing.npz", clip)
+    (tmp_path / "kp" / "broken.npz").write_bytes(b"nope")
+    out = tmp_path / "out"
+    assert main(["render", f"input={tmp_path / 'kp'}", f"output={out}", "openpose=true", "format=webm"]) == 1
+    with av.open(str(out / "swing_skeleton.webm")) as c:
+        assert c.streams.video[0].codec_context.name == "vp9" and sum(1 for _ in c.decode(video=0)) == clip.frames
+    assert Image.open(out / "swing.gif").n_frames > 1
+    frames = sorted((out / "swing_openpose").glob("*.png"))
+    assert len(frames) == clip.frames
+    img = np.asarray(Image.open(frames[0]))
+    x, y = clip.keypoints[0, NODE_INDEX["l_shoulder"]].astype(int)
+    assert tuple(img[y, x]) == OPENPOSE_COLOURS[OPENPOSE_POINTS.index("l_shoulder")]
+    # over the source video
+    write_video(tmp_path / "src.mp4", np.full((clip.frames, 720, 1280, 3), 40, np.uint8), clip.fps)
+    assert main(["render", f"input={tmp_path / 'kp' / 'swing.npz'}", f"output={tmp_path / 'ov'}",
+                 f"video={tmp_path / 'src.mp4'}", "gif=false"]) == 0
+    with av.open(str(tmp_path / "ov" / "swing_skeleton.mp4")) as c:
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (1280, 720)

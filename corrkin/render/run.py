@@ -1,0 +1,74 @@
+"""``corrkin render``: skeleton videos (and OpenPose pictures) of any keypoint files.
+
+``corrkin render input=<keypoint file or folder> output=<folder> [video=<source video>]
+[format=mp4|webm] [gif=true] [openpose=true] [bat=true]`` writes, per clip,
+``<clip>_skeleton.<format>`` (normalised, or over ``video`` when given: one file only),
+``<clip>.gif`` and ``<clip>_openpose/<frame>.png`` (OpenPose's 18-point body on black, the bat
+as an extra stick with ``bat=true``). A file that cannot be read is reported and the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from corrkin.io.keypoints import ClipError, find_inputs, load_clip
+from corrkin.io.results import atomic_write
+from corrkin.render.skeleton import coco_to_openpose, joints_to_coco, openpose_image, write_skeleton_video
+from corrkin.skeleton import BAT, NODE_INDEX
+
+log = logging.getLogger(__name__)
+
+
+def openpose_frames(clip, size: tuple[int, int], bat: bool):
+    """OpenPose pictures of every frame of ``clip`` at its own pixels in a ``size`` frame."""
+    pts = np.concatenate([clip.keypoints, clip.bat[:, None]], 1)
+    valid = np.concatenate([clip.scores, clip.bat_scores[:, None]], 1) > 0
+    hands = [NODE_INDEX["l_wrist"], NODE_INDEX["r_wrist"]]
+    for t in range(clip.frames):
+        coco, ok = joints_to_coco(pts[t], valid[t])
+        op, op_ok = coco_to_openpose(coco, ok)
+        stick = None
+        if bat and valid[t, BAT] and valid[t, hands].any():
+            stick = np.stack([pts[t, hands][valid[t, hands]].mean(0), pts[t, BAT]])
+        yield openpose_image(op, op_ok, size, stick)
+
+
+def run_render(cfg) -> int:
+    items = find_inputs(cfg.input)
+    if not items:
+        raise FileNotFoundError(f"{cfg.input}: no keypoint files")
+    if cfg.video is not None and len(items) != 1:
+        raise ValueError("video= overlays one clip: give one keypoint file as input")
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for name, path in items:
+        try:
+            clip = load_clip(path, fps=cfg.fps, name=name)
+        except ClipError as e:
+            log.error("%s", e)
+            failed += 1
+            continue
+        background, size = None, tuple(cfg.size)
+        if cfg.video is not None:
+            from corrkin.io.video import load_video
+
+            frames, _ = load_video(cfg.video)
+            if len(frames) < clip.frames:
+                raise ValueError(f"{cfg.video}: {len(frames)} frames, fewer than the {clip.frames} of {path}")
+            background = frames[: clip.frames].permute(0, 2, 3, 1).numpy()
+            size = (background.shape[2], background.shape[1])
+        write_skeleton_video(out / f"{name}_skeleton.{cfg.format}", clip, None, size, background,
+                             gif=out / f"{name}.gif" if cfg.gif else None)
+        if cfg.openpose:
+            from PIL import Image
+
+            op_size = size if background is not None else (1280, 720)
+            for t, img in enumerate(openpose_frames(clip, op_size, cfg.bat)):
+                with atomic_write(out / f"{name}_openpose" / f"{t:05d}.png") as f:
+                    Image.fromarray(img).save(f, format="PNG")
+        log.info("%s rendered", name)
+    return 1 if failed else 0
