@@ -33,7 +33,7 @@ VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
 
 def _clip_from_series(rec: dict, series: dict) -> Clip:
     """A drawable clip from ``series.npz``'s normalised positions (100 px per shoulder width)."""
-    pos = np.nan_to_num(series["positions"].astype(np.float64), nan=np.nan) * 100 + np.array([320.0, 240.0])
+    pos = series["positions"].astype(np.float64) * 100 + np.array([320.0, 240.0])
     ok = np.isfinite(pos).all(-1)
     pos = np.where(ok[..., None], pos, 0.0)
     return Clip(name=rec["clip"], path=rec["clip"], keypoints=pos[:, :13].astype(np.float32),
