@@ -31,8 +31,8 @@ class Wavefront:
     union of the pairs' bands, clipped to the grid), stored as columns ``start[d] + 1 ..
     start[d] + count[d]`` of a ``(B, size)`` buffer with one padding column on each side, so
     the neighbours of a diagonal's cells are plain slices of the two diagonals before it.
-    ``lo``/``hi`` ``(B, diagonals)``: each pair's own first and last slot on each diagonal
-    (``lo > hi`` where the pair has none).
+    ``valid (B, size)``: the column is a cell of the pair's own band and lengths; ``end (B,)``:
+    the column of each pair's end cell.
     """
 
     first: list[int]
