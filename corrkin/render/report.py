@@ -48,7 +48,7 @@ def find_clips(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: json.loads((p / "result.json").read_text())["clip"])
 
 
-def _source_video(rec: dict, clip_dir: Path, videos: Path | None) -> Path | None:
+def _source_video(rec: dict, videos: Path | None) -> Path | None:
     cands = []
     if videos is not None:
         cands += [videos / f"{rec['clip']}{s}" for s in VIDEO_SUFFIXES]
@@ -116,7 +116,7 @@ def run_report(cfg) -> int:
             from corrkin.plots.corrpath import plot_corrpath
 
             plot_corrpath(rec, series["time_s"], series["v_tip"], figure)
-        video = _source_video(rec, clip_dir, videos)
+        video = _source_video(rec, videos)
         if video is not None:
             shutil.copyfile(video, media / f"{safe}_source{video.suffix.lower()}")
             sources.append(video)

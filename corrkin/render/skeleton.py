@@ -82,14 +82,19 @@ def _points(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
     return pts, valid & np.isfinite(pts).all(-1)
 
 
+def shoulder_width(pts: np.ndarray, valid: np.ndarray) -> float | None:
+    """Median shoulder width (pixels) over the frames where both shoulders are there."""
+    ls, rs = NODE_INDEX["l_shoulder"], NODE_INDEX["r_shoulder"]
+    both = valid[:, ls] & valid[:, rs]
+    return float(np.median(np.linalg.norm(pts[both, ls] - pts[both, rs], axis=-1))) if both.any() else None
+
+
 def normalised(clip: Clip, size: tuple[int, int] = (480, 480), width_px: float = 70.0) -> tuple[np.ndarray, np.ndarray]:
     """The clip's points pelvis-centred and scaled to ``width_px`` per median shoulder width,
     placed in a ``size = (W, H)`` frame (pelvis a little above the middle)."""
     pts, valid = _points(clip)
-    pel, ls, rs = NODE_INDEX["pelvis"], NODE_INDEX["l_shoulder"], NODE_INDEX["r_shoulder"]
-    both = valid[:, ls] & valid[:, rs]
-    widths = np.linalg.norm(pts[both, ls] - pts[both, rs], axis=-1)
-    scale = width_px / (float(np.median(widths)) if len(widths) else 1.0)
+    pel = NODE_INDEX["pelvis"]
+    scale = width_px / (shoulder_width(pts, valid) or 1.0)
     centre = np.array([size[0] / 2, size[1] * 0.45])
     out = (pts - pts[:, pel: pel + 1]) * scale + centre
     return out, valid & valid[:, pel: pel + 1]
@@ -118,9 +123,7 @@ def skeleton_frames(clip: Clip, record: dict | None = None, size: tuple[int, int
     else:
         pts, valid = _points(clip)
         size = (background.shape[2], background.shape[1])
-        ls, rs = NODE_INDEX["l_shoulder"], NODE_INDEX["r_shoulder"]
-        both = valid[:, ls] & valid[:, rs]
-        scale = float(np.median(np.linalg.norm(pts[both, ls] - pts[both, rs], axis=-1))) / 100 if both.any() else 0.7
+        scale = (shoulder_width(pts, valid) or 70.0) / 100
     tips: list[np.ndarray] = []
     for t in range(len(pts)):
         frame = np.zeros((size[1], size[0], 3), np.uint8) if background is None else background[t].copy()
