@@ -73,8 +73,9 @@ def read_manifest(source: str | Path) -> list[Item]:
     """The manifest's rows, or one row per keypoint file of a folder."""
     source = Path(source)
     if source.is_dir():
-        videos = [(p.stem, p) for p in sorted(source.iterdir()) if p.suffix.lower() in VIDEO_SUFFIXES
-                  and not p.name.startswith(".")]
+        from corrkin.video_run import find_videos
+
+        videos = [(p.stem, p) for p in find_videos(source)]
         return [Item(name, str(path)) for name, path in sorted(find_inputs(source) + videos)]
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such manifest or folder")
@@ -148,8 +149,9 @@ def run_library(cfg) -> int:
         raise FileNotFoundError(f"{cfg.input}: no clips")
     settings = json.dumps(asdict(cfg.analysis), sort_keys=True)
     mine = items[rank::world]
+    keys: list[str] = []
     try:
-        work, _ = _todo(mine, settings, clips_dir, quarantine, cfg.retry_failed)
+        work, keys = _todo(mine, settings, clips_dir, quarantine, cfg.retry_failed)
         dev = resolve_device(device, cfg.threads)
         with tqdm(total=len(mine), initial=len(mine) - len(work), unit="clip", disable=not cfg.progress or rank > 0,
                   desc=f"library (rank {rank}/{world})" if world > 1 else "library") as bar:
@@ -161,9 +163,18 @@ def run_library(cfg) -> int:
             import torch.distributed as dist
 
             dist.barrier()  # every rank's clips are written before rank 0 reads them
+    if world > 1:  # rank 0 gets every rank's keys rather than hashing every file again
+        import torch.distributed as dist
+
+        gathered = [None] * world if rank == 0 else None
+        dist.gather_object(keys, gathered, dst=0)
+        if rank == 0:
+            keys = [None] * len(items)
+            for r, part in enumerate(gathered):
+                keys[r::world] = part
     code = 0
     if rank == 0:
-        code = _merge(items, settings, out, cfg)
+        code = _merge(items, keys, out, cfg)
     if world > 1:
         import torch
         import torch.distributed as dist
@@ -176,30 +187,27 @@ def run_library(cfg) -> int:
 
 
 def _todo(items: list[Item], settings: str, clips_dir: Path, quarantine: Path, retry: bool):
-    """``([(item, key)] still to do, count already done or quarantined)``; a missing file is
-    quarantined here."""
-    work, seen, skipped = [], set(), 0
+    """``([(item, key)] still to do, every item's key)``; a missing file is quarantined here."""
+    work, keys, seen = [], [], set()
     for item in items:
         try:
             key = clip_key(item, settings)
         except OSError as e:
             key = _missing_key(item)
+            keys.append(key)
             if retry or not (quarantine / f"{key}.json").is_file():
                 _quarantine(quarantine, key, item, f"cannot read the file: {e.strerror or e}")
-            else:
-                skipped += 1
             continue
+        keys.append(key)
         if key in seen or (clips_dir / key / "done.json").is_file():
-            skipped += 1
             continue
         if (quarantine / f"{key}.json").is_file() and not retry:
-            skipped += 1
             continue
         seen.add(key)
         work.append((item, key))
         for stale in (clips_dir / key).glob(".*.tmp"):  # left by a process killed mid-write
             stale.unlink(missing_ok=True)
-    return work, skipped
+    return work, keys
 
 
 def _missing_key(item: Item) -> str:
@@ -265,16 +273,11 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
         write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": row})  # last
 
 
-def _merge(items: list[Item], settings: str, out: Path, cfg) -> int:
+def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
     """``library.csv`` (one row per manifest row, in manifest order) and ``library.json``."""
     rows, failed = [], 0
-    for item in items:
-        row = {"clip": item.clip, "batter": item.batter, "shot": item.shot, "path": item.path}
-        try:
-            key = clip_key(item, settings)
-        except OSError:
-            key = _missing_key(item)
-        row["key"] = key
+    for item, key in zip(items, keys):
+        row = {"clip": item.clip, "batter": item.batter, "shot": item.shot, "path": item.path, "key": key}
         done, bad = out / "clips" / key / "done.json", out / "quarantine" / f"{key}.json"
         if done.is_file():
             s = json.loads(done.read_text())["summary"]
