@@ -70,8 +70,10 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
         rows.append(row)
     fmt = list(cfg.formats)
     write_table(out / "clips", rows, fmt)
+    by_shot = None
     for key in ("shot", "batter"):
         edge_rows, path_rows = aggregate(clips, edges, key)
+        by_shot = edge_rows if key == "shot" else by_shot
         write_table(out / f"edges_by_{key}", edge_rows, fmt,
                     [key, "src", "dst", "clips", "count", "frequency", "lag_ms_mean", "lag_ms_std", "raw_lag_ms_mean"])
         write_table(out / f"paths_by_{key}", path_rows, fmt, [key, "rank", "path", "count", "clips", "frequency"])
@@ -79,8 +81,7 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
                                                                  for g, t in templates.items()})
     if cfg.plots:
         plot_aligned_speed(clips, al, out / "aligned_speed.png")
-        edge_rows, _ = aggregate(clips, edges, "shot")
-        plot_edge_frequency(edge_rows, sorted(set(shots)), out / "edge_frequency.png")
+        plot_edge_frequency(by_shot, sorted(set(shots)), out / "edge_frequency.png")
     return {"reference": clips[al.reference].name, "clips": len(clips),
             "window_s": [cfg.window.before_s, cfg.window.after_s], "radius_s": cfg.radius_s,
             "shots": sorted(set(shots)), "batters": sorted({c.batter for c in clips})}
