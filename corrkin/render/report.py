@@ -107,8 +107,9 @@ def run_report(cfg) -> int:
             series = {k: z[k] for k in z.files}
         kp = clip_dir / "keypoints.npz"
         clip = load_clip(kp, name=name) if kp.is_file() else _clip_from_series(rec, series)
-        write_skeleton_video(media / f"{safe}_skeleton.mp4", clip, rec, size=(360, 360))
-        skeletons.append((clip, rec))
+        frames = write_skeleton_video(media / f"{safe}_skeleton.mp4", clip, rec, size=(360, 360))
+        if len(skeletons) < cfg.composite:  # the composite's tiles: the same frames
+            skeletons.append((clip, frames))
         figure = media / f"{safe}_corrpath.png"
         if (clip_dir / "corrpath.png").is_file():
             shutil.copyfile(clip_dir / "corrpath.png", figure)
@@ -134,13 +135,11 @@ def run_report(cfg) -> int:
 def _composites(skeletons, sources, media: Path, n: int) -> list[str]:
     from corrkin.io.video import load_video, write_video
     from corrkin.render.composite import composite
-    from corrkin.render.skeleton import skeleton_frames
-
     chosen = skeletons[:n]
     if not chosen:
         return []
-    frames = [np.stack(list(skeleton_frames(c, r, (360, 360)))) for c, r in chosen]
-    grid = composite(frames, [c.fps for c, _ in chosen], [c.name for c, _ in chosen], cols=3, tile=(320, 320))
+    grid = composite([f for _, f in chosen], [c.fps for c, _ in chosen], [c.name for c, _ in chosen], cols=3,
+                     tile=(320, 320))
     write_video(media / "composite_skeleton.mp4", grid, 25.0)
     made = ["media/composite_skeleton.mp4"]
     if len(sources) >= 2:  # the source videos there are, side by side

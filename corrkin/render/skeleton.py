@@ -134,9 +134,9 @@ def skeleton_frames(clip: Clip, record: dict | None = None, size: tuple[int, int
 
 def write_skeleton_video(path: str | Path, clip: Clip, record: dict | None = None, size: tuple[int, int] = (480, 480),
                          background: np.ndarray | None = None, gif: str | Path | None = None,
-                         gif_fps: float = 12.5) -> None:
+                         gif_fps: float = 12.5) -> np.ndarray:
     """The skeleton video as ``path`` (``.mp4``: H.264; ``.webm``: VP9) and, with ``gif``, a gif
-    at ``gif_fps`` or less; both written atomically."""
+    at ``gif_fps`` or less; both written atomically. Returns the frames ``(T, H, W, 3)``."""
     from corrkin.io.results import atomic_write
     from corrkin.io.video import write_video
 
@@ -151,6 +151,7 @@ def write_skeleton_video(path: str | Path, clip: Clip, record: dict | None = Non
         with atomic_write(gif) as f:
             images[0].save(f, format="GIF", save_all=True, append_images=images[1:], loop=0,
                            duration=int(round(1000 * step / clip.fps)))
+    return frames
 
 
 # OpenPose's 18-point body: order, limbs (point pairs) and colours as its tools draw them
