@@ -19,6 +19,15 @@ def band_limits(n: torch.Tensor, m: torch.Tensor, radius: torch.Tensor) -> tuple
     return -radius - (n - m).clamp_min(0), radius + (m - n).clamp_min(0)
 
 
+def pair_band(n: torch.Tensor, m: torch.Tensor, radius) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each pair's band ``lo <= j - i <= hi`` ``(B,)``, clipped to its grid (``radius=None``:
+    the whole grid). Both codes of :mod:`corrkin.ops.dtw` compute inside it."""
+    if radius is None:
+        return -(n - 1), m - 1
+    lo, hi = band_limits(n, m, torch.as_tensor(radius, device=n.device).long().expand(len(n)))
+    return torch.maximum(lo, -(n - 1)), torch.minimum(hi, m - 1)
+
+
 def _floor_half(v: torch.Tensor) -> torch.Tensor:
     return torch.div(v, 2, rounding_mode="floor")
 
@@ -45,12 +54,10 @@ class Wavefront:
     end: torch.Tensor  # (B,) the column of each pair's end cell (n - 1, m - 1)
 
     @classmethod
-    def build(cls, n: torch.Tensor, m: torch.Tensor, radius, n_max: int, m_max: int) -> "Wavefront":
+    def build(cls, n: torch.Tensor, m: torch.Tensor, lo_b: torch.Tensor, hi_b: torch.Tensor, n_max: int,
+              m_max: int) -> "Wavefront":
+        """The layout of pairs of lengths ``n``, ``m`` with bands ``lo_b``, ``hi_b`` (:func:`pair_band`)."""
         dev = n.device
-        if radius is None:
-            lo_b, hi_b = -(n - 1), m - 1  # no band: the whole grid
-        else:
-            lo_b, hi_b = band_limits(n, m, torch.as_tensor(radius, device=dev).long().expand(len(n)))
         lo_all = max(int(lo_b.min()), -(n_max - 1))
         hi_all = min(int(hi_b.max()), m_max - 1)
         steps = int((n + m).max()) - 1  # diagonals up to the furthest end cell

@@ -36,7 +36,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from corrkin.ops._checks import check_shape
-from corrkin.ops._wavefront import INF, Wavefront, band_limits
+from corrkin.ops._wavefront import INF, Wavefront, band_limits, pair_band
 
 __all__ = ["dtw", "soft_dtw", "soft_dtw_divergence", "sq_dist", "band_limits", "default_radius", "path_cost",
            "Wavefront"]
@@ -105,18 +105,13 @@ def _use_kernels(x: torch.Tensor, impl: str):
     return kernels
 
 
-def _pair_band(n, m, radius, n_max: int, m_max: int):
-    """Each pair's band ``lo, hi (B,)`` (the whole grid for ``radius=None``) and the cell layout
-    of the C++ kernels: ``(W, shear, offset)``, column ``j - shear * i - offset``."""
-    if radius is None:
-        lo, hi = -(n - 1), m - 1
-    else:
-        lo, hi = band_limits(n, m, torch.as_tensor(radius, device=n.device).long().expand(len(n)))
-        lo, hi = torch.maximum(lo, -(n - 1)), torch.minimum(hi, m - 1)
+def _kernel_layout(lo: torch.Tensor, hi: torch.Tensor, banded: bool, m_max: int) -> tuple[int, int, int]:
+    """The C++ kernels' cell layout ``(W, shear, offset)``, column ``j - shear * i - offset``:
+    the batch's band where it is narrower than a row, else whole rows."""
     lo_all, hi_all = int(lo.min()), int(hi.max())
-    if radius is None or hi_all - lo_all + 1 >= m_max:
-        return lo, hi, (m_max, 0, 0)
-    return lo, hi, (hi_all - lo_all + 1, 1, lo_all)
+    if not banded or hi_all - lo_all + 1 >= m_max:
+        return m_max, 0, 0
+    return hi_all - lo_all + 1, 1, lo_all
 
 
 def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_len: torch.Tensor | None = None,
@@ -141,8 +136,9 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
     radius = default_radius(n, m) if radius is None else radius
     steps = x.shape[1] + y.shape[1] - 1
     kernels = _use_kernels(x, impl)
+    lo, hi = pair_band(n, m, radius)
     if kernels is not None:
-        lo, hi, (width, shear, offset) = _pair_band(n, m, radius, x.shape[1], y.shape[1])
+        width, shear, offset = _kernel_layout(lo, hi, True, y.shape[1])
         total, acc = kernels.dtw(x.detach().contiguous(), y.detach().contiguous(), n, m, lo, hi, width, shear, offset)
         if not path:
             return total
@@ -154,7 +150,7 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
             return torch.where(ok, acc[rows, ii.clamp_min(0), c.clamp(0, width - 1)], INF)
 
         return total, _backtrack(value, n, m, steps)
-    wf = Wavefront.build(n, m, radius, x.shape[1], y.shape[1])
+    wf = Wavefront.build(n, m, lo, hi, x.shape[1], y.shape[1])
     with torch.no_grad():
         cost = wf.costs(x, y)
         acc = torch.full_like(cost, INF)
@@ -314,10 +310,11 @@ def soft_dtw(x: torch.Tensor, y: torch.Tensor, gamma: float = 1.0, x_len: torch.
         raise ValueError(f"soft_dtw: gamma must be positive, got {gamma}")
     n, m = _lengths(x, y, x_len, y_len, "soft_dtw")
     kernels = _use_kernels(x, impl)
+    lo, hi = pair_band(n, m, radius)
     if kernels is not None:
-        lo, hi, layout = _pair_band(n, m, radius, x.shape[1], y.shape[1])
+        layout = _kernel_layout(lo, hi, radius is not None, y.shape[1])
         return _SoftDTWKernel.apply(x, y, n, m, lo, hi, layout, float(gamma), kernels)
-    wf = Wavefront.build(n, m, radius, x.shape[1], y.shape[1])
+    wf = Wavefront.build(n, m, lo, hi, x.shape[1], y.shape[1])
     return _SoftDTW.apply(wf.costs(x, y), wf, float(gamma))
 
 
