@@ -1,5 +1,16 @@
+import os
+
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# Property tests: a fixed, reproducible search under CI=true (the same examples on every run,
+# no example database), a wider random one elsewhere. Failing examples found locally are pinned
+# with @example so CI checks them too.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=60, deadline=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=40, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
 
 from tests.helpers.data import SEED_DIR
 

@@ -1,10 +1,13 @@
 """Batch-invariant reductions over time.
 
-``torch.sum`` picks its summation tree from the length of the reduced axis, so the same clip
-padded to a longer batch can sum in another order and differ in the last bit. Here every sum
-over frames runs over fixed blocks of ``BLOCK`` (64) frames that start at frame 0, and the block
-partials are added left to right: trailing zero padding adds exact zeros, so a clip's sums are
-bit-identical alone or in any batch.
+A library's reduction picks its summation order from the shape of the whole call (``torch.sum``
+from the reduced length and the number of outputs, on CUDA its block layout too), so the same
+clip padded into another batch could sum in another order and differ in the last bit. Here the
+order is the code's: every sum over frames runs over fixed blocks of ``BLOCK`` (64) frames that
+start at frame 0; inside a block the 64 terms are added as a fixed pairwise tree of elementwise
+adds, and the block partials left to right, so trailing zero padding adds exact zeros. A clip's
+sums are bit-identical alone or in any batch, on any device. (Matrix products, whose order no
+caller controls, are made exact instead: see :func:`corrkin.ops.xcorr.lagged_xcorr`.)
 """
 
 from __future__ import annotations
@@ -28,6 +31,20 @@ def add_blocks(partials: torch.Tensor) -> torch.Tensor:
     return acc
 
 
+def tree_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sum ``x (..., 2**k)`` over its last axis as a fixed pairwise tree of elementwise adds.
+
+    The order is set by the code, not by a reduction kernel's heuristics, so an element's sum
+    is the same bits whatever the tensor around it and on every device.
+    """
+    n = x.shape[-1]
+    if n & (n - 1):
+        raise ValueError(f"tree_sum: the last axis must be a power of two, got {n}")
+    while x.shape[-1] > 1:
+        x = x[..., 0::2] + x[..., 1::2]
+    return x[..., 0]
+
+
 def blocked_sum(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Sum over ``dim`` in fixed 64-frame blocks; zero padding on the right changes nothing.
 
@@ -39,7 +56,7 @@ def blocked_sum(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
         return x.sum(-1)
     if t % BLOCK:
         x = F.pad(x, (0, padded_length(t) - t))
-    return add_blocks(x.reshape(*x.shape[:-1], -1, BLOCK).sum(-1))
+    return add_blocks(tree_sum(x.reshape(*x.shape[:-1], -1, BLOCK)))
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from corrkin.ops import savgol_coeffs, savgol_filter, savgol_window
 from tests.helpers.data import ragged
@@ -45,7 +45,6 @@ def test_ragged_per_clip_windows_match_scipy(device):
         assert (y[b, :, n:] == 0).all()
 
 
-@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(9, 70), st.sampled_from([3, 5, 7, 9])), min_size=1, max_size=4))
 def test_batched_equals_alone_bitwise(spec):
     lens, wins = [s[0] for s in spec], [s[1] for s in spec]
