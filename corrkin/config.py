@@ -28,8 +28,11 @@ class AnalysisConfig:
     max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
     theta: float = 0.40  # least peak correlation for an edge
     alpha: float = 0.05  # significance level (on BH q-values when fdr is true)
-    min_lag_frames: int = 1  # an edge i->j needs j to follow i by at least this many frames
-    fdr: bool = False  # Benjamini–Hochberg over all tested pairs of a clip
+    # acf: the frame-rate-invariant test (whole autocorrelation, lag search counted, sub-frame
+    # timing); lag1: the seed's Fisher test with the lag-1 effective sample size
+    test: str = "acf"
+    min_lag_frames: int = 0  # an edge i->j needs j to follow i by at least this many whole frames
+    fdr: bool = True  # Benjamini–Hochberg over all tested pairs of a clip
     window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window
     pelvis_signal: str = "ankles"  # "ankles": pelvis relative to mid-ankle; "root": zero (the seed)
     min_confidence: float = 0.1  # joints below this score are gaps, filled by interpolation

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from corrkin import ops
+from corrkin.ops.timing import Z95
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import KeypointBatch
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
@@ -42,9 +43,13 @@ class AnalysisOutput:
     bat_peak: torch.Tensor  # (B,) frame of peak bat-tip speed
     top_hand: torch.Tensor  # (B,) node index of the top-hand wrist
     t_act: torch.Tensor  # (B, N) activation frames
+    t_sub: torch.Tensor  # (B, N) activation times, frames, refined below a frame (acf test)
     filled: torch.Tensor  # (B, N) fraction of frames filled by interpolation
     weight: torch.Tensor  # (B, N, N)
     lag: torch.Tensor  # (B, N, N) frames
+    lag_sub: torch.Tensor  # (B, N, N) frames, refined below a frame
+    lag_se: torch.Tensor  # (B, N, N) its standard error, frames (inf: not resolved)
+    n_eff: torch.Tensor  # (B, N, N) effective sample size of each pair's test
     p: torch.Tensor  # (B, N, N)
     q: torch.Tensor  # (B, N, N)
     edge: torch.Tensor  # (B, N, N) bool
@@ -68,6 +73,8 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     dtype = _dtype(cfg.dtype)
     if cfg.pelvis_signal not in ("ankles", "root"):
         raise ValueError(f"analysis.pelvis_signal: expected 'ankles' or 'root', got '{cfg.pelvis_signal}'")
+    if cfg.test not in ("acf", "lag1"):
+        raise ValueError(f"analysis.test: expected 'acf' or 'lag1', got '{cfg.test}'")
     if cfg.top_hand not in ("auto", "left", "right"):
         raise ValueError(f"analysis.top_hand: expected auto, left or right, got '{cfg.top_hand}'")
     unknown = [s for s in [*cfg.sources, cfg.target] if s not in NODE_INDEX]
@@ -140,7 +147,9 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     hand = torch.where(left_top[:, None, None], smooth_xy[:, 1], smooth_xy[:, 2])
     angle, omega = ops.bat_angular_velocity(smooth_xy[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
 
-    t_act = ops.activation_frames(series, frames_used)
+    t_act, t_sub = ops.peak_times(series, frames_used)
+    if cfg.test != "acf":
+        t_sub = t_act.to(dtype)  # the seed: whole frames
     z = ops.zscore(series, frames_used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
     lag_cap = max(lag_frames(cfg.max_lag_s, f) for f in fps_list)
@@ -148,8 +157,8 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     r1 = ops.lag1_autocorrelation(series, frames_used)
     n_used = frames_used.sum(1)
     node_valid = (valid & frames_used[:, None]).any(2)
-    g = ops.correlation_edges(xc, t_act, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
-                              cfg.min_lag_frames, cfg.fdr)
+    g = ops.correlation_edges(xc, t_sub, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
+                              cfg.min_lag_frames, cfg.fdr, cfg.test)
     path, path_weight, reaches = ops.max_weight_path(
         g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
     centre = pose[:, PELVIS: PELVIS + 1]
@@ -157,14 +166,48 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
                             (pose - centre) / scale[:, None, None, None], torch.nan)
     return AnalysisOutput(
         positions=positions, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
-        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act,
-        filled=filled_frac, weight=g["weight"], lag=g["lag"], p=g["p"], q=g["q"], edge=g["edge"],
+        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act, t_sub=t_sub,
+        filled=filled_frac, weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"],
+        n_eff=g["n_eff"], p=g["p"], q=g["q"], edge=g["edge"],
         path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
     )
 
 
 def _sig(x: float, digits: int = 6) -> float:
     return float(f"{x:.{digits}g}")
+
+
+def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
+    lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
+    se_ms = float(c["lag_se"][b, i, j]) * to_ms
+    ci = [round(lag_ms - Z95 * se_ms, 3), round(lag_ms + Z95 * se_ms, 3)] if np.isfinite(se_ms) else None
+    return ({"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
+             "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci,
+             "n_eff": round(float(c["n_eff"][b, i, j]), 2), "p_value": _sig(float(c["p"][b, i, j]))}
+            | ({"q_value": _sig(float(c["q"][b, i, j]))} if cfg.fdr else {}))
+
+
+def _timing_note(edges: list[dict], path: list[str], fps: float, cfg: AnalysisConfig) -> dict:
+    """The timing resolution of a result, and a warning for each link on the path that is
+    shorter than the data can support (its interval includes zero, or it is below one frame)."""
+    frame_ms = 1000.0 / fps
+    by_pair = {(e["src"], e["dst"]): e for e in edges}
+    warnings = []
+    for a, b in zip(path, path[1:]):
+        e = by_pair[(a, b)]
+        if e["lag_ci_ms"] is None:
+            warnings.append(f"{a} -> {b}: the lag's interval cannot be told (flat correlation peak)")
+        elif e["lag_ci_ms"][0] <= 0:
+            warnings.append(f"{a} -> {b}: {e['lag_ms']:.1f} ms, its 95 % interval "
+                            f"[{e['lag_ci_ms'][0]:.1f}, {e['lag_ci_ms'][1]:.1f}] ms includes zero")
+        elif e["lag_ms"] < frame_ms:
+            warnings.append(f"{a} -> {b}: {e['lag_ms']:.1f} ms is shorter than one frame ({frame_ms:.1f} ms)")
+    return {"frame_interval_ms": round(frame_ms, 3),
+            "subframe": cfg.test == "acf",
+            "resolution": ("lags and activation times refined below one frame (Gaussian peak "
+                           "interpolation); lag intervals from the correlation peak's curvature"
+                           if cfg.test == "acf" else f"whole frames ({frame_ms:.1f} ms)"),
+            "warnings": warnings}
 
 
 def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -> list[dict]:
@@ -177,13 +220,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
         fps, n = float(fps_all[b]), int(lengths[b])
         to_ms = 1000.0 / fps
         src, dst = np.nonzero(c["edge"][b])
-        edges = [
-            {"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
-             "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(float(c["lag"][b, i, j]) * to_ms, 3),
-             "p_value": _sig(float(c["p"][b, i, j]))}
-            | ({"q_value": _sig(float(c["q"][b, i, j]))} if cfg.fdr else {})
-            for i, j in zip(src.tolist(), dst.tolist())
-        ]
+        edges = [_edge_record(c, b, i, j, to_ms, cfg) for i, j in zip(src.tolist(), dst.tolist())]
         edges.sort(key=lambda e: (-e["weight"], e["src"], e["dst"]))
         path = [NODES[i] for i in c["path"][b].tolist() if i >= 0]
         used = np.nonzero(c["frames_used"][b])[0]
@@ -201,7 +238,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             "shoulder_width_px": round(float(c["scale"][b]), 4),
             "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
             "activation_frames": {node: int(c["t_act"][b, k]) for k, node in enumerate(NODES)},
-            "activation_ms": {node: round(int(c["t_act"][b, k]) * to_ms, 3) for k, node in enumerate(NODES)},
+            "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) for k, node in enumerate(NODES)},
             "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
             "edges": edges,
             "path": path,
@@ -218,6 +255,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
                 "omega_units": "rad / s, counter-clockwise on screen",
             },
         }
+        rec["timing"] = _timing_note(edges, path, fps, cfg)
         if not reaches:
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
                                 f"{len(edges)} edges, none chains a source to the {cfg.target}")

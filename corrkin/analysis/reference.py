@@ -28,6 +28,35 @@ def _centred_diff(x: np.ndarray) -> np.ndarray:
     return v
 
 
+def _refine(left: float, mid: float, right: float) -> tuple[float, float]:
+    """Gaussian (else parabolic) interpolation of a peak: offset in [-0.5, 0.5], curvature."""
+    a, b, c = (np.log(v) for v in (left, mid, right)) if min(left, mid, right) > 0 else (left, mid, right)
+    den = a - 2 * b + c
+    delta = float(np.clip((a - c) / (2 * den), -0.5, 0.5)) if den < 0 else 0.0
+    kappa = max(-(left - 2 * mid + right) / mid, 0.0) if mid > 0 else 0.0
+    return delta, kappa
+
+
+def _acf_test(c_full: np.ndarray, lags: np.ndarray, keep: np.ndarray, acf_i, acf_j, n: int, max_lag: int):
+    """The frame-rate-invariant test of one pair: (weight, lag, refined lag, its se, n_eff, p)."""
+    c = c_full[keep]
+    k = int(np.argmax(c))
+    w, lag = float(c[k]), int(lags[keep][k])
+    n_eff = float(np.clip(n / max(1 + 2 * np.sum(acf_i[1:] * acf_j[1:]), 1e-12), 1, n))
+    if n_eff > 3 and w > 0:
+        p1 = norm.sf(np.arctanh(min(w, 1 - 1e-15)) * np.sqrt(n_eff - 3))
+        m = min(max((2 * max_lag + 1) * n_eff / n, 1.0), 2 * max_lag + 1)
+        p = float(-np.expm1(m * np.log1p(-min(p1, 1 - 1e-15))))
+    else:
+        p = 1.0
+    delta, kappa, se = 0.0, 0.0, np.inf
+    if 0 < k < len(c) - 1:
+        delta, kappa = _refine(c[k - 1], c[k], c[k + 1])
+        if w > 0 and kappa > 0:
+            se = float(np.sqrt((1 - w * w) / (w * w * n_eff * kappa)))
+    return w, lag, lag + delta, se, n_eff, p
+
+
 def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     """Analyse one clip; returns activation frames, edges, path and bat metrics."""
     import networkx as nx
@@ -79,38 +108,51 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     n, nn = series.shape
     offset = int(np.argmax(used))
     t_act = np.argmax(np.abs(series), axis=0) + offset
+    t_sub = t_act.astype(float)
+    if cfg.test == "acf":  # the peak of |v| refined below a frame
+        for i in range(nn):
+            k = t_act[i] - offset
+            if 0 < k < n - 1:
+                t_sub[i] += _refine(*np.abs(series[k - 1: k + 2, i]))[0]
     std = series.std(0)
     z = np.where(std > 0, (series - series.mean(0)) / np.where(std > 0, std, 1), 0.0)
     r1 = np.array([np.corrcoef(series[:-1, i], series[1:, i])[0, 1] if std[i] > 0 else 0.0 for i in range(nn)])
     max_lag = round(cfg.max_lag_s * fps)
     lags = np.arange(-n + 1, n)
     keep = np.abs(lags) <= max_lag
+    acf = [(np.correlate(z[:, i], z[:, i], "full") / n)[n - 1: n + max_lag] for i in range(nn)]
     node_ok = valid[used].any(0)
     tests = {}
     for i in range(nn):
         for j in range(nn):
             if i == j or not (node_ok[i] and node_ok[j]):
                 continue
-            c = (np.correlate(z[:, j], z[:, i], "full") / n)[keep]
+            c_full = np.correlate(z[:, j], z[:, i], "full") / n
+            if cfg.test == "acf":
+                tests[i, j] = _acf_test(c_full, lags, keep, acf[i], acf[j], n, max_lag)
+                continue
+            c = c_full[keep]
             k = int(np.argmax(c))
             w, lag = float(c[k]), int(lags[keep][k])
             rr = r1[i] * r1[j]
             n_eff = n * (1 - rr) / (1 + rr)
             p = float(2 * norm.sf(abs(np.arctanh(min(abs(w), 1 - 1e-15))) * np.sqrt(n_eff - 3))) if n_eff > 3 else 1.0
-            tests[i, j] = (w, lag, p)
-    q = {k: v[2] for k, v in tests.items()}
+            tests[i, j] = (w, lag, float(lag), np.inf, n_eff, p)
+    q = {k: v[5] for k, v in tests.items()}
     if cfg.fdr:
         pairs = [k for k in tests if k[0] < k[1]]
-        adj = false_discovery_control([tests[k][2] for k in pairs]) if pairs else []
+        adj = false_discovery_control([tests[k][5] for k in pairs]) if pairs else []
         for (i, j), qv in zip(pairs, adj):
             q[i, j] = q[j, i] = float(qv)
     g = nx.DiGraph()
     g.add_nodes_from(range(nn))
     edges = []
-    for (i, j), (w, lag, p) in tests.items():
-        if t_act[i] < t_act[j] and lag >= cfg.min_lag_frames and w >= cfg.theta and q[i, j] < cfg.alpha:
+    for (i, j), (w, lag, lag_sub, se, n_eff, p) in tests.items():
+        if (t_sub[i] < t_sub[j] and lag >= cfg.min_lag_frames and w >= cfg.theta and q[i, j] < cfg.alpha
+                and (cfg.test != "acf" or lag_sub - 1.959963984540054 * se > 0)):
             g.add_edge(i, j, weight=w)
-            edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p})
+            edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p,
+                          "lag_sub_frames": lag_sub, "lag_se_frames": se, "n_eff": n_eff})
     best = {s: (0.0, [s]) for s in (NODE_INDEX[x] for x in cfg.sources)}
     for v in nx.topological_sort(g):
         for u in g.predecessors(v):
@@ -122,6 +164,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     reaches = target in best and len(best[target][1]) > 1
     return {
         "activation_frames": {NODES[k]: int(t_act[k]) for k in range(nn)},
+        "activation_subframe": {NODES[k]: float(t_sub[k]) for k in range(nn)},
         "edges": edges,
         "path": [NODES[k] for k in best[target][1]] if reaches else [],
         "path_weight": best[target][0] if reaches else 0.0,

@@ -128,11 +128,24 @@ def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tupl
     return results
 
 
+def _path_lags(rec: dict) -> str:
+    """Each link of the path: its lag in ms with the 95 % interval, ``;``-separated."""
+    edges = {(e["src"], e["dst"]): e for e in rec["edges"]}
+    out = []
+    for a, b in zip(rec["path"], rec["path"][1:]):
+        e = edges[(a, b)]
+        ci = e.get("lag_ci_ms")
+        out.append(f"{e['lag_ms']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{e['lag_ms']:.1f}")
+    return "; ".join(out)
+
+
 def _summary_row(clip: Clip, rec: dict) -> dict:
+    timing = rec.get("timing", {})
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
         "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
-        "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
+        "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"], "path_lags_ms": _path_lags(rec),
+        "frame_interval_ms": timing.get("frame_interval_ms"), "timing_warnings": " | ".join(timing.get("warnings", [])),
         "bat_peak_speed": rec["bat"]["peak_speed"], "bat_peak_frame": rec["bat"]["peak_frame"],
         "omega_peak": rec["bat"]["omega_peak"],
     }
@@ -198,5 +211,8 @@ def finish(out_dir: Path, rows: list[dict]) -> int:
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
         log.error("%s: %s", r["clip"], r["error"])
+    for r in rows:
+        if r.get("timing_warnings"):
+            log.warning("%s: timing: %s", r["clip"], r["timing_warnings"])
     log.info("%d clips done, %d failed; results in %s", len(rows) - len(failed), len(failed), out_dir)
     return 1 if failed else 0

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from corrkin.ops.dtw import default_radius, dtw
+from corrkin.ops.timing import Z95
 from corrkin.ops.procrustes import procrustes
 from corrkin.skeleton import NODES
 
@@ -208,12 +209,14 @@ def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
     """Clip ``k``'s edges with their lags on the common timeline: the span that the lag covers
     from the source's activation, mapped through the warp."""
     rec = clips[k].record
+    per_ms = clips[k].fps / 1000.0
     out = []
     for e in rec["edges"]:
-        t0 = rec["activation_frames"][e["src"]]
-        lag = common_ms(al, clips, k, t0 + e["lag_frames"]) - common_ms(al, clips, k, t0)
+        t0 = rec["activation_ms"][e["src"]] * per_ms  # sub-frame where the analysis refines it
+        start = common_ms(al, clips, k, t0)
+        ci = e.get("lag_ci_ms")
         out.append({"src": e["src"], "dst": e["dst"], "weight": e["weight"], "lag_ms": e["lag_ms"],
-                    "common_lag_ms": lag})
+                    "lag_ci_ms": ci, "common_lag_ms": common_ms(al, clips, k, t0 + e["lag_ms"] * per_ms) - start})
     return out
 
 
@@ -280,7 +283,9 @@ def _rms(a: torch.Tensor, b: torch.Tensor, m: torch.Tensor) -> float:
 
 def aggregate(clips: list[LibraryClip], edges: list[list[dict]], key: str) -> tuple[list[dict], list[dict]]:
     """Per group of ``key`` (``"shot"`` or ``"batter"``): one row per edge seen (``count``,
-    ``frequency`` in the group, mean and spread of its common-timeline lag, mean raw lag) and
+    ``frequency`` in the group, mean and spread of its common-timeline lag with the mean's 95 %
+    interval (NaN from a single clip), mean raw lag and the mean half-width of the clips' own
+    95 % lag intervals) and
     one row per path seen (``count``, ``frequency``, ``rank`` 1 = most frequent)."""
     by_group = defaultdict(list)
     for k, c in enumerate(clips):
@@ -290,16 +295,25 @@ def aggregate(clips: list[LibraryClip], edges: list[list[dict]], key: str) -> tu
         members = by_group[g]
         lags = defaultdict(list)
         raw = defaultdict(list)
+        half = defaultdict(list)
         for k in members:
             for e in edges[k]:
                 lags[(e["src"], e["dst"])].append(e["common_lag_ms"])
                 raw[(e["src"], e["dst"])].append(e["lag_ms"])
+                if e.get("lag_ci_ms"):
+                    half[(e["src"], e["dst"])].append((e["lag_ci_ms"][1] - e["lag_ci_ms"][0]) / 2)
         order = {n: i for i, n in enumerate(NODES)}
         for (src, dst), v in sorted(lags.items(), key=lambda kv: (-len(kv[1]), order[kv[0][0]], order[kv[0][1]])):
+            sd = float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+            se = sd / np.sqrt(len(v))  # the group mean's 95 % interval, from the spread across clips
+            hw = half[(src, dst)]
             edge_rows.append({key: g, "src": src, "dst": dst, "clips": len(members), "count": len(v),
                               "frequency": len(v) / len(members), "lag_ms_mean": float(np.mean(v)),
-                              "lag_ms_std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
-                              "raw_lag_ms_mean": float(np.mean(raw[(src, dst)]))})
+                              "lag_ms_std": sd if len(v) > 1 else 0.0,
+                              "lag_ms_mean_ci_low": float(np.mean(v) - Z95 * se),
+                              "lag_ms_mean_ci_high": float(np.mean(v) + Z95 * se),
+                              "raw_lag_ms_mean": float(np.mean(raw[(src, dst)])),
+                              "raw_lag_ci_halfwidth_ms_mean": float(np.mean(hw)) if hw else float("nan")})
         paths = Counter(" > ".join(clips[k].record["path"]) or "(none)" for k in members)
         for rank, (p, n) in enumerate(sorted(paths.items(), key=lambda kv: (-kv[1], kv[0])), 1):
             path_rows.append({key: g, "rank": rank, "path": p, "count": n, "clips": len(members),

@@ -75,7 +75,8 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
         edge_rows, path_rows = aggregate(clips, edges, key)
         by_shot = edge_rows if key == "shot" else by_shot
         write_table(out / f"edges_by_{key}", edge_rows, fmt,
-                    [key, "src", "dst", "clips", "count", "frequency", "lag_ms_mean", "lag_ms_std", "raw_lag_ms_mean"])
+                    [key, "src", "dst", "clips", "count", "frequency", "lag_ms_mean", "lag_ms_std",
+                     "lag_ms_mean_ci_low", "lag_ms_mean_ci_high", "raw_lag_ms_mean", "raw_lag_ci_halfwidth_ms_mean"])
         write_table(out / f"paths_by_{key}", path_rows, fmt, [key, "rank", "path", "count", "clips", "frequency"])
     write_npz(out / "templates.npz", nodes=np.array(NODES), **{f"shot_{g}": t.astype(np.float32)
                                                                  for g, t in templates.items()})

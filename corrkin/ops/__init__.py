@@ -22,11 +22,15 @@ from corrkin.ops.xcorr import (
     zscore,
 )
 from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_path
+from corrkin.ops.timing import (
+    acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error, peak_times, refine_peak,
+)
 
 __all__ = [
-    "activation_frames", "bat_angular_velocity", "benjamini_hochberg", "blocked_sum",
+    "acf_effective_n", "activation_frames", "bat_angular_velocity", "benjamini_hochberg", "blocked_sum",
     "central_difference", "correlation_edges", "effective_n", "fill_gaps", "fisher_p_value",
     "lag1_autocorrelation", "lagged_xcorr", "masked_mean", "masked_median", "max_weight_path", "median_scale",
+    "lag_peak", "lag_search_p_value", "lag_standard_error", "peak_times", "refine_peak",
     "normalize_pose", "procrustes", "savgol_coeffs", "savgol_filter", "savgol_window",
     "swing_axis", "zscore",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from corrkin.ops._checks import check_shape
+from corrkin.ops.timing import Z95, acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error
 from corrkin.ops.xcorr import benjamini_hochberg, effective_n, fisher_p_value
 
 
@@ -32,41 +33,54 @@ def correlation_edges(
     alpha: float,
     min_lag: int = 1,
     fdr: bool = False,
+    test: str = "lag1",
 ) -> dict[str, torch.Tensor]:
     """The directed correlation graph of every clip.
 
     Args:
         xc: ``(B, N, N, 2 L + 1)`` from :func:`~corrkin.ops.xcorr.lagged_xcorr`.
-        t_act: ``(B, N)`` activation frames.
+        t_act: ``(B, N)`` activation times in frames (sub-frame with ``test="acf"``).
         n: ``(B,)`` number of frames correlated.
-        r1: ``(B, N)`` lag-1 autocorrelations.
+        r1: ``(B, N)`` lag-1 autocorrelations (``test="lag1"``).
         max_lag: ``(B,)`` per-clip lag limit in frames (``<= L``).
         node_valid: ``(B, N)`` nodes with a usable series.
         theta: least peak correlation for an edge.
         alpha: significance level, on p (or on the BH q-value with ``fdr``).
-        min_lag: least lag in frames (the seed analysis: 1).
+        min_lag: least lag in whole frames (the seed analysis: 1).
         fdr: control the false-discovery rate over all tested pairs of a clip (each unordered
             pair of valid nodes is one test, since ``c_ij(l) = c_ji(-l)``).
+        test: ``"lag1"``, the seed's two-sided Fisher test with the lag-1 effective size; or
+            ``"acf"``, the frame-rate-invariant one-sided test of the largest lagged
+            correlation with the whole autocorrelation's effective size and the lag search
+            counted (:mod:`corrkin.ops.timing`); its edges also need the lag's 95 % interval
+            above zero (two nodes that move together are not ordered).
 
     Returns:
         dict of ``(B, N, N)`` tensors: ``weight`` (peak correlation over allowed lags), ``lag``
-        (its lag in frames, earliest on ties), ``p``, ``q`` (equal to ``p`` without ``fdr``) and
-        the bool ``edge``: ``i -> j`` where ``t_i < t_j``, lag >= ``min_lag``,
-        weight >= ``theta`` and p (q) < ``alpha``.
+        (its lag in frames, earliest on ties), ``lag_sub`` (refined below a frame), ``lag_se``
+        (its standard error in frames; inf where it cannot be told), ``n_eff``, ``p``, ``q``
+        (equal to ``p`` without ``fdr``) and the bool ``edge``: ``i -> j`` where ``t_i < t_j``,
+        lag >= ``min_lag`` (and its 95 % interval above 0 with ``acf``), weight >= ``theta`` and
+        p (q) < ``alpha``.
     """
     check_shape(xc, "B,N,N,K", "correlation_edges: xc")
+    if test not in ("lag1", "acf"):
+        raise ValueError(f"correlation_edges: test must be 'lag1' or 'acf', got '{test}'")
     bsz, nn, _, k = xc.shape
     half = (k - 1) // 2
-    lags = torch.arange(-half, half + 1, device=xc.device)
-    allowed = lags.abs()[None] <= max_lag[:, None]
-    masked = torch.where(allowed[:, None, None], xc, -torch.inf)
-    weight, idx = masked.max(-1)
-    lag = idx - half
+    peak = lag_peak(xc, max_lag)
+    weight, lag = peak["weight"], peak["lag"]
     pair_valid = node_valid[:, :, None] & node_valid[:, None, :]
     pair_valid = pair_valid & ~torch.eye(nn, dtype=torch.bool, device=xc.device)
     weight = torch.where(pair_valid, weight, 0.0)
-    n_eff = effective_n(n.to(xc.dtype)[:, None, None], r1[:, :, None], r1[:, None, :])
-    p = torch.where(pair_valid, fisher_p_value(weight, n_eff), torch.ones_like(weight))
+    if test == "acf":
+        acf = torch.diagonal(xc[..., half:], dim1=1, dim2=2).transpose(1, 2)  # (B, N, L + 1)
+        n_eff = acf_effective_n(acf, n, max_lag)
+        p = lag_search_p_value(weight, n_eff, n[:, None, None], (2 * max_lag + 1)[:, None, None])
+    else:
+        n_eff = effective_n(n.to(xc.dtype)[:, None, None], r1[:, :, None], r1[:, None, :])
+        p = fisher_p_value(weight, n_eff)
+    p = torch.where(pair_valid, p, torch.ones_like(weight))
     q = p
     if fdr:
         upper = torch.triu(torch.ones(nn, nn, dtype=torch.bool, device=xc.device), 1)
@@ -81,7 +95,13 @@ def correlation_edges(
         & (weight >= theta)
         & (q < alpha)
     )
-    return {"weight": weight, "lag": lag, "p": p, "q": q, "edge": edge}
+    if test == "acf":  # j must follow i beyond the lag's 95 % interval
+        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(weight, n_eff, peak["kappa"])
+        edge = edge & (lag_sub - Z95 * lag_se > 0)
+    else:  # the seed's whole frames, no interval
+        lag_sub, lag_se = lag.to(xc.dtype), torch.full_like(weight, torch.inf)
+    return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
+            "p": p, "q": q, "edge": edge}
 
 
 def max_weight_path(

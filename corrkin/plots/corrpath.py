@@ -58,7 +58,9 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
         ax.annotate("", xy=xy[b], xytext=xy[a],
                     arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2.6, shrinkA=7, shrinkB=7))
         mx, my = (xy[a][0] + xy[b][0]) / 2, (xy[a][1] + xy[b][1]) / 2
-        ax.annotate(f"{e['weight']:.2f} · {e['lag_ms']:.0f} ms", (mx, my), xytext=(-8, 0),
+        ci = e.get("lag_ci_ms")
+        lag = f"{e['lag_ms']:.0f} ± {(ci[1] - ci[0]) / 2:.0f} ms" if ci else f"{e['lag_ms']:.0f} ms"
+        ax.annotate(f"{e['weight']:.2f} · {lag}", (mx, my), xytext=(-8, 0),
                     textcoords="offset points", fontsize=8, color="tab:red", ha="right", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     path_nodes = set(record["path"])
     for node, (x, y) in xy.items():

@@ -59,7 +59,17 @@ def test_matches_per_clip_reference(variant):
     for rec, clip in zip(run(clips, cfg), clips):
         ref = analyse_clip(clip, cfg)
         assert rec["activation_frames"] == ref["activation_frames"], clip.name
-        assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
+        for node, frames in ref["activation_subframe"].items():
+            assert rec["activation_ms"][node] == pytest.approx(frames * 1000 / clip.fps, abs=1e-3), (clip.name, node)
+        pairs = assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
+        for have, want in pairs:
+            assert have["lag_ms"] == pytest.approx(want["lag_sub_frames"] * 1000 / clip.fps, abs=1e-3)
+            assert have["n_eff"] == pytest.approx(want["n_eff"], abs=0.01)
+            if np.isfinite(want["lag_se_frames"]):
+                half = (have["lag_ci_ms"][1] - have["lag_ci_ms"][0]) / 2
+                assert half == pytest.approx(1.96 * want["lag_se_frames"] * 1000 / clip.fps, rel=1e-3, abs=2e-3)
+            else:
+                assert have["lag_ci_ms"] is None
         assert rec["path"] == ref["path"] and rec["reaches_bat"] == ref["reaches_bat"]
         assert rec["path_weight"] == pytest.approx(ref["path_weight"], abs=1e-5)
         assert rec["bat"]["peak_frame"] == ref["bat_peak_frame"]

@@ -76,8 +76,9 @@ def test_the_most_frequent_path_is_the_true_chain(aligned):
 
 
 def test_lags_on_the_common_timeline(aligned):
-    """Raw lags equal the truth exactly; on the common timeline the reference's own shot keeps
-    its lags (within a frame), the other shot's are expressed in the reference's time."""
+    """Raw lags (sub-frame) within 5 ms of the truth, inside their mean 95 % interval; on the
+    common timeline the reference's own shot keeps its lags (within a frame), the other shot's
+    are expressed in the reference's time."""
     info = json.loads((aligned / "align" / "alignment.json").read_text())
     ref_shot = info["reference"].split("_")[0]
     edges = {(r["shot"], r["src"], r["dst"]): r for r in rows(aligned / "align" / "edges_by_shot.csv")}
@@ -85,7 +86,9 @@ def test_lags_on_the_common_timeline(aligned):
         lag = spec["delay_frames"] * 40.0  # ms at 25 fps
         e = edges[(shot, "l_wrist", "bat")]
         assert float(e["frequency"]) == 1.0
-        assert float(e["raw_lag_ms_mean"]) == pytest.approx(lag)
+        assert float(e["raw_lag_ms_mean"]) == pytest.approx(lag, abs=5.0)
+        assert 0 < float(e["raw_lag_ci_halfwidth_ms_mean"]) < 20
+        assert float(e["lag_ms_mean_ci_low"]) <= float(e["lag_ms_mean"]) <= float(e["lag_ms_mean_ci_high"])
         if shot == ref_shot:
             assert float(e["lag_ms_mean"]) == pytest.approx(lag, abs=40.0)
 

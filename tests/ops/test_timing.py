@@ -1,0 +1,117 @@
+"""Frame-rate-invariant significance, sub-frame peaks and lag intervals (corrkin.ops.timing),
+and the analysis they give: calibrated on independent motion, chains recovered, lags timed
+below one frame with intervals that cover them, the same answer at every frame rate."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+
+from benchmarks.calibration import independent_clip
+from corrkin.analysis import analyse, to_records
+from corrkin.config import AnalysisConfig
+from corrkin.io.keypoints import collate
+from corrkin.ops import acf_effective_n, lag_search_p_value, peak_times, refine_peak
+from corrkin.synth import make_clip, random_spec
+
+
+def test_gaussian_peak_is_refined_exactly(dtype):
+    for true in (-0.4, 0.0, 0.17, 0.49):
+        x = torch.tensor([-1.0, 0.0, 1.0], dtype=dtype)
+        y = torch.exp(-((x - true) ** 2) / (2 * 0.8**2))
+        delta, kappa = refine_peak(y[0], y[1], y[2])
+        assert delta.item() == pytest.approx(true, abs=1e-5)
+        assert kappa.item() > 0
+    # a parabola where a sample is not positive: the vertex of (x - 0.25)^2 flipped
+    par = lambda v: 1 - (v - 0.25) ** 2 * 2  # noqa: E731
+    delta, _ = refine_peak(torch.tensor(par(-1.0)), torch.tensor(par(0.0)), torch.tensor(par(1.0)))
+    assert par(-1.0) < 0 and delta.item() == pytest.approx(0.25, abs=1e-6)
+
+
+def test_peak_times_are_sub_frame():
+    t = torch.arange(60, dtype=torch.float64)
+    series = torch.stack([torch.exp(-((t - c) ** 2) / (2 * 3.0**2)) for c in (20.3, 31.75)])[None]
+    frame, sub = peak_times(-series, torch.ones(1, 60, dtype=torch.bool))  # |v|: the sign does not matter
+    assert frame.tolist() == [[20, 32]]
+    torch.testing.assert_close(sub, torch.tensor([[20.3, 31.75]], dtype=torch.float64), atol=1e-6, rtol=0)
+
+
+def test_effective_n_and_p_against_plain_formulas():
+    rng = np.random.default_rng(0)
+    acf = np.concatenate([np.ones((2, 4, 1)), rng.uniform(-0.3, 0.9, (2, 4, 6))], -1)
+    n, k = np.array([80.0, 300.0]), np.array([6, 4])
+    got = acf_effective_n(torch.tensor(acf), torch.tensor(n), torch.tensor(k)).numpy()
+    for b in range(2):
+        for i in range(4):
+            for j in range(4):
+                s = 1 + 2 * np.sum(acf[b, i, 1: k[b] + 1] * acf[b, j, 1: k[b] + 1])
+                assert got[b, i, j] == pytest.approx(np.clip(n[b] / s, 1, n[b]), rel=1e-12)
+    r, n_eff, lags = torch.tensor([0.2, 0.5, 0.8, -0.3]), torch.tensor(25.0), torch.tensor(21)
+    p = lag_search_p_value(r.double(), n_eff.double(), torch.tensor(75.0).double(), lags).numpy()
+    for v, pv in zip(r.tolist()[:3], p[:3]):
+        p1 = norm.sf(np.arctanh(v) * np.sqrt(22))
+        assert pv == pytest.approx(1 - (1 - p1) ** (21 * 25 / 75), rel=1e-9)
+    assert p[3] == 1.0  # a negative peak is no evidence for i -> j
+
+
+def _swing(rng, fps, **kw):
+    duration = float(rng.uniform(2.5, 3.5))
+    spec = random_spec(rng, fps=fps, duration_s=duration, swing_at_s=float(rng.uniform(1.0, duration - 1.0)),
+                       delay_s=float(rng.uniform(0.03, 0.12)), pulse_s=float(rng.uniform(0.04, 0.09)), **kw)
+    return make_clip(spec, seed=int(rng.integers(2**31)), name="clip")[0], spec.delay_s * 1000
+
+
+@pytest.mark.parametrize("fps", [25.0, 240.0])
+def test_calibrated_on_independent_motion(fps):
+    rng = np.random.default_rng(int(fps))
+    batch = collate([independent_clip(rng, fps, f"n{i}")[0] for i in range(40)])
+    off = AnalysisConfig(fdr=False)
+    p = analyse(batch, off).p.numpy()
+    iu = np.triu_indices(p.shape[1], 1)
+    fpr = float(np.mean(p[:, iu[0], iu[1]] < off.alpha))
+    assert 0.025 <= fpr <= 0.09, fpr  # alpha 0.05; 3,640 pairs (the benchmark: 100 clips a rate)
+    recs = to_records(analyse(batch, AnalysisConfig()), batch, AnalysisConfig())
+    assert np.mean([len(r["edges"]) > 0 for r in recs]) <= 0.15
+
+
+@pytest.mark.parametrize("fps", [25.0, 240.0])
+def test_chains_recovered_and_timed_below_a_frame(fps):
+    rng = np.random.default_rng(7 + int(fps))
+    made = [_swing(rng, fps) for _ in range(24)]
+    batch = collate([c for c, _ in made])
+    cfg = AnalysisConfig()
+    recs = to_records(analyse(batch, cfg), batch, cfg)
+    chain = ["pelvis", "l_shoulder", "l_elbow", "l_wrist", "bat"]
+    assert sum(r["path"] == chain for r in recs) >= 23
+    errs, covered = [], []
+    for r, (_, lag) in zip(recs, made):
+        edges = {(e["src"], e["dst"]): e for e in r["edges"]}
+        for link in zip(chain, chain[1:]):
+            if link in edges:
+                e = edges[link]
+                errs.append(abs(e["lag_ms"] - lag))
+                covered.append(e["lag_ci_ms"][0] <= lag <= e["lag_ci_ms"][1])
+        assert r["timing"]["frame_interval_ms"] == pytest.approx(1000 / fps, abs=1e-3)
+    assert np.median(errs) <= (5.0 if fps == 25 else 2.0)  # 40 ms and 4 ms frames
+    assert 0.9 <= np.mean(covered) <= 1.0
+
+
+def test_the_same_swing_at_every_frame_rate():
+    """A 240 fps clip decimated to 120, 60 and 30 fps: the same path, lags within their intervals."""
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        clip, truth = _swing(rng, 240.0, jitter_px=0.5)
+        recs = []
+        for step in (1, 2, 4, 8):
+            thin = dataclasses.replace(clip, keypoints=clip.keypoints[::step], scores=clip.scores[::step],
+                                       bat=clip.bat[::step], bat_scores=clip.bat_scores[::step], fps=240.0 / step)
+            batch = collate([thin])
+            recs.append(to_records(analyse(batch, AnalysisConfig()), batch, AnalysisConfig())[0])
+        assert all(r["path"] == recs[0]["path"] for r in recs) and recs[0]["reaches_bat"]
+        for a, b in zip(recs[0]["path"], recs[0]["path"][1:]):
+            lags = [next(e for e in r["edges"] if (e["src"], e["dst"]) == (a, b)) for r in recs]
+            lo = max(e["lag_ci_ms"][0] for e in lags)
+            hi = min(e["lag_ci_ms"][1] for e in lags)
+            assert lo <= hi, (a, b, [(e["lag_ms"], e["lag_ci_ms"]) for e in lags])  # the intervals overlap
