@@ -68,6 +68,20 @@ def _dtype(name: str) -> torch.dtype:
     return dt
 
 
+def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
+    """``(N, N)`` pairs whose series are functions of each other by construction, never tested:
+    the hips (the pelvis is their midpoint, so one hip's series is minus the other's) and, with
+    ``pelvis_signal=ankles``, the pelvis and each ankle (the pelvis's series is minus the mean of
+    the two ankles' series). Their correlation says nothing about coupling."""
+    pairs = [("l_hip", "r_hip")]
+    if cfg.pelvis_signal == "ankles":
+        pairs += [("pelvis", "l_ankle"), ("pelvis", "r_ankle")]
+    out = torch.zeros(len(NODES), len(NODES), dtype=torch.bool)
+    for a, b in pairs:
+        out[NODE_INDEX[a], NODE_INDEX[b]] = out[NODE_INDEX[b], NODE_INDEX[a]] = True
+    return out
+
+
 def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     """Run the analysis on every clip of ``batch`` at once (on the batch's device)."""
     dtype = _dtype(cfg.dtype)
@@ -158,7 +172,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     n_used = frames_used.sum(1)
     node_valid = (valid & frames_used[:, None]).any(2)
     g = ops.correlation_edges(xc, t_sub, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
-                              cfg.min_lag_frames, cfg.fdr, cfg.test)
+                              cfg.min_lag_frames, cfg.fdr, cfg.test, _dependent_pairs(cfg) if cfg.test == "acf" else None)
     path, path_weight, reaches = ops.max_weight_path(
         g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
     centre = pose[:, PELVIS: PELVIS + 1]

@@ -42,7 +42,8 @@ def _acf_test(c_full: np.ndarray, lags: np.ndarray, keep: np.ndarray, acf_i, acf
     c = c_full[keep]
     k = int(np.argmax(c))
     w, lag = float(c[k]), int(lags[keep][k])
-    n_eff = float(np.clip(n / max(1 + 2 * np.sum(acf_i[1:] * acf_j[1:]), 1e-12), 1, n))
+    unbiased = n / (n - np.arange(1, max_lag + 1))
+    n_eff = float(np.clip(n / max(1 + 2 * np.sum(acf_i[1:] * acf_j[1:] * unbiased**2), 1e-12), 1, n))
     if n_eff > 3 and w > 0:
         p1 = norm.sf(np.arctanh(min(w, 1 - 1e-15)) * np.sqrt(n_eff - 3))
         m = min(max((2 * max_lag + 1) * n_eff / n, 1.0), 2 * max_lag + 1)
@@ -122,10 +123,11 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     keep = np.abs(lags) <= max_lag
     acf = [(np.correlate(z[:, i], z[:, i], "full") / n)[n - 1: n + max_lag] for i in range(nn)]
     node_ok = valid[used].any(0)
+    dependent = [{"l_hip", "r_hip"}] + ([{"pelvis", "l_ankle"}, {"pelvis", "r_ankle"}] if cfg.pelvis_signal == "ankles" else [])
     tests = {}
     for i in range(nn):
         for j in range(nn):
-            if i == j or not (node_ok[i] and node_ok[j]):
+            if i == j or not (node_ok[i] and node_ok[j]) or (cfg.test == "acf" and {NODES[i], NODES[j]} in dependent):
                 continue
             c_full = np.correlate(z[:, j], z[:, i], "full") / n
             if cfg.test == "acf":

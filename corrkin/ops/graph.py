@@ -34,6 +34,7 @@ def correlation_edges(
     min_lag: int = 1,
     fdr: bool = False,
     test: str = "lag1",
+    untested: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The directed correlation graph of every clip.
 
@@ -54,6 +55,8 @@ def correlation_edges(
             correlation with the whole autocorrelation's effective size and the lag search
             counted (:mod:`corrkin.ops.timing`); its edges also need the lag's 95 % interval
             above zero (two nodes that move together are not ordered).
+        untested: ``(N, N)`` bool, pairs never tested (series that are functions of each other
+            by construction); symmetric.
 
     Returns:
         dict of ``(B, N, N)`` tensors: ``weight`` (peak correlation over allowed lags), ``lag``
@@ -72,6 +75,8 @@ def correlation_edges(
     weight, lag = peak["weight"], peak["lag"]
     pair_valid = node_valid[:, :, None] & node_valid[:, None, :]
     pair_valid = pair_valid & ~torch.eye(nn, dtype=torch.bool, device=xc.device)
+    if untested is not None:
+        pair_valid = pair_valid & ~untested.to(xc.device)
     weight = torch.where(pair_valid, weight, 0.0)
     if test == "acf":
         acf = torch.diagonal(xc[..., half:], dim1=1, dim2=2).transpose(1, 2)  # (B, N, L + 1)

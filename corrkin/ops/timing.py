@@ -39,15 +39,19 @@ def acf_effective_n(acf: torch.Tensor, n: torch.Tensor, max_lag: torch.Tensor) -
         n: ``(B,)`` frames correlated.
         max_lag: ``(B,)`` each clip's own ``K`` (``<=`` the tensor's); lags past it weigh 0.
 
-    ``N_eff = n / (1 + 2 sum_{k=1..K} rho_i(k) rho_j(k))``, clamped to ``[1, n]``. The sum is not
-    tapered: a Bartlett taper shrinks it and made the test anti-conservative (per-pair false
-    positives 0.11 at alpha 0.05 on independent smooth motion, against 0.07 untapered;
+    ``N_eff = n / (1 + 2 sum_{k=1..K} rho_i(k) rho_j(k))`` with the unbiased autocorrelation
+    ``rho(k) = acf(k) n / (n - k)``, clamped to ``[1, n]``. The sum is not tapered: a Bartlett
+    taper (or the biased estimate, which is one) shrinks it and makes the test anti-conservative
+    (per-pair false positives 0.11 at alpha 0.05 on independent smooth motion with the taper;
     ``benchmarks/calibration.py``). Not differentiable through the clamp.
     """
     check_shape(acf, "B,N,K", "acf_effective_n: acf")
     k = torch.arange(1, acf.shape[-1], device=acf.device)
-    within = (k[None] <= max_lag[:, None]).to(acf.dtype)  # (B, K): each clip's own K
-    prod = acf[:, :, None, 1:] * acf[:, None, :, 1:] * within[:, None, None]
+    nf = n.to(acf.dtype)[:, None]
+    # the unbiased estimate (sums over n - k pairs), each clip's own K
+    scale = torch.where(k[None] <= max_lag[:, None], nf / (nf - k[None]).clamp_min(1), torch.zeros_like(nf))
+    rho = acf[..., 1:] * scale[:, None]
+    prod = rho[:, :, None] * rho[:, None]
     total = 1 + 2 * blocked_sum(prod, -1)
     nf = n.to(acf.dtype)[:, None, None]
     return (nf / total.clamp_min(1e-12)).clamp(min=torch.ones_like(nf), max=nf.clamp_min(1))

@@ -46,7 +46,8 @@ def test_effective_n_and_p_against_plain_formulas():
     for b in range(2):
         for i in range(4):
             for j in range(4):
-                s = 1 + 2 * np.sum(acf[b, i, 1: k[b] + 1] * acf[b, j, 1: k[b] + 1])
+                unbiased = n[b] / (n[b] - np.arange(1, k[b] + 1))  # sums over n - k pairs
+                s = 1 + 2 * np.sum(acf[b, i, 1: k[b] + 1] * acf[b, j, 1: k[b] + 1] * unbiased**2)
                 assert got[b, i, j] == pytest.approx(np.clip(n[b] / s, 1, n[b]), rel=1e-12)
     r, n_eff, lags = torch.tensor([0.2, 0.5, 0.8, -0.3]), torch.tensor(25.0), torch.tensor(21)
     p = lag_search_p_value(r.double(), n_eff.double(), torch.tensor(75.0).double(), lags).numpy()
