@@ -44,12 +44,14 @@ class AnalysisOutput:
     top_hand: torch.Tensor  # (B,) node index of the top-hand wrist
     t_act: torch.Tensor  # (B, N) activation frames
     t_sub: torch.Tensor  # (B, N) activation times, frames, refined below a frame (acf test)
+    t_se: torch.Tensor  # (B, N) their standard errors, frames (inf: not resolved)
     filled: torch.Tensor  # (B, N) fraction of frames filled by interpolation
     weight: torch.Tensor  # (B, N, N)
     lag: torch.Tensor  # (B, N, N) frames
     lag_sub: torch.Tensor  # (B, N, N) frames, refined below a frame
     lag_se: torch.Tensor  # (B, N, N) its standard error, frames (inf: not resolved)
     n_eff: torch.Tensor  # (B, N, N) effective sample size of each pair's test
+    resolved: torch.Tensor  # (B, N, N) bool, the lag orders the pair (see correlation_edges)
     p: torch.Tensor  # (B, N, N)
     q: torch.Tensor  # (B, N, N)
     edge: torch.Tensor  # (B, N, N) bool
@@ -66,6 +68,21 @@ def _dtype(name: str) -> torch.dtype:
     if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
         raise ValueError(f"analysis.dtype: '{name}' is not a torch floating-point dtype")
     return dt
+
+
+def _activation_times(raw, smooth, per_frame, valid, used, windows, order):
+    """Activation times refined by a peak fit over half the smoothing window, with their errors:
+    the pixel noise measured robustly from what the smoothing removed (median absolute residual,
+    scaled to a standard deviation for white noise through that smoother), carried through the
+    fit (:func:`corrkin.ops.fit_peak_times`)."""
+    halves = [max(w // 2, 1) for w in windows]
+    gains = [ops.smoothing_noise_gains(w, order, 2 * max(halves)) for w in windows]
+    res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
+    acov = torch.as_tensor(np.stack([g[1] for g in gains]), dtype=raw.dtype, device=raw.device)
+    mad = ops.masked_median((raw - smooth).abs(), valid)
+    sigma = 1.482602218505602 * torch.nan_to_num(mad) / torch.sqrt(res_var)[:, None]
+    half = torch.tensor(halves, device=raw.device)
+    return ops.fit_peak_times(per_frame, used, half, sigma, acov)
 
 
 def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
@@ -147,7 +164,8 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     if cfg.pelvis_signal == "ankles":
         pelvis = root - (proj[:, L_ANK: L_ANK + 1] + proj[:, R_ANK: R_ANK + 1]) / 2
         centred = torch.cat([centred[:, :PELVIS], pelvis, centred[:, PELVIS + 1:]], 1)
-    smooth = ops.savgol_filter(centred / scale[:, None, None], windows, cfg.smooth_order, lengths)
+    raw = centred / scale[:, None, None]
+    smooth = ops.savgol_filter(raw, windows, cfg.smooth_order, lengths)
     series = ops.central_difference(smooth, lengths) * fps[:, None, None]  # (B, N, T)
 
     if cfg.top_hand == "auto":
@@ -161,9 +179,12 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     hand = torch.where(left_top[:, None, None], smooth_xy[:, 1], smooth_xy[:, 2])
     angle, omega = ops.bat_angular_velocity(smooth_xy[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
 
-    t_act, t_sub = ops.peak_times(series, frames_used)
-    if cfg.test != "acf":
-        t_sub = t_act.to(dtype)  # the seed: whole frames
+    if cfg.test == "acf":
+        t_act, t_sub, t_se = _activation_times(raw, smooth, series / fps[:, None, None], valid & frames_used[:, None],
+                                               frames_used, windows, cfg.smooth_order)
+    else:  # the seed: whole frames, no interval
+        t_act = ops.activation_frames(series, frames_used)
+        t_sub, t_se = t_act.to(dtype), torch.full(t_act.shape, torch.inf, dtype=dtype, device=dev)
     z = ops.zscore(series, frames_used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
     lag_cap = max(lag_frames(cfg.max_lag_s, f) for f in fps_list)
@@ -180,9 +201,9 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
                             (pose - centre) / scale[:, None, None, None], torch.nan)
     return AnalysisOutput(
         positions=positions, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
-        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act, t_sub=t_sub,
+        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se,
         filled=filled_frac, weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"],
-        n_eff=g["n_eff"], p=g["p"], q=g["q"], edge=g["edge"],
+        n_eff=g["n_eff"], resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"],
         path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
     )
 
@@ -191,10 +212,15 @@ def _sig(x: float, digits: int = 6) -> float:
     return float(f"{x:.{digits}g}")
 
 
+def _interval(value: float, se: float) -> list[float] | None:
+    """A 95 % interval ``[low, high]`` (3 decimals), or None where the error cannot be told."""
+    return [round(value - Z95 * se, 3), round(value + Z95 * se, 3)] if np.isfinite(se) else None
+
+
 def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
     lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
     se_ms = float(c["lag_se"][b, i, j]) * to_ms
-    ci = [round(lag_ms - Z95 * se_ms, 3), round(lag_ms + Z95 * se_ms, 3)] if np.isfinite(se_ms) else None
+    ci = _interval(lag_ms, se_ms)
     return ({"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
              "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci,
              "n_eff": round(float(c["n_eff"][b, i, j]), 2), "p_value": _sig(float(c["p"][b, i, j]))}
@@ -218,10 +244,38 @@ def _timing_note(edges: list[dict], path: list[str], fps: float, cfg: AnalysisCo
             warnings.append(f"{a} -> {b}: {e['lag_ms']:.1f} ms is shorter than one frame ({frame_ms:.1f} ms)")
     return {"frame_interval_ms": round(frame_ms, 3),
             "subframe": cfg.test == "acf",
-            "resolution": ("lags and activation times refined below one frame (Gaussian peak "
-                           "interpolation); lag intervals from the correlation peak's curvature"
+            "resolution": ("below one frame: lags by Gaussian interpolation of the correlation peak, "
+                           "activation times by a Gaussian fitted over half the smoothing window; "
+                           "95 % intervals from the noise of the peak's slope over its curvature"
                            if cfg.test == "acf" else f"whole frames ({frame_ms:.1f} ms)"),
             "warnings": warnings}
+
+
+def _chain_check(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dict]:
+    """Each link of the textbook chain on the top hand's side (pelvis -> shoulder -> elbow ->
+    wrist -> bat): its correlation, lag and test, and every criterion it fails, so an analyst
+    can see why a chain is or is not claimed."""
+    side = "l" if NODES[int(c["top_hand"][b])].startswith("l_") else "r"
+    chain = ["pelvis", f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist", "bat"]
+    out = []
+    for a, z in zip(chain, chain[1:]):
+        i, j = NODE_INDEX[a], NODE_INDEX[z]
+        weight, q = float(c["weight"][b, i, j]), float(c["q"][b, i, j])
+        fails = []
+        if weight < cfg.theta:
+            fails.append(f"correlation {weight:.2f} below theta {cfg.theta:g}")
+        if not q < cfg.alpha:
+            fails.append(f"not significant ({'q' if cfg.fdr else 'p'} = {_sig(q, 3)} >= alpha {cfg.alpha:g})")
+        if not c["t_sub"][b, i] < c["t_sub"][b, j]:
+            fails.append(f"order: {z} activates before {a}")
+        if not c["resolved"][b, i, j]:
+            fails.append("lag not resolved above zero" if cfg.test == "acf" else f"lag below {cfg.min_lag_frames} frames")
+        se = float(c["lag_se"][b, i, j]) * to_ms
+        lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
+        out.append({"src": a, "dst": z, "weight": round(weight, 4), "lag_ms": round(lag_ms, 2),
+                    "lag_ci_ms": _interval(lag_ms, se), ("q_value" if cfg.fdr else "p_value"): _sig(q, 4),
+                    "edge": bool(c["edge"][b, i, j]), "fails": fails})
+    return out
 
 
 def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -> list[dict]:
@@ -253,6 +307,8 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
             "activation_frames": {node: int(c["t_act"][b, k]) for k, node in enumerate(NODES)},
             "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) for k, node in enumerate(NODES)},
+            "activation_ci_ms": {node: _interval(float(c["t_sub"][b, k]) * to_ms, float(c["t_se"][b, k]) * to_ms)
+                                 for k, node in enumerate(NODES)},
             "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
             "edges": edges,
             "path": path,
@@ -270,6 +326,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             },
         }
         rec["timing"] = _timing_note(edges, path, fps, cfg)
+        rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
         if not reaches:
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
                                 f"{len(edges)} edges, none chains a source to the {cfg.target}")

@@ -9,7 +9,7 @@ Needs ``networkx`` (the ``dev`` extra).
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs as scipy_savgol_coeffs, savgol_filter
 from scipy.stats import false_discovery_control, norm
 
 from corrkin.config import AnalysisConfig
@@ -37,6 +37,45 @@ def _refine(left: float, mid: float, right: float) -> tuple[float, float]:
     return delta, kappa
 
 
+def _fit_peak(a: np.ndarray, k: int, half: int, sigma: float, velocity_filter: np.ndarray) -> tuple[float, float]:
+    """A parabola fitted to log a over k-half..k+half (weights a^2): the vertex's offset from k
+    and its standard error from white position noise sigma through the velocity filter."""
+    m = np.arange(-half, half + 1)
+    idx = k + m
+    ok = (idx >= 0) & (idx < len(a))
+    m, vals = m[ok], a[idx[ok]]
+    m, vals = m[vals > 0], vals[vals > 0]
+    if len(m) < 3:
+        return 0.0, np.inf
+    x = np.stack([np.ones_like(m), m, m * m], 1).astype(float)
+    normal = x.T @ (x * (vals**2)[:, None])
+    if np.linalg.det(normal) <= 0:
+        return 0.0, np.inf
+    inv = np.linalg.inv(normal)
+    c0, c1, c2 = inv @ (x.T @ (vals**2 * np.log(vals)))
+    if c2 >= 0:
+        return 0.0, np.inf
+    delta = float(np.clip(-c1 / (2 * c2), -half, half))
+    u = np.zeros(2 * half + 1)
+    u[m + half] = (inv[1] @ x.T) * vals  # the slope's weight on each sample's noise
+    g = velocity_filter
+    acov = np.array([np.sum(g[d:] * g[: len(g) - d]) if d < len(g) else 0.0 for d in range(2 * half + 1)])
+    cov = acov[np.abs(np.subtract.outer(np.arange(2 * half + 1), np.arange(2 * half + 1)))]
+    return delta, float(sigma * np.sqrt(max(u @ cov @ u, 0.0)) / (-2 * c2))
+
+
+def _lag_se(c_full: np.ndarray, n: int, lag: int, max_lag: int, acf_i, acf_j) -> float:
+    """The sandwich standard error of a peak lag (frames): the slope noise over the curvature."""
+    c = lambda l: c_full[n - 1 + l]  # noqa: E731  (c_full holds lags -(n-1)..n-1)
+    r, reach = c(lag), max_lag - abs(lag)
+    curv = c(lag + 1) - 2 * r + c(lag - 1)
+    if curv >= 0 or reach < 1 or r <= 0:
+        return np.inf
+    g = [acf_j[k] - r * (c(lag + k) + c(lag - k)) + r * r * acf_i[k] for k in range(reach + 1)]
+    total = sum((acf_i[k + 1] - acf_i[k]) * (g[k + 1] - g[k]) for k in range(reach))
+    return float(np.sqrt(max(2 * total / n, 0.0)) / -curv)
+
+
 def _acf_test(c_full: np.ndarray, lags: np.ndarray, keep: np.ndarray, acf_i, acf_j, n: int, max_lag: int):
     """The frame-rate-invariant test of one pair: (weight, lag, refined lag, its se, n_eff, p)."""
     c = c_full[keep]
@@ -50,11 +89,10 @@ def _acf_test(c_full: np.ndarray, lags: np.ndarray, keep: np.ndarray, acf_i, acf
         p = float(-np.expm1(m * np.log1p(-min(p1, 1 - 1e-15))))
     else:
         p = 1.0
-    delta, kappa, se = 0.0, 0.0, np.inf
+    delta, se = 0.0, np.inf
     if 0 < k < len(c) - 1:
-        delta, kappa = _refine(c[k - 1], c[k], c[k + 1])
-        if w > 0 and kappa > 0:
-            se = float(np.sqrt((1 - w * w) / (w * w * n_eff * kappa)))
+        delta, _ = _refine(c[k - 1], c[k], c[k + 1])
+        se = _lag_se(c_full, n, lag, max_lag, acf_i, acf_j)
     return w, lag, lag + delta, se, n_eff, p
 
 
@@ -109,12 +147,19 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     n, nn = series.shape
     offset = int(np.argmax(used))
     t_act = np.argmax(np.abs(series), axis=0) + offset
-    t_sub = t_act.astype(float)
-    if cfg.test == "acf":  # the peak of |v| refined below a frame
+    t_sub, t_se = t_act.astype(float), np.full(nn, np.inf)
+    if cfg.test == "acf":  # the peak of |v| fitted over half the smoothing window, with its error
+        half = max(window // 2, 1)
+        velocity_filter = np.convolve(scipy_savgol_coeffs(window, cfg.smooth_order), [0.5, 0.0, -0.5])
+        residual = (nodes - smooth) @ axis  # what the smoothing removed, (T, N)
+        k = scipy_savgol_coeffs(window, cfg.smooth_order)
+        gain = 1 - 2 * k[window // 2] + np.sum(k * k)
         for i in range(nn):
-            k = t_act[i] - offset
-            if 0 < k < n - 1:
-                t_sub[i] += _refine(*np.abs(series[k - 1: k + 2, i]))[0]
+            ok = valid[:, i] & used
+            sigma = 1.482602218505602 * np.median(np.abs(residual[ok, i])) / np.sqrt(gain) if ok.any() else 0.0
+            delta, se = _fit_peak(np.abs(series[:, i]) / fps, t_act[i] - offset, half, sigma, velocity_filter)
+            t_sub[i] += delta
+            t_se[i] = se
     std = series.std(0)
     z = np.where(std > 0, (series - series.mean(0)) / np.where(std > 0, std, 1), 0.0)
     r1 = np.array([np.corrcoef(series[:-1, i], series[1:, i])[0, 1] if std[i] > 0 else 0.0 for i in range(nn)])
@@ -149,9 +194,11 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     g = nx.DiGraph()
     g.add_nodes_from(range(nn))
     edges = []
+    coupled = [k for k, v in tests.items() if v[0] >= cfg.theta and q[k] < cfg.alpha]
+    z_order = norm.isf(cfg.alpha / max(len(coupled) / 2, 1))  # the order, family-wise over coupled pairs
     for (i, j), (w, lag, lag_sub, se, n_eff, p) in tests.items():
         if (t_sub[i] < t_sub[j] and lag >= cfg.min_lag_frames and w >= cfg.theta and q[i, j] < cfg.alpha
-                and (cfg.test != "acf" or lag_sub - 1.959963984540054 * se > 0)):
+                and (cfg.test != "acf" or lag_sub - z_order * se > 0)):
             g.add_edge(i, j, weight=w)
             edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p,
                           "lag_sub_frames": lag_sub, "lag_se_frames": se, "n_eff": n_eff})
@@ -167,6 +214,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     return {
         "activation_frames": {NODES[k]: int(t_act[k]) for k in range(nn)},
         "activation_subframe": {NODES[k]: float(t_sub[k]) for k in range(nn)},
+        "activation_se_frames": {NODES[k]: float(t_se[k]) for k in range(nn)},
         "edges": edges,
         "path": [NODES[k] for k in best[target][1]] if reaches else [],
         "path_weight": best[target][0] if reaches else 0.0,

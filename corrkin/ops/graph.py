@@ -53,17 +53,20 @@ def correlation_edges(
         test: ``"lag1"``, the seed's two-sided Fisher test with the lag-1 effective size; or
             ``"acf"``, the frame-rate-invariant one-sided test of the largest lagged
             correlation with the whole autocorrelation's effective size and the lag search
-            counted (:mod:`corrkin.ops.timing`); its edges also need the lag's 95 % interval
-            above zero (two nodes that move together are not ordered).
+            counted (:mod:`corrkin.ops.timing`); its edges also need the lag above zero at the
+            family-wise level ``alpha`` over the clip's coupled pairs (one-sided Bonferroni), so that
+            nodes that move together (the two hands) are not put in an order by chance.
         untested: ``(N, N)`` bool, pairs never tested (series that are functions of each other
             by construction); symmetric.
 
     Returns:
         dict of ``(B, N, N)`` tensors: ``weight`` (peak correlation over allowed lags), ``lag``
         (its lag in frames, earliest on ties), ``lag_sub`` (refined below a frame), ``lag_se``
-        (its standard error in frames; inf where it cannot be told), ``n_eff``, ``p``, ``q``
+        (its standard error in frames; inf where it cannot be told), ``n_eff``, ``p``, ``q``,
+        ``resolved`` (the lag is long enough to order the pair: above zero family-wise with
+        ``acf``, at least ``min_lag`` frames with ``lag1``)
         (equal to ``p`` without ``fdr``) and the bool ``edge``: ``i -> j`` where ``t_i < t_j``,
-        lag >= ``min_lag`` (and its 95 % interval above 0 with ``acf``), weight >= ``theta`` and
+        lag >= ``min_lag`` (and above 0 family-wise with ``acf``), weight >= ``theta`` and
         p (q) < ``alpha``.
     """
     check_shape(xc, "B,N,N,K", "correlation_edges: xc")
@@ -100,13 +103,21 @@ def correlation_edges(
         & (weight >= theta)
         & (q < alpha)
     )
-    if test == "acf":  # j must follow i beyond the lag's 95 % interval
-        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(weight, n_eff, peak["kappa"])
-        edge = edge & (lag_sub - Z95 * lag_se > 0)
+    if test == "acf":
+        # j follows i: the lag is above zero at the family-wise level alpha over the clip's coupled
+        # pairs (one-sided Bonferroni over the pairs that passed the correlation test), so that
+        # nodes moving together are not put in an order by chance
+        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
+        coupled = pair_valid & (weight >= theta) & (q < alpha)
+        pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(xc.dtype)
+        z_order = torch.special.ndtri(1 - alpha / pairs)[:, None, None]
+        resolved = lag_sub - z_order * lag_se > 0
+        edge = edge & resolved
     else:  # the seed's whole frames, no interval
         lag_sub, lag_se = lag.to(xc.dtype), torch.full_like(weight, torch.inf)
+        resolved = lag >= min_lag
     return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
-            "p": p, "q": q, "edge": edge}
+            "p": p, "q": q, "edge": edge, "resolved": resolved}
 
 
 def max_weight_path(

@@ -2,7 +2,8 @@
 
 Top strip: |bat-tip speed| over time. Below: one marker per node at its activation time, in
 its anatomy row (ground at the bottom, bat at the top); every edge faint, the maximum-weight path
-bold with its weight and lag (ms) on each link.
+bold with its weight and lag (ms ± the 95 % half-interval) on each link, and a bar for the 95 %
+interval of each path node's activation time.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
         ax.annotate(f"{e['weight']:.2f} · {lag}", (mx, my), xytext=(-8, 0),
                     textcoords="offset points", fontsize=8, color="tab:red", ha="right", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     path_nodes = set(record["path"])
+    for node in path_nodes:  # the activation time's 95 % interval, where it is known
+        ci = record.get("activation_ci_ms", {}).get(node)
+        if ci and node not in outside:
+            ax.plot([max(ci[0], x0), min(ci[1], x1)], [xy[node][1]] * 2, color="tab:red", lw=1.2, alpha=0.5, zorder=2)
     for node, (x, y) in xy.items():
         bold = node in path_nodes
         ax.plot(x, y, "o", ms=9 if bold else 6, color="tab:red" if bold else "0.35", zorder=3)
@@ -91,7 +96,10 @@ def _zoom(record: dict, t_ms: np.ndarray) -> tuple[float, float]:
 
 
 def _title(record: dict) -> str:
-    head = f"{record['clip']}  ·  {record['fps']:g} fps  ·  {len(record['edges'])} edges"
+    head = f"{record['clip']}  ·  {record['fps']:g} fps ({1000 / record['fps']:.1f} ms a frame)  ·  {len(record['edges'])} edges"
+    warnings = record.get("timing", {}).get("warnings", [])
+    if warnings:
+        head += f"  ·  timing: {'; '.join(warnings)}"
     if record["reaches_bat"]:
         return f"{head}\npath weight {record['path_weight']:.2f}: " + " → ".join(record["path"])
     return f"{head}\n{record.get('path_note', 'no path reaches the bat')}"

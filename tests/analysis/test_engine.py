@@ -61,6 +61,12 @@ def test_matches_per_clip_reference(variant):
         assert rec["activation_frames"] == ref["activation_frames"], clip.name
         for node, frames in ref["activation_subframe"].items():
             assert rec["activation_ms"][node] == pytest.approx(frames * 1000 / clip.fps, abs=1e-3), (clip.name, node)
+            se = ref["activation_se_frames"][node]
+            if np.isfinite(se):
+                lo, hi = rec["activation_ci_ms"][node]
+                assert (hi - lo) / 2 == pytest.approx(1.96 * se * 1000 / clip.fps, rel=1e-3, abs=2e-3), (clip.name, node)
+            else:
+                assert rec["activation_ci_ms"][node] is None
         pairs = assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
         for have, want in pairs:
             assert have["lag_ms"] == pytest.approx(want["lag_sub_frames"] * 1000 / clip.fps, abs=1e-3)
