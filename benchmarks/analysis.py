@@ -133,7 +133,16 @@ def reference_loop(inp: Path, out: Path) -> None:
         res = analyse_clip(clip, cfg)
         series, omega = res.pop("series"), res.pop("omega")
         write_npz(out / clip.name / "series.npz", series=series.astype(np.float32), omega_z=omega.astype(np.float32))
-        write_json(out / clip.name / "result.json", {"clip": clip.name, **res})
+        write_json(out / clip.name / "result.json", _finite({"clip": clip.name, **res}))
+
+
+def _finite(x):
+    """JSON has no infinity: an error that cannot be told is written null, as the engine does."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return None if isinstance(x, float) and not np.isfinite(x) else x
 
 
 _TIMER = """

@@ -78,7 +78,7 @@ def _activation_times(raw, smooth, per_frame, valid, used, windows, order):
     halves = [max(w // 2, 1) for w in windows]
     gains = [ops.smoothing_noise_gains(w, order, 2 * max(halves)) for w in windows]
     res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
-    acov = torch.as_tensor(np.stack([g[1] for g in gains]), dtype=raw.dtype, device=raw.device)
+    acov = torch.tensor([g[1] for g in gains], dtype=raw.dtype, device=raw.device)
     mad = ops.masked_median((raw - smooth).abs(), valid)
     sigma = 1.482602218505602 * torch.nan_to_num(mad) / torch.sqrt(res_var)[:, None]
     half = torch.tensor(halves, device=raw.device)
@@ -189,7 +189,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     max_lag = torch.round(cfg.max_lag_s * fps).long()
     lag_cap = max(lag_frames(cfg.max_lag_s, f) for f in fps_list)
     xc = ops.lagged_xcorr(z, frames_used, lag_cap)
-    r1 = ops.lag1_autocorrelation(series, frames_used)
+    r1 = ops.lag1_autocorrelation(series, frames_used) if cfg.test == "lag1" else None
     n_used = frames_used.sum(1)
     node_valid = (valid & frames_used[:, None]).any(2)
     g = ops.correlation_edges(xc, t_sub, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,

@@ -26,7 +26,7 @@ def correlation_edges(
     xc: torch.Tensor,
     t_act: torch.Tensor,
     n: torch.Tensor,
-    r1: torch.Tensor,
+    r1: torch.Tensor | None,
     max_lag: torch.Tensor,
     node_valid: torch.Tensor,
     theta: float,
@@ -42,7 +42,7 @@ def correlation_edges(
         xc: ``(B, N, N, 2 L + 1)`` from :func:`~corrkin.ops.xcorr.lagged_xcorr`.
         t_act: ``(B, N)`` activation times in frames (sub-frame with ``test="acf"``).
         n: ``(B,)`` number of frames correlated.
-        r1: ``(B, N)`` lag-1 autocorrelations (``test="lag1"``).
+        r1: ``(B, N)`` lag-1 autocorrelations (``test="lag1"``; unused, may be None, with ``acf``).
         max_lag: ``(B,)`` per-clip lag limit in frames (``<= L``).
         node_valid: ``(B, N)`` nodes with a usable series.
         theta: least peak correlation for an edge.

@@ -19,6 +19,7 @@ lag's standard error is a sandwich estimate: the noise of the correlation's slop
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -218,7 +219,8 @@ def lag_standard_error(xc: torch.Tensor, lag: torch.Tensor, max_lag: torch.Tenso
     return torch.where(ok, se, torch.full_like(se, torch.inf))
 
 
-def smoothing_noise_gains(window: int, order: int, lags: int) -> tuple[float, np.ndarray]:
+@functools.lru_cache(maxsize=256)
+def smoothing_noise_gains(window: int, order: int, lags: int) -> tuple[float, tuple[float, ...]]:
     """Noise of the smoothing, for white noise of unit variance on the positions: the variance of
     the residual ``x - k * x`` left by the Savitzky–Golay smoother ``k`` (``1 - 2 k_0 + sum k^2``),
     and the autocovariance of the centred-difference velocity (per frame) at lags ``0..lags``."""
@@ -227,7 +229,7 @@ def smoothing_noise_gains(window: int, order: int, lags: int) -> tuple[float, np
     k = savgol_coeffs(window, order).numpy()
     residual = 1 - 2 * k[window // 2] + float((k * k).sum())
     g = np.convolve(k, [0.5, 0.0, -0.5])  # velocity per frame
-    acov = np.array([float((g[d:] * g[: len(g) - d]).sum()) if d < len(g) else 0.0 for d in range(lags + 1)])
+    acov = tuple(float((g[d:] * g[: len(g) - d]).sum()) if d < len(g) else 0.0 for d in range(lags + 1))
     return float(residual), acov
 
 
