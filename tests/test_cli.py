@@ -83,7 +83,18 @@ def test_folder_with_a_corrupt_clip(folder, tmp_path):
         for key in ("clip", "fps", "frames", "swing_axis", "activation_frames", "edges", "path",
                     "path_weight", "reaches_bat", "bat"):
             assert key in res
-        assert {"src", "dst", "weight", "lag_frames", "lag_ms", "p_value"} <= set(res["edges"][0])
+        assert {"src", "dst", "weight", "lag_frames", "lag_ms", "lag_ci_ms", "n_eff", "p_value"} <= set(res["edges"][0])
+        # the timing said plainly: each path link's lag and each path node's time with its interval
+        assert res["timing"]["frame_interval_ms"] == pytest.approx(1000 / res["fps"], abs=1e-3)
+        links, nodes = rows[name]["path_lags_ms"].split("; "), rows[name]["path_activation_ms"].split("; ")
+        assert len(links) == len(res["path"]) - 1 and len(nodes) == len(res["path"])
+        edges = {(e["src"], e["dst"]): e for e in res["edges"]}
+        for (a, b), text in zip(zip(res["path"], res["path"][1:]), links):
+            lo, hi = edges[(a, b)]["lag_ci_ms"]
+            assert text == f"{edges[(a, b)]['lag_ms']:.1f} [{lo:.1f}, {hi:.1f}]"
+        for node, text in zip(res["path"], nodes):
+            lo, hi = res["activation_ci_ms"][node]
+            assert text == f"{node} {res['activation_ms'][node]:.1f} [{lo:.1f}, {hi:.1f}]" and lo < hi
         assert (out / name / "corrpath.png").read_bytes()[:4] == b"\x89PNG"
         import numpy as np
 

@@ -139,12 +139,23 @@ def _path_lags(rec: dict) -> str:
     return "; ".join(out)
 
 
+def _path_activations(rec: dict) -> str:
+    """Each node of the path: its activation time in ms with the 95 % interval, ``;``-separated."""
+    cis = rec.get("activation_ci_ms", {})
+    out = []
+    for node in rec["path"]:
+        ci, t = cis.get(node), rec["activation_ms"][node]
+        out.append(f"{node} {t:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{node} {t:.1f}")
+    return "; ".join(out)
+
+
 def _summary_row(clip: Clip, rec: dict) -> dict:
     timing = rec.get("timing", {})
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
         "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"], "path_lags_ms": _path_lags(rec),
+        "path_activation_ms": _path_activations(rec),
         "frame_interval_ms": timing.get("frame_interval_ms"), "timing_warnings": " | ".join(timing.get("warnings", [])),
         "bat_peak_speed": rec["bat"]["peak_speed"], "bat_peak_frame": rec["bat"]["peak_frame"],
         "omega_peak": rec["bat"]["omega_peak"],

@@ -65,8 +65,14 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
                "reference": k == al.reference, "dtw_cost": float(al.cost[k]), "template_distance": float(dist[k]),
                "nearest_template": min(near, key=near.get), "path": " > ".join(c.record["path"]),
                "path_weight": c.record["path_weight"]}
+        per_ms = c.fps / 1000.0  # the clip's frames per ms: sub-frame times map through the warp too
+        cis = c.record.get("activation_ci_ms", {})
         for node in NODES:
-            row[f"activation_ms_{node}"] = round(common_ms(al, clips, k, c.record["activation_frames"][node]), 3)
+            row[f"activation_ms_{node}"] = round(common_ms(al, clips, k, c.record["activation_ms"][node] * per_ms), 3)
+            ci = cis.get(node)
+            for side, value in zip(("low", "high"), ci or (None, None)):
+                row[f"activation_ci_{side}_ms_{node}"] = (round(common_ms(al, clips, k, value * per_ms), 3)
+                                                          if value is not None else float("nan"))
         rows.append(row)
     fmt = list(cfg.formats)
     write_table(out / "clips", rows, fmt)

@@ -100,6 +100,8 @@ def test_activation_times_line_up_on_the_common_timeline(aligned):
     res = aligned / "res"
     raw = [json.loads((res / c["clip"] / "result.json").read_text())["activation_ms"]["bat"] for c in clips]
     common = [float(c["activation_ms_bat"]) for c in clips]
+    for c in clips:  # the interval, mapped through the warp too, holds the time
+        assert float(c["activation_ci_low_ms_bat"]) < float(c["activation_ms_bat"]) < float(c["activation_ci_high_ms_bat"])
     assert np.std(raw) > 200 and np.std(common) < 60, (np.std(raw), np.std(common))
 
 
