@@ -23,14 +23,14 @@ from corrkin.ops.xcorr import (
 )
 from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_path
 from corrkin.ops.timing import (
-    acf_effective_n, fit_peak_times, lag_peak, lag_search_p_value, lag_standard_error, peak_times, refine_peak, smoothing_noise_gains,
+    acf_effective_n, fit_peak_times, lag_peak, lag_search_p_value, lag_standard_error, refine_peak, smoothing_noise_gains,
 )
 
 __all__ = [
     "acf_effective_n", "activation_frames", "bat_angular_velocity", "fit_peak_times", "benjamini_hochberg", "blocked_sum",
     "central_difference", "correlation_edges", "effective_n", "fill_gaps", "fisher_p_value",
     "lag1_autocorrelation", "lagged_xcorr", "masked_mean", "masked_median", "max_weight_path", "median_scale",
-    "lag_peak", "lag_search_p_value", "lag_standard_error", "peak_times", "refine_peak", "smoothing_noise_gains",
+    "lag_peak", "lag_search_p_value", "lag_standard_error", "refine_peak", "smoothing_noise_gains",
     "normalize_pose", "procrustes", "savgol_coeffs", "savgol_filter", "savgol_window",
     "swing_axis", "zscore",
 ]

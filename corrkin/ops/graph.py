@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from corrkin.ops._checks import check_shape
-from corrkin.ops.timing import Z95, acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error
+from corrkin.ops.timing import acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error
 from corrkin.ops.xcorr import benjamini_hochberg, effective_n, fisher_p_value
 
 

@@ -92,24 +92,6 @@ def refine_peak(left: torch.Tensor, mid: torch.Tensor, right: torch.Tensor) -> t
     return delta.clamp(-0.5, 0.5), kappa.clamp_min(0)
 
 
-def peak_times(series: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frame of peak ``|series|`` per node and its sub-frame refinement, ``(B, N)`` each.
-
-    Returns ``(frame (long), time (float, frames))``; ties go to the earliest frame. A peak on
-    the first or last frame of ``mask`` is not refined. Not differentiable.
-    """
-    check_shape(series, "B,N,T", "peak_times: series")
-    check_shape(mask, "B,T", "peak_times: mask")
-    mag = torch.where(mask[:, None], series.abs(), -torch.inf)
-    frame = mag.argmax(-1)
-    t = series.shape[-1]
-    at = lambda k: torch.gather(mag, -1, k.clamp(0, t - 1)[..., None]).squeeze(-1)  # noqa: E731
-    left, mid, right = at(frame - 1), at(frame), at(frame + 1)
-    inner = torch.isfinite(left) & torch.isfinite(right) & (frame > 0) & (frame < t - 1)
-    delta, _ = refine_peak(torch.where(inner, left, mid), mid, torch.where(inner, right, mid))
-    return frame, frame.to(series.dtype) + torch.where(inner, delta, torch.zeros_like(delta))
-
-
 def _log_parabola(offsets: range, values: list[torch.Tensor], half: torch.Tensor):
     """Least-squares parabola ``log v = c0 + c1 m + c2 m^2`` over the samples ``values[i]`` at
     offsets ``m`` with ``|m| <= half`` (per clip, ``(B,)``; broadcast over the trailing axes),

@@ -1,0 +1,89 @@
+"""The default analysis calibrated: independent motion rejected, chains recovered, lags and
+activation times timed below one frame with intervals that cover them, the same answer at
+every frame rate (issue 12; benchmarks/calibration.py measures the same on 100 clips a rate)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from benchmarks.calibration import independent_clip
+from corrkin.analysis import analyse, to_records
+from corrkin.config import AnalysisConfig
+from corrkin.io.keypoints import collate
+from corrkin.synth import make_clip, random_spec
+
+
+CHAIN = ["pelvis", "l_shoulder", "l_elbow", "l_wrist", "bat"]
+
+
+def _swing(rng, fps, **kw):
+    duration = float(rng.uniform(2.5, 3.5))
+    spec = random_spec(rng, fps=fps, duration_s=duration, swing_at_s=float(rng.uniform(1.0, duration - 1.0)),
+                       delay_s=float(rng.uniform(0.03, 0.12)), pulse_s=float(rng.uniform(0.04, 0.09)), **kw)
+    clip = make_clip(spec, seed=int(rng.integers(2**31)), name="clip")[0]
+    clip.truth_peaks_ms = {n: (spec.swing_at_s + k * spec.delay_s) * 1000 for k, n in enumerate(CHAIN)}
+    return clip, spec.delay_s * 1000
+
+
+@pytest.mark.parametrize("fps", [25.0, 240.0])
+def test_calibrated_on_independent_motion(fps):
+    rng = np.random.default_rng(int(fps))
+    batch = collate([independent_clip(rng, fps, f"n{i}")[0] for i in range(40)])
+    off = AnalysisConfig(fdr=False)
+    p = analyse(batch, off).p.numpy()
+    iu = np.triu_indices(p.shape[1], 1)
+    fpr = float(np.mean(p[:, iu[0], iu[1]] < off.alpha))
+    assert 0.025 <= fpr <= 0.09, fpr  # alpha 0.05; 3,640 pairs (the benchmark: 100 clips a rate)
+    recs = to_records(analyse(batch, AnalysisConfig()), batch, AnalysisConfig())
+    assert np.mean([len(r["edges"]) > 0 for r in recs]) <= 0.15
+
+
+@pytest.mark.parametrize("fps", [25.0, 240.0])
+def test_chains_recovered_and_timed_below_a_frame(fps):
+    rng = np.random.default_rng(7 + int(fps))
+    made = [_swing(rng, fps) for _ in range(24)]
+    batch = collate([c for c, _ in made])
+    cfg = AnalysisConfig()
+    recs = to_records(analyse(batch, cfg), batch, cfg)
+    chain = CHAIN
+    assert sum(r["path"] == chain for r in recs) >= 22  # the benchmark: 95-100 % over 60 clips a rate
+    errs, covered = [], []
+    for r, (_, lag) in zip(recs, made):
+        edges = {(e["src"], e["dst"]): e for e in r["edges"]}
+        for link in zip(chain, chain[1:]):
+            if link in edges:
+                e = edges[link]
+                errs.append(abs(e["lag_ms"] - lag))
+                covered.append(e["lag_ci_ms"][0] <= lag <= e["lag_ci_ms"][1])
+        assert r["timing"]["frame_interval_ms"] == pytest.approx(1000 / fps, abs=1e-3)
+    assert np.median(errs) <= (5.0 if fps == 25 else 2.0)  # 40 ms and 4 ms frames
+    assert 0.9 <= np.mean(covered) <= 1.0
+    # activation times: the peaks of the velocity pulses, below a frame, with intervals
+    act_err, act_cov = [], []
+    for r, (clip, _) in zip(recs, made):
+        for node, true_ms in clip.truth_peaks_ms.items():
+            act_err.append(abs(r["activation_ms"][node] - true_ms))
+            lo, hi = r["activation_ci_ms"][node]
+            act_cov.append(lo <= true_ms <= hi)
+    assert np.median(act_err) <= (2.5 if fps == 25 else 1.0)
+    assert 0.85 <= np.mean(act_cov) <= 0.99
+
+
+def test_the_same_swing_at_every_frame_rate():
+    """A 240 fps clip decimated to 120, 60 and 30 fps: the same path, lags within their intervals."""
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        clip, truth = _swing(rng, 240.0, jitter_px=0.5)
+        recs = []
+        for step in (1, 2, 4, 8):
+            thin = dataclasses.replace(clip, keypoints=clip.keypoints[::step], scores=clip.scores[::step],
+                                       bat=clip.bat[::step], bat_scores=clip.bat_scores[::step], fps=240.0 / step)
+            batch = collate([thin])
+            recs.append(to_records(analyse(batch, AnalysisConfig()), batch, AnalysisConfig())[0])
+        assert all(r["path"] == recs[0]["path"] for r in recs) and recs[0]["reaches_bat"]
+        for a, b in zip(recs[0]["path"], recs[0]["path"][1:]):
+            lags = [next(e for e in r["edges"] if (e["src"], e["dst"]) == (a, b)) for r in recs]
+            lo = max(e["lag_ci_ms"][0] for e in lags)
+            hi = min(e["lag_ci_ms"][1] for e in lags)
+            assert lo <= hi, (a, b, [(e["lag_ms"], e["lag_ci_ms"]) for e in lags])  # the intervals overlap
