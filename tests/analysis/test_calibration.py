@@ -87,3 +87,19 @@ def test_the_same_swing_at_every_frame_rate():
             lo = max(e["lag_ci_ms"][0] for e in lags)
             hi = min(e["lag_ci_ms"][1] for e in lags)
             assert lo <= hi, (a, b, [(e["lag_ms"], e["lag_ci_ms"]) for e in lags])  # the intervals overlap
+
+
+def test_links_shorter_than_a_frame_are_said_plainly():
+    rng = np.random.default_rng(11)
+    clips = [make_clip(random_spec(rng, fps=25.0, duration_s=3.0, swing_at_s=1.5, delay_s=0.03, pulse_s=0.06),
+                       seed=k, name=f"c{k}")[0] for k in range(6)]
+    batch = collate(clips)
+    recs = to_records(analyse(batch, AnalysisConfig()), batch, AnalysisConfig())
+    warned = [r for r in recs if r["reaches_bat"] and r["timing"]["warnings"]]
+    assert warned, [r["path"] for r in recs]
+    for r in warned:
+        for w in r["timing"]["warnings"]:
+            assert "shorter than one frame (40.0 ms)" in w or "includes zero" in w, w
+    # whole frames say so too
+    seed_like = to_records(analyse(batch, AnalysisConfig(test="lag1")), batch, AnalysisConfig(test="lag1"))
+    assert all(r["timing"]["resolution"] == "whole frames (40.0 ms)" for r in seed_like)
