@@ -68,7 +68,7 @@ def _demo(cfg: DictConfig) -> int:
 
 COMMANDS = {
     "analyse": (_analyse, "analyse keypoint files: corrkin analyse input=<file|folder> output=<folder>"),
-    "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> pose.keypoints=<folder>"),
+    "run": (_run, "videos to keypoints, bat tip and analysis: corrkin run input=<videos> output=<folder> [pose=mediapipe]"),
     "align": (_align, "align an analysed library: corrkin align input=<results> output=<folder> [labels=<csv>]"),
     "library": (_library, "a library, resumable, torchrun-shardable: corrkin library input=<manifest|folder> output=<dir>"),
     "sample": (_sample, "swings from a technique model: corrkin sample model=<run> [lora=<run>] shot=<s> output=<dir>"),
@@ -86,6 +86,26 @@ def _sweep_output(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     if hc.mode == RunMode.MULTIRUN and "output" in cfg:
         cfg.output = hc.runtime.output_dir
+
+
+# what to pass for a required setting, by its full key
+HINTS = {
+    "input": "input=<file or folder>",
+    "output": "output=<folder>",
+    "pose.keypoints": "pose.keypoints=<folder with <video stem>.npz/.json> (pose=file), or a model: pose=mediapipe",
+    "model": "model=<a technique training run>",
+    "shot": "shot=<shot label>",
+}
+
+
+def missing_settings(cfg: DictConfig) -> str:
+    """One line naming each required setting that was not given and what to pass; '' if none."""
+    from omegaconf import OmegaConf
+
+    keys = sorted(OmegaConf.missing_keys(cfg))
+    if not keys:
+        return ""
+    return "missing " + ", ".join(keys) + "; pass " + " ".join(HINTS.get(k, f"{k}=<value>") for k in keys)
 
 
 def usage() -> str:
@@ -106,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
 
     @hydra.main(config_path=CONFIG_DIR, config_name=name, version_base="1.3")
     def entry(cfg: DictConfig) -> None:
+        missing = missing_settings(cfg)
+        if missing:
+            print(f"corrkin {name}: {missing}", file=sys.stderr)
+            code["value"] = 2
+            return
         _sweep_output(cfg)
         code["value"] = func(cfg)
 

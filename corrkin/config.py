@@ -19,6 +19,20 @@ class WindowConfig:
 
 
 @dataclass
+class QualityConfig:
+    """When a clip's results are to be trusted (``quality`` in ``result.json``): each threshold
+    not met makes the clip ``reliable: false`` with the reason."""
+
+    window_s: float = 0.5  # the swing window: this long either side of the peak bat speed
+    min_core_coverage: float = 0.9  # shoulders, elbows, wrists, hips each seen in this share of it
+    min_bat_coverage: float = 0.8  # the bat seen (score >= bat_score) in this share of it
+    bat_score: float = 0.5  # a frame's bat counts as seen from this (calibrated) score
+    max_gap_s: float = 0.2  # the longest stretch of the swing window without the batter
+    max_switches: int = 0  # identity switches of the batter's track (video)
+    min_fps: float = 20.0  # below it, no timing is claimed to the precision of a swing
+
+
+@dataclass
 class AnalysisConfig:
     """Every parameter of the correlated-kinetics analysis (see ``configs/analysis``)."""
 
@@ -42,6 +56,7 @@ class AnalysisConfig:
     target: str = "bat"
     top_hand: str = "auto"  # auto | left | right: the hand used for the bat angle
     dtype: str = "float32"
+    quality: QualityConfig = field(default_factory=QualityConfig)
 
 
 @dataclass
@@ -142,6 +157,7 @@ class AlignConfig:
     formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
     plots: bool = True
     device: str = "cpu"
+    min_quality: str = "any"  # any | reliable: leave out clips whose quality says reliable: false
 
 
 @dataclass

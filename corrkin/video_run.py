@@ -24,7 +24,7 @@ from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
 from corrkin.io.video import VIDEO_SUFFIXES, VideoInfo, probe, read_video
 from corrkin.pose.evidence import pixel_evidence
-from corrkin.pose.select import People, Selection, select_batter
+from corrkin.pose.select import People, Selection, box_iou, select_batter
 
 def find_videos(root: str | Path) -> list[Path]:
     root = Path(root)
@@ -71,7 +71,30 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
     track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames, others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),
-                bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video")
+                bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video",
+                story=batter_story(people, sel, batter or BatterConfig()))
+
+
+def batter_story(people: People, sel: Selection, batter: BatterConfig) -> dict:
+    """How the batter was followed, for the clip's quality report: the most people seen in a
+    frame, how the batter was chosen, frames without the batter, and identity switches (the
+    chosen box jumping to one it hardly overlaps from one frame to the next)."""
+    if batter.box is not None:
+        how = "the box given (batter.box)"
+    elif batter.index is not None:
+        how = "the detection given (batter.index)"
+    elif people.count == 1:
+        how = "single person followed"
+    else:
+        how = "chosen by the evidence over whole tracks (bat in the hands, crease, size, centrality)"
+    idx = sel.index
+    both = (idx[1:] >= 0) & (idx[:-1] >= 0)
+    t = np.nonzero(both)[0]
+    prev = people.boxes[t, idx[t]]
+    cur = people.boxes[t + 1, idx[t + 1]]
+    switches = int((box_iou(prev, cur) < 0.3).sum()) if len(t) else 0
+    return {"most_in_a_frame": int(people.valid.sum(1).max()) if people.valid.size else 0, "selection": how,
+            "frames_without_batter": int((idx < 0).sum()), "switches": switches}
 
 
 def run_video(cfg) -> int:

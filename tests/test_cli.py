@@ -79,6 +79,7 @@ def test_folder_with_a_corrupt_clip(folder, tmp_path):
     assert rows["broken"]["status"] == "failed" and "not a readable .npz" in rows["broken"]["error"]
     for name in ("clip0", "clip1", "clip2"):
         assert rows[name]["status"] == "ok" and rows[name]["reaches_bat"] == "True"
+        assert rows[name]["reliable"] == "True" and rows[name]["quality_reasons"] == ""
         res = json.loads((out / name / "result.json").read_text())
         for key in ("clip", "fps", "frames", "swing_axis", "activation_frames", "edges", "path",
                     "path_weight", "reaches_bat", "bat"):

@@ -15,7 +15,8 @@ from tests.helpers.config import compose_config
 
 
 def run_cfg(overrides):
-    return compose_config("run", overrides)
+    """``corrkin run`` with the body pose from files (the default backend is MediaPipe)."""
+    return compose_config("run", ["pose=file", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,9 @@ def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
     for name in ("swing0", "swing1"):
         assert rows[name]["status"] == "ok", rows[name]
         res = json.loads((out / name / "result.json").read_text())
+        tracking = res["quality"]["batter_tracking"]  # one person per frame: followed, and said so
+        assert tracking["selection"] == "single person followed" and tracking["switches"] == 0
+        assert "a bystander may have been followed" in res["quality"]["notes"][0]
         assert res["frames"] > 0 and (out / name / "series.npz").is_file()
         found = load_clip(out / name / "keypoints.npz")
         truth = load_clip(poses / f"{name}.npz")
@@ -62,11 +66,20 @@ def test_missing_pose_file_is_reported(library, tmp_path):
     assert "no keypoint file swing0.npz or .json" in row["error"]
 
 
-def test_run_config_needs_its_keys():
+def test_run_config_needs_its_keys(capsys, tmp_path):
     with pytest.raises(ConfigCompositionException):
         run_cfg(["input=a", "output=b", "bat.tauu=3"])
     cfg = run_cfg(["input=a", "output=b", "pose.keypoints=k", "stride=2"])
     assert cfg.pose._target_ == "corrkin.pose.file.FilePose" and cfg.stride == 2
+    # the default backend runs offline on any machine; what is missing is said in one line
+    assert compose_config("run", ["input=a", "output=b"]).pose._target_ == "corrkin.pose.mediapipe.MediaPipePose"
+    from corrkin.cli import main
+
+    assert main(["run", f"output={tmp_path / 'o'}"]) == 2
+    assert capsys.readouterr().err.strip() == "corrkin run: missing input; pass input=<file or folder>"
+    assert main(["run", "input=v", f"output={tmp_path / 'o'}", "pose=file"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing pose.keypoints; pass pose.keypoints=<folder" in err[0]
 
 
 def test_batter_not_the_larger_person_walking_past(tmp_path):
@@ -86,6 +99,9 @@ def test_batter_not_the_larger_person_walking_past(tmp_path):
     assert code == 0
     found, batter = load_clip(out / "passer" / "keypoints.npz"), load_clip(truth)
     np.testing.assert_allclose(found.keypoints, batter.keypoints, atol=0.01)  # the batter in every frame
+    tracking = json.loads((out / "passer" / "result.json").read_text())["quality"]["batter_tracking"]
+    assert tracking["most_in_a_frame"] == 2 and tracking["selection"].startswith("chosen by the evidence")
+    assert tracking["switches"] == 0 and tracking["frames_without_batter"] == 0
     assert np.median(tip_error(found.bat, batter)) <= 0.1
     # told to, it follows the other person instead
     other = np.reshape(doc["instance_info"][0]["instances"][0]["bbox"], -1).tolist()

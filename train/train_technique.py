@@ -85,7 +85,8 @@ def train(cfg) -> dict:
 
     # data: every analysed clip's swing (a LoRA: one batter's)
     w = cfg.window
-    swings = load_swings(cfg.data, w.frames, w.before_s, w.after_s, read_labels(cfg.labels), tuple(cfg.mirror_batters))
+    swings = load_swings(cfg.data, w.frames, w.before_s, w.after_s, read_labels(cfg.labels), tuple(cfg.mirror_batters),
+                         cfg.min_quality)
     swings = swings.where(exclude=tuple(cfg.exclude_batters))
 
     # model: a new base, or the frozen base with a LoRA adapter; trainable parameters as a list

@@ -21,6 +21,7 @@ from corrkin.ops.timing import Z95
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import KeypointBatch
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
+from corrkin.analysis.quality import quality_block, swing_evidence
 from corrkin.timing import lag_frames, savgol_window
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
 
@@ -61,6 +62,7 @@ class AnalysisOutput:
     max_lag: torch.Tensor  # (B,) frames
     windows: list[int]  # smoothing window per clip, frames
     positions: torch.Tensor | None = None  # (B, N, 2, T) pelvis-centred, / scale; NaN where not valid
+    evidence: dict[str, torch.Tensor] | None = None  # (B,) each, corrkin.analysis.quality.swing_evidence
 
 
 def _dtype(name: str) -> torch.dtype:
@@ -196,11 +198,12 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
                               cfg.min_lag_frames, cfg.fdr, cfg.test, _dependent_pairs(cfg) if cfg.test == "acf" else None)
     path, path_weight, reaches = ops.max_weight_path(
         g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+    evidence = swing_evidence(scores.to(dtype), fm, bat_peak, fps, cfg.min_confidence, cfg.quality)
     centre = pose[:, PELVIS: PELVIS + 1]
     positions = torch.where(valid[:, :, None] & valid[:, PELVIS: PELVIS + 1, None],
                             (pose - centre) / scale[:, None, None, None], torch.nan)
     return AnalysisOutput(
-        positions=positions, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
+        positions=positions, evidence=evidence, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
         frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se,
         filled=filled_frac, weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"],
         n_eff=g["n_eff"], resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"],
@@ -281,6 +284,8 @@ def _chain_check(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dic
 def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -> list[dict]:
     """One JSON-ready ``result.json`` dict per clip (everything moved to the CPU once)."""
     c = {k: v.detach().cpu().numpy() for k, v in vars(out).items() if isinstance(v, torch.Tensor)}
+    evidence = {k: v.detach().cpu().numpy() for k, v in out.evidence.items()}
+    stories = batch.stories or [None] * len(batch)
     lengths = batch.lengths.cpu().numpy()
     fps_all = batch.fps.cpu().numpy().astype(np.float64)
     records = []
@@ -326,6 +331,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             },
         }
         rec["timing"] = _timing_note(edges, path, fps, cfg)
+        rec["quality"] = quality_block({k: v[b].item() for k, v in evidence.items()}, fps, cfg.quality, stories[b])
         rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
         if not reaches:
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "

@@ -154,7 +154,9 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
         "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
-        "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"], "path_lags_ms": _path_lags(rec),
+        "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
+        "reliable": rec["quality"]["reliable"], "quality_reasons": " | ".join(rec["quality"]["reasons"]),
+        "path_lags_ms": _path_lags(rec),
         "path_activation_ms": _path_activations(rec),
         "frame_interval_ms": timing.get("frame_interval_ms"), "timing_warnings": " | ".join(timing.get("warnings", [])),
         "bat_peak_speed": rec["bat"]["peak_speed"], "bat_peak_frame": rec["bat"]["peak_frame"],

@@ -57,6 +57,8 @@ class Clip:
     bat_scores: np.ndarray  # (T,), 0 where absent
     fps: float
     source: str  # "corrkin" | "seed" | "mmpose"
+    # what the video stages found: people seen, how the batter was chosen, identity switches
+    story: dict | None = None
 
     @property
     def frames(self) -> int:
@@ -79,6 +81,7 @@ class KeypointBatch:
     frame_mask: torch.Tensor
     lengths: torch.Tensor
     fps: torch.Tensor
+    stories: list[dict | None] | None = None  # each clip's Clip.story
 
     def __len__(self) -> int:
         return len(self.names)
@@ -333,6 +336,7 @@ def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype: torch.
         names=[c.name for c in clips], keypoints=as_t(kps), scores=as_t(scores), bat=as_t(bat),
         bat_scores=as_t(bat_scores), frame_mask=torch.arange(t, device=device)[None] < lengths[:, None],
         lengths=lengths, fps=torch.tensor([c.fps for c in clips], device=device, dtype=dtype),
+        stories=[c.story for c in clips],
     )
 
 

@@ -37,15 +37,24 @@ log = logging.getLogger(__name__)
 def run_align(cfg) -> int:
     """Align the analysed library under ``cfg.input`` into ``cfg.output``; the exit code is 1
     when a result folder could not be read (reported by name in ``alignment.json``)."""
+    if cfg.min_quality not in ("any", "reliable"):
+        raise ValueError(f"min_quality: expected 'any' or 'reliable', got '{cfg.min_quality}'")
     clips, bad = load_library(cfg.input, read_labels(cfg.labels))
     for name, reason in bad:
         log.error("%s: %s", name, reason)
+    left_out = []
+    if cfg.min_quality == "reliable":  # a result without a quality block predates it: kept
+        left_out = [c for c in clips if not c.record.get("quality", {}).get("reliable", True)]
+        clips = [c for c in clips if c.record.get("quality", {}).get("reliable", True)]
+        for c in left_out:
+            log.info("%s: left out (min_quality=reliable): %s", c.name, "; ".join(c.record["quality"]["reasons"]))
     if not clips:
         raise FileNotFoundError(f"{cfg.input}: no analysed clips (result.json with series.npz)")
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     summary = align_and_write(clips, out, cfg)
     summary["failed"] = [{"clip": n, "error": r} for n, r in bad]
+    summary["left_out_unreliable"] = [{"clip": c.name, "reasons": c.record["quality"]["reasons"]} for c in left_out]
     write_json(out / "alignment.json", summary)
     log.info("%d clips aligned to %s; tables in %s", len(clips), summary["reference"], out)
     return 1 if bad else 0

@@ -43,7 +43,7 @@ from corrkin.io.tables import write_table
 log = logging.getLogger(__name__)
 
 SUMMARY = ("clip", "batter", "shot", "path", "key", "status", "error", "fps", "frames", "edges", "chain",
-           "path_weight", "reaches_bat", "bat_peak_speed")
+           "path_weight", "reaches_bat", "reliable", "quality_reasons", "bat_peak_speed")
 
 
 @dataclass
@@ -283,6 +283,7 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
             s = json.loads(done.read_text())["summary"]
             row |= {"status": "ok", "error": "", "fps": s["fps"], "frames": s["frames"], "edges": s["edges"],
                     "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
+                    "reliable": s.get("reliable"), "quality_reasons": s.get("quality_reasons", ""),
                     "bat_peak_speed": s["bat_peak_speed"]}
         elif bad.is_file():
             row |= {"status": "failed", "error": json.loads(bad.read_text())["error"]}

@@ -64,7 +64,17 @@ def _numbers(rec: dict) -> list[tuple[str, str]]:
     return [("peak bat speed", f"{rec['bat']['peak_speed']:.2f} shoulder widths/s at {rec['bat']['peak_ms']:.0f} ms"),
             ("path", " → ".join(path) if path else "none reaches the bat"),
             ("lags along the path", chain or "–"),
-            ("path weight", f"{rec['path_weight']:.3f}"), ("frames", f"{rec['frames']} at {rec['fps']:g} fps")]
+            ("path weight", f"{rec['path_weight']:.3f}"), ("frames", f"{rec['frames']} at {rec['fps']:g} fps"),
+            ("quality", _quality(rec.get("quality")))]
+
+
+def _quality(q: dict | None) -> str:
+    if q is None:
+        return "not measured (an older result)"
+    seen = f"core joints {q['core_coverage']:.0%}, bat {q['bat_coverage']:.0%} of the swing window"
+    if q["reliable"]:
+        return f"reliable ({seen})"
+    return f"UNRELIABLE: {'; '.join(q['reasons'])}"
 
 
 def _table(path: Path, limit: int = 40) -> str:

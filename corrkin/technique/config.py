@@ -73,6 +73,7 @@ class TechniqueConfig:
     labels: Optional[str] = None  # CSV with clip (or path), batter, shot; else from result.json
     mirror_batters: list[str] = field(default_factory=list)  # left-handed: mirrored to play right-handed
     exclude_batters: list[str] = field(default_factory=list)  # left out (held-out evaluation)
+    min_quality: str = "any"  # any | reliable: leave out clips whose quality says reliable: false
     mode: str = "base"  # base | lora
     base_model: Optional[str] = None  # mode=lora: the base's folder (its model/ sub-folder)
     device: str = "cpu"  # cpu | cuda (accelerate launch for several GPUs)

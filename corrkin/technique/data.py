@@ -65,13 +65,18 @@ def window(positions: np.ndarray, fps: float, peak: int, before_s: float, after_
 
 
 def load_swings(folder: str | Path, frames: int = 32, before_s: float = 0.8, after_s: float = 0.44,
-                labels: dict | None = None, mirror_batters: tuple[str, ...] = ()) -> SwingSet:
+                labels: dict | None = None, mirror_batters: tuple[str, ...] = (), min_quality: str = "any") -> SwingSet:
     """Every analysed clip under ``folder`` (``result.json`` + ``series.npz``) as a swing; labels
-    from ``labels`` (``{clip: {"batter", "shot"}}``) or the result (``corrkin library``)."""
+    from ``labels`` (``{clip: {"batter", "shot"}}``) or the result (``corrkin library``). With
+    ``min_quality="reliable"``, clips whose quality report says ``reliable: false`` are left out."""
+    if min_quality not in ("any", "reliable"):
+        raise ValueError(f"min_quality: expected 'any' or 'reliable', got '{min_quality}'")
     swings, shots, batters, clips = [], [], [], []
     labels = labels or {}
     for res in sorted(Path(folder).rglob("result.json")):
         rec = json.loads(res.read_text())
+        if min_quality == "reliable" and not rec.get("quality", {}).get("reliable", True):
+            continue
         with np.load(res.parent / "series.npz") as z:
             pos = z["positions"].astype(np.float64)
         lab = labels.get(rec["clip"], {})

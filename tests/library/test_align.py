@@ -128,3 +128,22 @@ def test_an_unreadable_result_is_reported_and_the_rest_aligned(aligned, tmp_path
     info = json.loads((tmp_path / "align" / "alignment.json").read_text())
     assert [f["clip"] for f in info["failed"]] == [victim.name]
     assert info["clips"] == len(done) - 1
+
+
+def test_min_quality_leaves_out_unreliable_clips(aligned, tmp_path):
+    import shutil
+
+    res = tmp_path / "res"
+    shutil.copytree(aligned / "res", res)
+    victim = sorted(p for p in res.iterdir() if (p / "result.json").is_file())[0]
+    rec = json.loads((victim / "result.json").read_text())
+    assert rec["quality"]["reliable"]  # the synthetic clips are clean
+    rec["quality"] |= {"reliable": False, "reasons": ["bat seen in 10% of the swing window"]}
+    (victim / "result.json").write_text(json.dumps(rec))
+    assert main(["align", f"input={res}", f"output={tmp_path / 'all'}", "plots=false"]) == 0
+    assert main(["align", f"input={res}", f"output={tmp_path / 'good'}", "plots=false", "min_quality=reliable"]) == 0
+    every = {r["clip"] for r in rows(tmp_path / "all" / "clips.csv")}
+    good = {r["clip"] for r in rows(tmp_path / "good" / "clips.csv")}
+    assert every - good == {rec["clip"]}
+    info = json.loads((tmp_path / "good" / "alignment.json").read_text())
+    assert info["left_out_unreliable"] == [{"clip": rec["clip"], "reasons": rec["quality"]["reasons"]}]

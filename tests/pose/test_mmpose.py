@@ -128,12 +128,12 @@ def test_corrkin_run_with_pose_mmpose_writes_keypoints(tmp_path):
     from corrkin.synth import SwingSpec
     from corrkin.synth_video import write_rendered
     from corrkin.video_run import run_video
-    from tests.test_video_run import run_cfg
+    from tests.helpers.config import compose_config
 
     videos, out = tmp_path / "videos", tmp_path / "out"
     write_rendered(videos, SwingSpec(fps=25, duration_s=1.2, swing_at_s=0.6), seed=4, name="clip")
     (videos / "clip.npz").unlink()
-    run_video(run_cfg([f"input={videos}", f"output={out}", "pose=mmpose", "pose.checkpoint=null",
+    run_video(compose_config("run", [f"input={videos}", f"output={out}", "pose=mmpose", "pose.checkpoint=null",
                        "pose.detector_checkpoint=null", "pose.bbox_thr=0.0", "pose.max_people=2",
                        "plots=false", "progress=false"]))
     rows = list(csv.DictReader(open(out / "summary.csv")))

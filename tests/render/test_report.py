@@ -28,7 +28,7 @@ def run_output(tmp_path_factory):
                               SwingSpec(fps=30, duration_s=1.2, swing_at_s=0.6)]):
         _, truth = write_rendered(videos, spec, seed=20 + i, name=f"swing{i}")
         truth.rename(poses / truth.name)
-    assert run_video(compose_config("run", [f"input={videos}", f"output={root / 'out' / 'videos'}",
+    assert run_video(compose_config("run", [f"input={videos}", f"output={root / 'out' / 'videos'}", "pose=file",
                                             f"pose.keypoints={poses}", "progress=false"])) == 0
     lib = root / "lib"
     manifest = analysed_shot_library(lib, per_group=1, seed=2)
@@ -51,6 +51,10 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         state = browser.eval("Array.from(document.querySelectorAll('video')).map(v => [v.readyState, !!v.error])")
         images = browser.eval("Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
         assert browser.eval("document.querySelectorAll('.tile').length") == tiles
+        # every tile says whether its clip's result is to be trusted
+        quality = browser.eval("Array.from(document.querySelectorAll('.tile dt')).filter(d => d.textContent == "
+                               "'quality').map(d => d.nextElementSibling.textContent)")
+        assert len(quality) == tiles and all(q.startswith(("reliable (", "UNRELIABLE: ")) for q in quality), quality
         # every tile: a skeleton video and its correlation-path figure; the video clips their source too
         assert len(state) == tiles + 2 + 2  # + the source videos + two composites (skeletons, sources)
         assert all(ready >= 2 and not err for ready, err in state), state

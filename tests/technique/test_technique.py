@@ -79,6 +79,22 @@ def test_swings_from_an_analysis_with_labels(library):
     assert set(ds.batter.tolist()) == {0, 1}  # batter_b is not a known label: "none"
 
 
+def test_unreliable_clips_can_be_left_out(library, tmp_path):
+    import json
+    import shutil
+
+    root, _ = library
+    res = tmp_path / "res"
+    shutil.copytree(root / "res", res)
+    victim = sorted(res.rglob("result.json"))[0]
+    rec = json.loads(victim.read_text())
+    rec["quality"] |= {"reliable": False, "reasons": ["the batter lost for 400 ms in the swing window"]}
+    victim.write_text(json.dumps(rec))
+    every = load_swings(res, frames=16)
+    good = load_swings(res, frames=16, min_quality="reliable")
+    assert set(every.clips) - set(good.clips) == {rec["clip"]} and len(good) == len(every) - 1
+
+
 def test_a_few_steps_lower_the_loss_on_a_fixed_batch():
     model, sched, b = tiny_model(), noise_scheduler(), batch()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)

@@ -1,0 +1,53 @@
+"""The quality report: a clip's results are trustworthy or say plainly why not."""
+
+import dataclasses
+
+import numpy as np
+
+from corrkin.analysis import analyse, to_records
+from corrkin.config import AnalysisConfig
+from corrkin.io.keypoints import collate
+from corrkin.synth import SwingSpec, make_clip
+
+
+def quality(clip, **kw):
+    cfg = AnalysisConfig(**kw)
+    batch = collate([clip])
+    return to_records(analyse(batch, cfg), batch, cfg)[0]["quality"]
+
+
+def swing(fps=25.0, seed=0):
+    return make_clip(SwingSpec(fps=fps, duration_s=3.0, swing_at_s=1.4), seed=seed, name="clip")[0]
+
+
+def test_a_clean_clip_is_reliable():
+    q = quality(swing())
+    assert q["reliable"] and q["reasons"] == []
+    assert q["core_coverage"] == 1.0 and q["bat_coverage"] == 1.0 and q["max_gap_ms"] == 0.0
+
+
+def test_batter_lost_half_the_time():
+    clip = swing()
+    scores = clip.scores.copy()
+    for start in range(0, clip.frames, 8):  # lost for 4 frames (160 ms) of every 8
+        scores[start: start + 4] = 0.0
+    q = quality(dataclasses.replace(clip, scores=scores))
+    assert not q["reliable"]
+    assert q["core_coverage"] < 0.6
+    assert any("core joint seen in" in r for r in q["reasons"])
+    scores[30:40] = 0.0  # and once for 400 ms in the swing window
+    q = quality(dataclasses.replace(clip, scores=scores))
+    assert q["max_gap_ms"] >= 400 and any("batter lost for" in r for r in q["reasons"])
+
+
+def test_no_bat():
+    clip = swing()
+    q = quality(dataclasses.replace(clip, bat_scores=np.zeros_like(clip.bat_scores)))
+    assert not q["reliable"] and q["bat_coverage"] == 0.0
+    assert any("bat seen in 0%" in r for r in q["reasons"])
+
+
+def test_too_low_a_rate():
+    q = quality(swing(fps=12.5))
+    assert not q["reliable"] and any("12.5 fps is below 20 fps" in r for r in q["reasons"])
+    assert quality(swing(fps=12.5), quality=dataclasses.replace(AnalysisConfig().quality, min_fps=10))["reliable"]
