@@ -23,7 +23,7 @@ def swing_evidence(scores: torch.Tensor, frame_mask: torch.Tensor, bat_peak: tor
                    min_confidence: float, cfg: QualityConfig) -> dict[str, torch.Tensor]:
     """``(B,)`` measures over each clip's swing window (``window_s`` either side of the peak bat
     speed): ``core_coverage`` (the least-seen core joint's share of frames with a score of at
-    least ``min_confidence``), ``bat_coverage`` (share with a bat score of at least ``bat_score``),
+    least ``min_confidence``) and ``core_least_seen`` (its index in :data:`CORE`), ``bat_coverage`` (share with a bat score of at least ``bat_score``),
     ``bat_confidence`` (median bat score), ``max_gap_frames`` (longest run without any joint of
     the batter) and ``window_frames``.
 
@@ -40,14 +40,15 @@ def swing_evidence(scores: torch.Tensor, frame_mask: torch.Tensor, bat_peak: tor
     count = window.sum(1).clamp_min(1).to(scores.dtype)
     core = [JOINT_INDEX[j] for j in CORE]
     seen = (scores[:, core] >= min_confidence) & window[:, None]
-    core_coverage = (seen.sum(2).to(scores.dtype) / count[:, None]).amin(1)
+    core_coverage, least = (seen.sum(2).to(scores.dtype) / count[:, None]).min(1)
     bat = scores[:, NODE_INDEX["bat"]]
     bat_coverage = ((bat >= cfg.bat_score) & window).sum(1).to(scores.dtype) / count
     bat_confidence = torch.nan_to_num(ops.masked_median(bat, window), nan=0.0)
     present = (scores[:, : len(JOINT_INDEX)] > 0).any(1) | ~window  # frames outside count as seen
     last = torch.where(present, frame, -1).cummax(1).values
     gap = torch.where(window & ~present, frame - last, 0)
-    return {"core_coverage": core_coverage, "bat_coverage": bat_coverage, "bat_confidence": bat_confidence,
+    return {"core_coverage": core_coverage, "core_least_seen": least, "bat_coverage": bat_coverage,
+            "bat_confidence": bat_confidence,
             "max_gap_frames": gap.amax(1), "window_frames": window.sum(1)}
 
 
@@ -60,8 +61,9 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
     story = story or {}
     gap_s = evidence["max_gap_frames"] / fps
     reasons = []
+    least = CORE[int(evidence["core_least_seen"])]
     if evidence["core_coverage"] < cfg.min_core_coverage:
-        reasons.append(f"a core joint seen in {evidence['core_coverage']:.0%} of the swing window "
+        reasons.append(f"{least} seen in {evidence['core_coverage']:.0%} of the swing window "
                        f"(at least {cfg.min_core_coverage:.0%} needed)")
     if evidence["bat_coverage"] < cfg.min_bat_coverage:
         reasons.append(f"bat seen in {evidence['bat_coverage']:.0%} of the swing window "
@@ -77,6 +79,7 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
         "reasons": reasons,
         "swing_window_s": cfg.window_s,
         "core_coverage": round(float(evidence["core_coverage"]), 4),
+        "core_least_seen": least,
         "bat_coverage": round(float(evidence["bat_coverage"]), 4),
         "bat_confidence": round(float(evidence["bat_confidence"]), 4),
         "max_gap_ms": round(gap_s * 1000, 1),

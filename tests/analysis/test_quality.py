@@ -34,10 +34,18 @@ def test_batter_lost_half_the_time():
     q = quality(dataclasses.replace(clip, scores=scores))
     assert not q["reliable"]
     assert q["core_coverage"] < 0.6
-    assert any("core joint seen in" in r for r in q["reasons"])
+    assert any(r.startswith(f"{q['core_least_seen']} seen in") for r in q["reasons"])
     scores[30:40] = 0.0  # and once for 400 ms in the swing window
     q = quality(dataclasses.replace(clip, scores=scores))
     assert q["max_gap_ms"] >= 400 and any("batter lost for" in r for r in q["reasons"])
+
+
+def test_the_joint_that_is_missing_is_named():
+    clip = swing()
+    scores = clip.scores.copy()
+    scores[:, 10] = 0.05  # r_elbow below min_confidence throughout
+    q = quality(dataclasses.replace(clip, scores=scores))
+    assert q["core_least_seen"] == "r_elbow" and q["reasons"][0].startswith("r_elbow seen in 0%")
 
 
 def test_no_bat():
