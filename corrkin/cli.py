@@ -109,7 +109,7 @@ def missing_settings(cfg: DictConfig) -> str:
 
 
 def usage() -> str:
-    lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job]", "", "commands:"]
+    lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job] [--verbose]", "", "commands:"]
     lines += [f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name = argv.pop(0)
+    verbose = "--verbose" in argv  # the whole traceback of a path or setting error
+    argv = [a for a in argv if a != "--verbose"]
     func = COMMANDS[name][0]
     register_configs()
     code = {"value": 0}
@@ -132,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             code["value"] = 2
             return
         _sweep_output(cfg)
-        code["value"] = func(cfg)
+        try:
+            code["value"] = func(cfg)
+        except (OSError, ValueError) as e:  # a path or a setting: one line (--verbose: the traceback)
+            if verbose:
+                raise
+            print(f"corrkin {name}: {e}", file=sys.stderr)
+            code["value"] = 2
 
     saved = sys.argv
     sys.argv = [f"corrkin {name}", *argv]

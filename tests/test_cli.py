@@ -158,3 +158,11 @@ def test_batter_override_composes():
     assert list(cfg.batter.box) == [10, 20, 110, 220] and cfg.batter.index is None
     with pytest.raises(ConfigCompositionException):
         compose_cfg("analyse", ["input=a", "output=b", "batter.idx=1"])
+
+
+def test_a_path_or_setting_error_is_one_line(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert main(["analyse", f"input={missing}", f"output={tmp_path / 'out'}"]) == 2
+    assert capsys.readouterr().err.strip() == f"corrkin analyse: {missing}: no such file or folder"
+    with pytest.raises(SystemExit):  # --verbose: Hydra reports the whole error
+        main(["analyse", f"input={missing}", f"output={tmp_path / 'out'}", "--verbose"])
