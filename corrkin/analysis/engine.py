@@ -220,10 +220,14 @@ def _interval(value: float, se: float) -> list[float] | None:
     return [round(value - Z95 * se, 3), round(value + Z95 * se, 3)] if np.isfinite(se) else None
 
 
-def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
+def _lag(c: dict, b: int, i: int, j: int, to_ms: float) -> tuple[float, list[float] | None]:
+    """Pair ``(i, j)``'s sub-frame lag in ms and its 95 % interval."""
     lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
-    se_ms = float(c["lag_se"][b, i, j]) * to_ms
-    ci = _interval(lag_ms, se_ms)
+    return lag_ms, _interval(lag_ms, float(c["lag_se"][b, i, j]) * to_ms)
+
+
+def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
+    lag_ms, ci = _lag(c, b, i, j, to_ms)
     return ({"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
              "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci,
              "n_eff": round(float(c["n_eff"][b, i, j]), 2), "p_value": _sig(float(c["p"][b, i, j]))}
@@ -273,10 +277,8 @@ def _chain_check(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dic
             fails.append(f"order: {z} activates before {a}")
         if not c["resolved"][b, i, j]:
             fails.append("lag not resolved above zero" if cfg.test == "acf" else f"lag below {cfg.min_lag_frames} frames")
-        se = float(c["lag_se"][b, i, j]) * to_ms
-        lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
-        out.append({"src": a, "dst": z, "weight": round(weight, 4), "lag_ms": round(lag_ms, 2),
-                    "lag_ci_ms": _interval(lag_ms, se), ("q_value" if cfg.fdr else "p_value"): _sig(q, 4),
+        lag_ms, ci = _lag(c, b, i, j, to_ms)
+        out.append({"src": a, "dst": z, "weight": round(weight, 4), "lag_ms": round(lag_ms, 2), "lag_ci_ms": ci, ("q_value" if cfg.fdr else "p_value"): _sig(q, 4),
                     "edge": bool(c["edge"][b, i, j]), "fails": fails})
     return out
 

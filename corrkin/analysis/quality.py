@@ -16,6 +16,20 @@ from corrkin import ops
 from corrkin.config import QualityConfig
 from corrkin.skeleton import JOINT_INDEX, NODE_INDEX
 
+MIN_QUALITY = ("any", "reliable")  # which results a consumer (align, technique training) keeps
+
+
+def check_min_quality(min_quality: str) -> None:
+    if min_quality not in MIN_QUALITY:
+        raise ValueError(f"min_quality: expected 'any' or 'reliable', got '{min_quality}'")
+
+
+def passes(record: dict, min_quality: str) -> bool:
+    """Whether a ``result.json`` record is kept under ``min_quality``; a record without a
+    quality block predates it and is kept."""
+    return min_quality == "any" or record.get("quality", {}).get("reliable", True)
+
+
 CORE = ("l_shoulder", "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip")
 
 

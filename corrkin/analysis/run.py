@@ -128,25 +128,22 @@ def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tupl
     return results
 
 
+def _with_interval(value: float, ci: list[float] | None) -> str:
+    """``value [low, high]`` in ms, one decimal; the value alone where there is no interval."""
+    return f"{value:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{value:.1f}"
+
+
 def _path_lags(rec: dict) -> str:
     """Each link of the path: its lag in ms with the 95 % interval, ``;``-separated."""
     edges = {(e["src"], e["dst"]): e for e in rec["edges"]}
-    out = []
-    for a, b in zip(rec["path"], rec["path"][1:]):
-        e = edges[(a, b)]
-        ci = e.get("lag_ci_ms")
-        out.append(f"{e['lag_ms']:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{e['lag_ms']:.1f}")
-    return "; ".join(out)
+    links = (edges[(a, b)] for a, b in zip(rec["path"], rec["path"][1:]))
+    return "; ".join(_with_interval(e["lag_ms"], e.get("lag_ci_ms")) for e in links)
 
 
 def _path_activations(rec: dict) -> str:
     """Each node of the path: its activation time in ms with the 95 % interval, ``;``-separated."""
     cis = rec.get("activation_ci_ms", {})
-    out = []
-    for node in rec["path"]:
-        ci, t = cis.get(node), rec["activation_ms"][node]
-        out.append(f"{node} {t:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{node} {t:.1f}")
-    return "; ".join(out)
+    return "; ".join(f"{node} {_with_interval(rec['activation_ms'][node], cis.get(node))}" for node in rec["path"])
 
 
 def _summary_row(clip: Clip, rec: dict) -> dict:

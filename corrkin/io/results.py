@@ -54,8 +54,8 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 SUMMARY_FIELDS = (
     "clip", "status", "error", "source", "fps", "frames", "edges", "path", "path_weight",
-    "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms", "timing_warnings", "bat_peak_speed", "bat_peak_frame",
-    "omega_peak",
+    "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
+    "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak",
 )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corrkin.analysis.quality import check_min_quality, passes
 from corrkin.io.results import atomic_write, write_json, write_npz
 from corrkin.io.tables import write_table
 from corrkin.library.align import (
@@ -37,17 +38,15 @@ log = logging.getLogger(__name__)
 def run_align(cfg) -> int:
     """Align the analysed library under ``cfg.input`` into ``cfg.output``; the exit code is 1
     when a result folder could not be read (reported by name in ``alignment.json``)."""
-    if cfg.min_quality not in ("any", "reliable"):
-        raise ValueError(f"min_quality: expected 'any' or 'reliable', got '{cfg.min_quality}'")
+    check_min_quality(cfg.min_quality)
     clips, bad = load_library(cfg.input, read_labels(cfg.labels))
     for name, reason in bad:
         log.error("%s: %s", name, reason)
-    left_out = []
-    if cfg.min_quality == "reliable":  # a result without a quality block predates it: kept
-        left_out = [c for c in clips if not c.record.get("quality", {}).get("reliable", True)]
-        clips = [c for c in clips if c.record.get("quality", {}).get("reliable", True)]
-        for c in left_out:
-            log.info("%s: left out (min_quality=reliable): %s", c.name, "; ".join(c.record["quality"]["reasons"]))
+    kept = [passes(c.record, cfg.min_quality) for c in clips]
+    left_out = [c for c, k in zip(clips, kept) if not k]
+    clips = [c for c, k in zip(clips, kept) if k]
+    for c in left_out:
+        log.info("%s: left out (min_quality=reliable): %s", c.name, "; ".join(c.record["quality"]["reasons"]))
     if not clips:
         raise FileNotFoundError(f"{cfg.input}: no analysed clips (result.json with series.npz)")
     out = Path(cfg.output)

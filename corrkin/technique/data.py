@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from corrkin.analysis.quality import check_min_quality, passes
 from corrkin.skeleton import NODES
 
 MIRROR = [NODES.index(n.replace("l_", "r_", 1) if n.startswith("l_") else n.replace("r_", "l_", 1)
@@ -69,13 +70,12 @@ def load_swings(folder: str | Path, frames: int = 32, before_s: float = 0.8, aft
     """Every analysed clip under ``folder`` (``result.json`` + ``series.npz``) as a swing; labels
     from ``labels`` (``{clip: {"batter", "shot"}}``) or the result (``corrkin library``). With
     ``min_quality="reliable"``, clips whose quality report says ``reliable: false`` are left out."""
-    if min_quality not in ("any", "reliable"):
-        raise ValueError(f"min_quality: expected 'any' or 'reliable', got '{min_quality}'")
+    check_min_quality(min_quality)
     swings, shots, batters, clips = [], [], [], []
     labels = labels or {}
     for res in sorted(Path(folder).rglob("result.json")):
         rec = json.loads(res.read_text())
-        if min_quality == "reliable" and not rec.get("quality", {}).get("reliable", True):
+        if not passes(rec, min_quality):
             continue
         with np.load(res.parent / "series.npz") as z:
             pos = z["positions"].astype(np.float64)
