@@ -125,7 +125,7 @@ def main() -> None:
     print(f"| decode (decord, 640x360 H.264) | {frames_total / t_decode:,.0f} |")
     print(f"| pose (file) | {frames_total / t_pose:,.0f} |")
     for name, t in pose_time.items():
-        print(f"| pose ({name}, {pose_frames} frames) | {pose_frames / t:,.1f} |")
+        print(f"| pose ({name}, {pose_frames} frames) | {pose_frames / max(t, 1e-9):,.1f} |")
     print(f"| bat | {frames_total / t_bat:,.0f} |")
     if mp_err:
         m = np.concatenate(mp_err)

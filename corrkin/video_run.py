@@ -22,7 +22,7 @@ from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device,
 from corrkin.bat.detect import detect_bat
 from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
-from corrkin.io.video import VIDEO_SUFFIXES, VideoInfo, probe, read_video
+from corrkin.io.video import VIDEO_SUFFIXES, DecodedOnce, VideoInfo
 from corrkin.pose.evidence import pixel_evidence
 from corrkin.pose.select import People, Selection, box_iou, select_batter
 
@@ -51,24 +51,25 @@ def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSet
 
 def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | None, stride: int, chunk_frames: int,
                   device, batter: BatterConfig | None = None) -> Clip:
-    """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`)."""
-    info = probe(path, fps)
+    """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`).
 
-    def frames():  # decoding is cheap next to pose and bat: each stage reads the video afresh
-        return (c.frames for c in read_video(path, fps=fps, stride=stride, chunk_frames=chunk_frames, device=device))
-
-    people = pose(path, info, stride, frames)
-    try:
-        sel = choose_batter(people, frames, info, bat, batter or BatterConfig())
-    except ValueError as e:
-        raise ClipError(path, str(e).replace("select_batter: ", "")) from None
-    if not sel.found.any():
-        raise ClipError(path, "no person found in any frame")
-    kps, scores = people.batter(sel)
-    others = None
-    if people.count > 1:  # everyone else, masked out of the bat's evidence
-        others = torch.from_numpy(people.everyone(leave_out=sel.index))
-    track = detect_bat(frames(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames, others=others)
+    The video is decoded once (:class:`DecodedOnce`): the pose backend reads the RGB frames
+    while a grey copy is kept on disk for the batter's evidence and the bat."""
+    with DecodedOnce(path, fps, stride, chunk_frames, device) as video:
+        info = video.info
+        people = pose(path, info, stride, video.rgb)
+        try:
+            sel = choose_batter(people, video.grey, info, bat, batter or BatterConfig())
+        except ValueError as e:
+            raise ClipError(path, str(e).replace("select_batter: ", "")) from None
+        if not sel.found.any():
+            raise ClipError(path, "no person found in any frame")
+        kps, scores = people.batter(sel)
+        others = None
+        if people.count > 1:  # everyone else, masked out of the bat's evidence
+            others = torch.from_numpy(people.everyone(leave_out=sel.index))
+        track = detect_bat(video.grey(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
+                           others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),
                 bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video",

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -52,10 +53,11 @@ class BatTrack:
 
 
 def grey(frames: torch.Tensor) -> torch.Tensor:
-    """``(T, 3, H, W)`` uint8 RGB to ``(T, 1, H, W)`` float luma (ITU-R 601, kornia)."""
+    """``(T, 3, H, W)`` RGB (or already grey ``(T, 1, H, W)``) in [0, 255] to ``(T, 1, H, W)``
+    float luma (ITU-R 601, kornia)."""
     from kornia.color import rgb_to_grayscale
 
-    return rgb_to_grayscale(frames.float())
+    return rgb_to_grayscale(frames.float()) if frames.shape[1] == 3 else frames.float()
 
 
 def ray_points(hands: torch.Tensor, angles: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
@@ -86,48 +88,113 @@ def bar_contrast(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
 
 def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
     """``(T, ..., 2)`` points to ``(T, ...)``: true within ``radius (T,)`` of a limb of
-    ``keypoints (T, 13, 2)``, or of the head (not among the joints: placed above the shoulders,
-    along the trunk, with a radius of a quarter shoulder width more)."""
+    ``keypoints (T, 13, 2)``, or of the head (see :func:`body_capsules`). The plain
+    point-by-point definition that :func:`ray_body_masks` computes along whole rays at once."""
     flat = pts.reshape(pts.shape[0], -1, 2)
-    shoulders = (keypoints[:, J["l_shoulder"]] + keypoints[:, J["r_shoulder"]]) / 2
-    width = torch.linalg.vector_norm(keypoints[:, J["l_shoulder"]] - keypoints[:, J["r_shoulder"]], dim=-1)
-    head = shoulders + 0.45 * (shoulders - keypoints[:, J["pelvis"]])
-    segments = [(keypoints[:, J[p]], keypoints[:, J[q]], radius) for p, q in BODY]
-    segments.append((shoulders, head, radius + 0.25 * width))
+    a, b, rho = body_capsules(keypoints, radius)
     near = torch.zeros(flat.shape[:-1], dtype=torch.bool, device=pts.device)
-    for a, b, r in segments:
-        near |= point_segment_distance(flat, a[:, None], b[:, None]) < r[:, None]
+    for i in range(a.shape[1]):
+        near |= point_segment_distance(flat, a[:, i, None], b[:, i, None]) < rho[:, i, None]
     return near.view(pts.shape[:-1])
 
 
-def body_mask_at(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor,
-                 size: tuple[int, int], factor: int = 2, others: torch.Tensor | None = None,
-                 margin: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """:func:`near_body` at ``pts (T, ..., 2)``, from a mask drawn on a grid ``factor`` times
-    coarser than the frames (``size = (H, W)``); a point counts as body where the bilinearly
-    sampled mask exceeds one half. Returns ``(own, others)``: the person's own body, and that
-    of ``others (T, Q, 13, 2)`` (NaN where absent; each within ``margin`` of their own shoulder
-    width), ``None`` without others."""
-    h, w = (-(-n // factor) for n in size)
-    ys, xs = torch.meshgrid(torch.arange(h, device=pts.device), torch.arange(w, device=pts.device), indexing="ij")
-    grid_px = (torch.stack([xs, ys], -1).float() + 0.5) * factor
-    grid_px = grid_px[None].expand(len(pts), -1, -1, -1)
-    masks = [near_body(grid_px, keypoints, radius)]
-    if others is not None:
-        near = torch.zeros_like(masks[0])
-        for q in range(others.shape[1]):
-            kq = others[:, q]
-            there = torch.isfinite(kq).all(-1).all(-1)
-            if bool(there.any()):
-                kq = torch.where(there[:, None, None], kq, torch.full_like(kq, -1e6))
-                near |= near_body(grid_px, kq, torch.where(there, margin * _shoulders(kq), torch.zeros_like(radius)))
-        masks.append(near)
-    t = pts.shape[0]
-    scale = torch.tensor([2.0 / (w * factor), 2.0 / (h * factor)], device=pts.device)
-    grid = (pts.reshape(t, -1, 1, 2) * scale - 1)
-    v = F.grid_sample(torch.stack(masks, 1).float(), grid, align_corners=False, padding_mode="border")
-    out = [(v[:, i].reshape(pts.shape[:-1]) > 0.5) for i in range(len(masks))]
-    return out[0], (out[1] if others is not None else None)
+def body_capsules(keypoints: torch.Tensor, radius: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A person's body as capsules ``(a, b, rho)``: ends ``(T, S, 2)`` and radii ``(T, S)``:
+    every limb of ``keypoints (T, 13, 2)`` (the trunk as an outline and its diagonals) with
+    ``radius (T,)``, and the head (not among the joints: placed above the shoulders, along the
+    trunk) with a quarter shoulder width more."""
+    kp = keypoints
+    shoulders = (kp[:, J["l_shoulder"]] + kp[:, J["r_shoulder"]]) / 2
+    width = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
+    head = shoulders + 0.45 * (shoulders - kp[:, J["pelvis"]])
+    a = torch.stack([kp[:, J[p]] for p, _ in BODY] + [shoulders], 1)
+    b = torch.stack([kp[:, J[q]] for _, q in BODY] + [head], 1)
+    rho = torch.cat([radius[:, None].expand(-1, len(BODY)), (radius + 0.25 * width)[:, None]], 1)
+    return a, b, rho
+
+
+def line_capsule_interval(o: torch.Tensor, u: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                          rho: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where the lines ``o + r u`` lie inside the capsules ``a -> b`` of radius ``rho``: the
+    interval ``lo < r < hi`` (empty: ``lo >= hi``), all arguments broadcast (points ``(..., 2)``,
+    ``u`` unit vectors). A capsule is convex, so its meet with a line is one interval: the hull
+    of the line's meets with its two end discs and its rectangle."""
+    def disc(c):
+        d = c - o
+        m = (d * u).sum(-1)
+        h2 = rho * rho - ((d * d).sum(-1) - m * m)
+        h = h2.clamp_min(0).sqrt()
+        return torch.where(h2 > 0, m - h, torch.inf), torch.where(h2 > 0, m + h, -torch.inf)
+
+    def between(alpha, beta, low, high):  # r with low < alpha + r beta < high
+        moving = beta.abs() > 1e-9
+        step = torch.where(moving, beta, torch.ones_like(beta))
+        r1, r2 = (low - alpha) / step, (high - alpha) / step
+        always = (alpha > low) & (alpha < high)
+        return (torch.where(moving, torch.minimum(r1, r2), torch.where(always, -torch.inf, torch.inf)),
+                torch.where(moving, torch.maximum(r1, r2), torch.where(always, torch.inf, -torch.inf)))
+
+    lo_a, hi_a = disc(a)
+    lo_b, hi_b = disc(b)
+    ab = b - a
+    length = torch.linalg.vector_norm(ab, dim=-1)
+    e = ab / length.clamp_min(1e-9)[..., None]
+    n = torch.stack([-e[..., 1], e[..., 0]], -1)
+    oa = o - a
+    lo1, hi1 = between((n * oa).sum(-1), (n * u).sum(-1), -rho, rho)
+    lo2, hi2 = between((e * oa).sum(-1), (e * u).sum(-1), torch.zeros_like(length), length)
+    lo_s, hi_s = torch.maximum(lo1, lo2), torch.minimum(hi1, hi2)
+    side = (lo_s < hi_s) & (length > 1e-9)
+    lo = torch.minimum(torch.minimum(lo_a, lo_b), torch.where(side, lo_s, torch.inf))
+    hi = torch.maximum(torch.maximum(hi_a, hi_b), torch.where(side, hi_s, -torch.inf))
+    return lo, hi
+
+
+def ray_body_masks(hands: torch.Tensor, angles: torch.Tensor, width: torch.Tensor, radii: torch.Tensor,
+                   capsules: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """``(T, K, R)``: whether a ray point (``radii (R,)``, evenly spaced from one step out, along
+    rays from ``hands (T, 2)`` at ``angles (K,)``) or either of its side samples (``width (T,)``
+    to each side, as :func:`side_points`) lies inside one of the ``capsules`` (``a, b (T, S,
+    2)``, ``rho (T, S)``; a negative radius is no capsule).
+
+    Exact and cheap: each capsule meets each of the three lines of a ray in one interval
+    (:func:`line_capsule_interval`), so the mask is a count of intervals open at each radius:
+    +1 where one starts, -1 past where it ends, and a running sum. No per-point distances, no
+    picture of the body."""
+    t, k, r = hands.shape[0], angles.shape[0], radii.shape[0]
+    a, b, rho = capsules
+    u = torch.stack([angles.cos(), angles.sin()], -1)  # (K, 2)
+    n = torch.stack([-angles.sin(), angles.cos()], -1)
+    side = torch.tensor([0.0, 1.0, -1.0], device=hands.device)
+    o = hands[:, None, None] + side[None, :, None, None] * width[:, None, None, None] * n[None, None]  # (T, 3, K, 2)
+    lo, hi = line_capsule_interval(o[..., None, :], u[None, None, :, None], a[:, None, None], b[:, None, None],
+                                   rho[:, None, None])  # (T, 3, K, S)
+    step, first = radii[1] - radii[0] if r > 1 else radii[0], radii[0]
+    # radii index j holds first + j step; the open interval (lo, hi) holds j0 <= j <= j1
+    j0 = torch.floor((lo.clamp(-2 * step, (r + 2) * step) - first) / step).long() + 1
+    j1 = torch.ceil((hi.clamp(-2 * step, (r + 2) * step) - first) / step).long() - 1
+    j0, j1 = j0.clamp(0, r), j1.clamp(-1, r - 1)
+    some = (j0 <= j1) & (rho[:, None, None] > 0)
+    row = (torch.arange(t, device=hands.device)[:, None, None, None] * k
+           + torch.arange(k, device=hands.device)[None, None, :, None]) * (r + 1)
+    row = row.expand_as(j0)
+    counts = torch.zeros(t * k * (r + 1), dtype=torch.int32, device=hands.device)
+    ones = torch.ones(int(some.sum()), dtype=torch.int32, device=hands.device)
+    counts.index_add_(0, (row + j0)[some], ones)
+    counts.index_add_(0, (row + j1 + 1)[some], -ones)
+    return counts.view(t, k, r + 1).cumsum(-1)[..., :r] > 0
+
+
+def others_capsules(others: torch.Tensor, margin: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The bodies of ``others (T, Q, 13, 2)`` (NaN where absent) as capsules, each within
+    ``margin`` of their own shoulder width; an absent person's capsules have radius -1."""
+    t, q = others.shape[:2]
+    there = torch.isfinite(others).all(-1).all(-1)  # (T, Q)
+    kq = torch.where(there[..., None, None], others, torch.zeros_like(others)).reshape(t * q, 13, 2)
+    rho = torch.where(there.reshape(-1), margin * _shoulders(kq), torch.full((t * q,), -1.0, device=others.device))
+    a, b, r = body_capsules(kq, rho)
+    r = torch.where(there.reshape(-1, 1), r, -1.0)
+    return a.reshape(t, -1, 2), b.reshape(t, -1, 2), r.reshape(t, -1)
 
 
 def best_run(gain: torch.Tensor, radii: torch.Tensor, limits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,43 +253,93 @@ def _directions(s: BatSettings, device) -> torch.Tensor:
     return torch.arange(s.angles, device=device) * (2 * math.pi / s.angles)
 
 
-def _ray_gain(frames: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
+def work_factor(keypoints: torch.Tensor, s: BatSettings) -> int:
+    """How much the frames are shrunk (average-pooled) for the bat stage: the whole number that
+    brings the clip's median shoulder width nearest ``s.work_shoulder_px`` pixels, never
+    enlarging. Evidence is a sum along rays sampled every ``step_px``, so its cost grows with the
+    batter's size in pixels, not with the frame's: a 1080p batter is worked on at the size a
+    360p one is."""
+    sw = float(_shoulders(keypoints.float()).median())
+    return max(1, int(round(sw / s.work_shoulder_px)))
+
+
+def work_image(frames: torch.Tensor, factor: int) -> torch.Tensor:
+    """``(T, 1, H // factor, W // factor)`` float grey levels of ``frames`` (RGB ``(T, 3, H,
+    W)`` or grey ``(T, 1, H, W)`` in [0, 255]), each output pixel the mean of a ``factor`` x
+    ``factor`` block (the last partial row and column of blocks dropped), so a point ``p`` of
+    the frame is at ``p / factor`` in the result.
+
+    On the CPU, uint8 frames go through OpenCV (``cvtColor``, ``resize`` with ``INTER_AREA``:
+    the same block means, rounded to whole grey levels), some fifteen times faster there than
+    converting a 1080p frame to float; elsewhere kornia and ``avg_pool2d``."""
+    t, c, h, w = frames.shape
+    h2, w2 = h // factor * factor, w // factor * factor
+    if frames.device.type == "cpu" and frames.dtype == torch.uint8:
+        import cv2
+
+        size = (w2 // factor, h2 // factor)
+
+        def shrink(plane):
+            return cv2.resize(plane[:h2, :w2], size, interpolation=cv2.INTER_AREA) if factor > 1 else plane
+
+        out = np.empty((t, size[1], size[0]), np.float32)
+        for i, (frame, planes) in enumerate(zip(frames.permute(0, 2, 3, 1).numpy(), frames.numpy())):
+            if c == 1:
+                out[i] = shrink(planes[0])
+            elif frame.flags.c_contiguous:  # as decoded: pixels interleaved
+                out[i] = shrink(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
+            else:  # planar: shrink each plane, then weigh them (the same luma)
+                r, g, b = (shrink(p).astype(np.float32) for p in planes)
+                out[i] = 0.299 * r + 0.587 * g + 0.114 * b
+        return torch.from_numpy(out)[:, None]
+    g = grey(frames)[..., :h2, :w2]
+    return F.avg_pool2d(g, factor) if factor > 1 else g
+
+
+def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
               others: torch.Tensor | None = None, others_gain: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """``(gain (T, K, R), radii (R,))``: each ray point's bar contrast above ``tau``, zero on
     the body, ``others_gain`` on the bodies of ``others (T, Q, 13, 2)`` (NaN where absent), a
-    large negative beyond the longest bat."""
-    dev = frames.device
+    large negative beyond the longest bat. ``image`` is grey ``(T, 1, H, W)`` in the pixels of
+    ``kp`` and ``max_sw``."""
+    dev = image.device
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
-    trio = side_points(ray_points(hands, theta, radii), theta, (0.2 * sw).clamp_min(2.0))
-    d = bar_contrast(grey(frames), trio)
+    width = (0.2 * sw).clamp_min(2.0)
+    trio = side_points(ray_points(hands, theta, radii), theta, width)
+    d = bar_contrast(image, trio)
     # a point, or either of its side samples, on the body: its contrast says nothing of the bat
-    # (the dark gap between two white legs looks like a bar). The mask is drawn once per frame
-    # at half resolution and sampled at the ray points.
-    own, other = body_mask_at(trio, kp, s.body_margin * sw, frames.shape[-2:], others=others, margin=s.body_margin)
+    # (the dark gap between two white legs looks like a bar)
+    own = ray_body_masks(hands, theta, width, radii, body_capsules(kp, s.body_margin * sw))
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
     # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
     # very bright crossing (the crease) outweighs it
-    gain = torch.where(own.any(1), torch.zeros_like(d), (d.abs() - s.tau).clamp(max=GAIN_CAP * s.tau))
-    if other is not None:
-        gain = torch.where(other.any(1), torch.full_like(d, others_gain), gain)
+    gain = torch.where(own, torch.zeros_like(d), (d.abs() - s.tau).clamp(max=GAIN_CAP * s.tau))
+    if others is not None:
+        other = ray_body_masks(hands, theta, width, radii, others_capsules(others, s.body_margin))
+        gain = torch.where(other, torch.full_like(d, others_gain), gain)
     return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
 
 
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
-                 others: torch.Tensor | None = None, caps: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                 others: torch.Tensor | None = None, caps: bool = False,
+                 factor: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
     the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
     clip's largest shoulder width) fixes the radii so chunks agree; ``others`` as in
-    :func:`body_mask_at`. With ``caps``, ``(T, K, C)`` each: the best run ending within each of
-    :func:`length_caps` shoulder widths of the hands (the last, ``max_length``, is the plain
-    best run)."""
-    kp = keypoints.float().to(frames.device)
-    gain, radii = _ray_gain(frames, kp, s, max_sw, others)
+    :func:`others_capsules`. With ``caps``, ``(T, K, C)`` each: the best run ending within each
+    of :func:`length_caps` shoulder widths of the hands (the last, ``max_length``, is the plain
+    best run). The frames (RGB or grey) are shrunk by ``factor`` (:func:`work_factor`) first;
+    keypoints, ``max_sw`` and the lengths returned are in the frames' own pixels."""
+    kp = keypoints.float().to(frames.device) / factor
+    others = None if others is None else others.float().to(frames.device) / factor
+    gain, radii = _ray_gain(work_image(frames, factor), kp, s, max_sw / factor, others)
     if not caps:
-        return best_run(gain, radii)
+        score, end = best_run(gain, radii)
+        return score, end * factor
     limits = _shoulders(kp)[:, None] * torch.tensor(length_caps(s), device=kp.device)
-    return best_run(gain, radii, limits)
+    score, end = best_run(gain, radii, limits)
+    return score, end * factor
 
 
 def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
@@ -236,9 +353,10 @@ def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     (T, Q, 13, 2)`` (NaN where absent) count as background: a bar does not run from one
     person's hands through another's body."""
     s = settings or BatSettings()
-    kp = keypoints.float().to(frames.device)
-    others = None if others is None else others.float().to(frames.device)
-    gain, _ = _ray_gain(frames, kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau)
+    f = work_factor(keypoints, s)
+    kp = keypoints.float().to(frames.device) / f
+    others = None if others is None else others.float().to(frames.device) / f
+    gain, _ = _ray_gain(work_image(frames, f), kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau)
     from_hands = gain.clamp(max=s.tau).cumsum(-1).amax(-1).clamp_min(0)
     return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
@@ -309,7 +427,8 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     """Track the bat tip through one clip.
 
     Args:
-        frames: ``(T, 3, H, W)`` uint8 (or an iterable of such chunks, in order).
+        frames: ``(T, 3, H, W)`` uint8 RGB or ``(T, 1, H, W)`` grey (or an iterable of such
+            chunks, in order). They are shrunk to the batter's size first (:func:`work_factor`).
         keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
         settings: :class:`BatSettings`: ``angles`` searched, ``step_px`` along a ray, ``tau``
             least bar contrast (grey levels), ``body_margin`` half-width of the body mask
@@ -321,13 +440,14 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     """
     s = settings or BatSettings()
     kp = keypoints.float()
-    max_sw = float(_shoulders(kp).max())
+    max_sw, factor = float(_shoulders(kp).max()), work_factor(kp, s)
     chunks = [frames[i: i + chunk_frames] for i in range(0, len(frames), chunk_frames)] \
         if isinstance(frames, torch.Tensor) else frames
     scores, lengths, f0 = [], [], 0
     for chunk in chunks:
         near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
-        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True)
+        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True,
+                              factor=factor)
         scores.append(sc)
         lengths.append(ln)
         f0 += len(chunk)

@@ -51,7 +51,7 @@ def _reader(path: Path, size: tuple[int, int] | None):
         raise ClipError(path, "empty file")
     h, w = size if size is not None else (-1, -1)
     try:
-        return decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h, num_threads=1)
+        return decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h, num_threads=0)
     except (decord.DECORDError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ClipError(path, f"not a readable video ({first[:160]})") from None
@@ -152,6 +152,97 @@ def _chunks(vr, info: VideoInfo, path: Path, idx: np.ndarray, chunk_frames: int,
             raise ClipError(path, f"truncated: {batch.shape[0]} of {len(sel)} frames decoded at frame {int(sel[0])}")
         frames = torch.from_numpy(batch).permute(0, 3, 1, 2).to(device)
         yield VideoChunk(frames=frames, index=torch.from_numpy(sel), time_s=torch.from_numpy(sel / info.fps))
+
+
+class DecodedOnce:
+    """One decode of a video for every stage that reads it.
+
+    :meth:`rgb` streams the RGB chunks (for the pose backend) and, on its first pass, keeps a
+    grey copy of every frame; :meth:`grey` streams those copies (for the batter's evidence and
+    the bat), finishing the decode first where the first reader stopped early or never read
+    (``pose=file``). The copies live in a temporary file (uint8, one byte a pixel), mapped in
+    memory, so a long 1080p clip costs disk, not RAM; :meth:`close` (or leaving the ``with``
+    block) removes it. A reader that asks for the RGB frames again gets a fresh decode."""
+
+    def __init__(self, path: str | os.PathLike, fps: float | None = None, stride: int = 1,
+                 chunk_frames: int = 64, device: str | torch.device = "cpu"):
+        import tempfile
+
+        self.path, self.chunk_frames, self.device = Path(path), chunk_frames, torch.device(device)
+        self._vr, self.info = _open(self.path, fps, None)
+        self._idx = frame_indices(self.info, stride)
+        self._dir = tempfile.TemporaryDirectory(prefix="corrkin-grey-")
+        self._grey = np.lib.format.open_memmap(Path(self._dir.name) / "grey.npy", mode="w+", dtype=np.uint8,
+                                               shape=(len(self._idx), self.info.height, self.info.width))
+        self._done = 0  # frames already in the grey copy
+        self._teed = False
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+    def __enter__(self) -> DecodedOnce:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._grey = None
+        self._dir.cleanup()
+
+    def _keep(self, frames: torch.Tensor) -> None:
+        n = len(frames)
+        to_grey_u8(frames, out=self._grey[self._done: self._done + n])
+        self._done += n
+
+    def rgb(self) -> Iterator[torch.Tensor]:
+        """RGB chunks ``(N, 3, H, W)`` uint8 on the device, in order. The next chunk is decoded
+        (and its grey copy kept) in a background thread while the caller works on this one:
+        decord and OpenCV release the GIL, so decoding hides behind the pose model."""
+        tee, self._teed = not self._teed, True
+        chunks = _chunks(self._vr, self.info, self.path, self._idx, self.chunk_frames, self.device)
+
+        def produce():
+            chunk = next(chunks, None)
+            if chunk is not None and tee:
+                self._keep(chunk.frames)
+            return chunk
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="corrkin-decode") as pool:
+            ahead = pool.submit(produce)
+            while (chunk := ahead.result()) is not None:
+                ahead = pool.submit(produce)
+                yield chunk.frames
+
+    def grey(self) -> Iterator[torch.Tensor]:
+        """Grey chunks ``(N, 1, H, W)`` uint8 on the device, in order."""
+        if self._done < len(self._idx):
+            rest = self._idx[self._done:]
+            for chunk in _chunks(self._vr, self.info, self.path, rest, self.chunk_frames, self.device):
+                self._keep(chunk.frames)
+        for f0 in range(0, len(self._idx), self.chunk_frames):
+            block = np.asarray(self._grey[f0: f0 + self.chunk_frames])
+            yield torch.from_numpy(block)[:, None].to(self.device)
+
+
+def to_grey_u8(frames: torch.Tensor, out: np.ndarray | None = None) -> np.ndarray:
+    """``(N, 3, H, W)`` uint8 RGB to ``(N, H, W)`` uint8 luma (ITU-R 601) on the CPU, into
+    ``out`` where given: OpenCV frame by frame where the pixels are interleaved (as decoded),
+    kornia otherwise."""
+    out = np.empty((len(frames), *frames.shape[-2:]), np.uint8) if out is None else out
+    arr = frames.permute(0, 2, 3, 1)
+    if frames.device.type == "cpu" and arr.is_contiguous():
+        import cv2
+
+        for f, dst in zip(arr.numpy(), out):
+            cv2.cvtColor(f, cv2.COLOR_RGB2GRAY, dst=dst)
+        return out
+    from kornia.color import rgb_to_grayscale
+
+    out[:] = rgb_to_grayscale(frames.float()).round().clamp(0, 255).to(torch.uint8)[:, 0].cpu().numpy()
+    return out
 
 
 def load_video(path: str | os.PathLike, fps: float | None = None, stride: int = 1, start_s: float | None = None,

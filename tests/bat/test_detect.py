@@ -154,3 +154,49 @@ def test_runs_bounded_by_the_bats_length_while_it_is_hidden():
     bounded = tip_error(track_bat(score, length, kp, s).tip, gt)
     unbounded = tip_error(track_bat(score[..., -1], length[..., -1], kp, s).tip, gt)
     assert (bounded <= 0.25).mean() >= 0.8 and (unbounded <= 0.25).mean() <= 0.6  # measured: 88 % and 48 %
+
+
+def test_ray_body_masks_equal_point_by_point_distances():
+    """The interval count along whole rays marks exactly the ray and side points within the
+    body's capsules (:func:`near_body`, a plain distance to every limb), but for points on a
+    capsule's rim to float rounding; and nothing for an absent other person."""
+    from corrkin.bat.detect import (_directions, _hands, _shoulders, body_capsules, near_body, others_capsules,
+                                    ray_body_masks, ray_points, side_points)
+    from corrkin.config import BatSettings
+    from corrkin.ops.geometry import point_segment_distance
+
+    frames, gt, truth = render_clip(SwingSpec(fps=25.0, duration_s=0.6, swing_at_s=0.3), seed=3, passer=True)
+    kp, s = torch.from_numpy(gt.keypoints).float(), BatSettings(angles=90, step_px=0.7)
+    sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, "cpu")
+    radii = torch.arange(s.step_px, s.max_length * float(sw.max()), s.step_px)
+    width = (0.2 * sw).clamp_min(2.0)
+    trio = side_points(ray_points(hands, theta, radii), theta, width)
+    passer = torch.from_numpy(truth["passer"]).float()
+    for person, radius, capsules in ((kp, s.body_margin * sw, body_capsules(kp, s.body_margin * sw)),
+                                     (passer, s.body_margin * _shoulders(passer),
+                                      others_capsules(passer[:, None], s.body_margin))):
+        got = ray_body_masks(hands, theta, width, radii, capsules)
+        want = near_body(trio, person, radius).any(1)
+        assert want.any() and not want.all()
+        for t, k, r in (got != want).nonzero().tolist():
+            a, b, rho = body_capsules(person[t: t + 1], radius[t: t + 1])
+            rim = (point_segment_distance(trio[t, :, k, r, None], a, b) - rho).abs().min()
+            assert rim < 1e-3, (t, k, r, float(rim))
+    absent = torch.full_like(passer[:, None], float("nan"))
+    assert not ray_body_masks(hands, theta, width, radii, others_capsules(absent, s.body_margin)).any()
+
+
+def test_work_image_is_the_block_mean_of_the_luma():
+    """Shrinking for the bat stage: OpenCV on CPU uint8 (interleaved or planar) and the torch
+    path agree with the plain block mean of the luma, to rounding."""
+    from corrkin.bat.detect import work_image
+
+    g = torch.Generator().manual_seed(0)
+    frames = torch.randint(0, 256, (3, 3, 31, 45), generator=g, dtype=torch.uint8)
+    luma = (frames.double() * torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)[:, None, None]).sum(1)
+    ref = luma[:, :30, :45].reshape(3, 10, 3, 15, 3).mean((2, 4))
+    interleaved = frames.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+    for x, tol in ((frames, 0.51), (interleaved, 1.01), (frames.float(), 1e-4)):
+        out = work_image(x, 3)
+        assert out.shape == (3, 1, 10, 15)
+        assert (out[:, 0].double() - ref).abs().max() <= tol

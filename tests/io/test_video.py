@@ -82,3 +82,41 @@ def test_errors(lossless, tmp_path):
         list(read_video(lossless[0], stride=0))
     with pytest.raises(ValueError, match="expected uint8 frames"):
         write_video(tmp_path / "x.mp4", np.zeros((2, 8, 8), np.uint8), 25)
+
+
+def _luma(frames: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of ``(T, H, W, 3)`` uint8, rounded: the plain definition."""
+    return np.round(frames.astype(np.float64) @ np.array([0.299, 0.587, 0.114])).astype(np.int16)
+
+
+@pytest.mark.parametrize("read_rgb", [True, False])
+def test_decoded_once_keeps_grey_frames(lossless, read_rgb, monkeypatch):
+    """Pose reads the RGB chunks (or, with pose=file, nothing); the grey copies come from the
+    same single decode, equal to the luma of what was written, then the temporary file goes."""
+    import corrkin.io.video as video_mod
+
+    path, frames = lossless
+    calls = []
+    real = video_mod._chunks
+    monkeypatch.setattr(video_mod, "_chunks", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    with video_mod.DecodedOnce(path, stride=2, chunk_frames=7) as video:
+        if read_rgb:
+            rgb = torch.cat(list(video.rgb()))
+            np.testing.assert_array_equal(rgb.permute(0, 2, 3, 1).numpy(), frames[::2])
+        grey = torch.cat(list(video.grey()))
+        where = video._dir.name
+    assert calls == [1]  # one decode, whoever read first
+    assert grey.shape == (20, 1, 48, 64) and grey.dtype == torch.uint8
+    assert np.abs(grey[:, 0].numpy().astype(np.int16) - _luma(frames[::2])).max() <= 1  # OpenCV's fixed point
+    import os
+
+    assert not os.path.exists(where)
+
+
+def test_decoded_once_names_a_broken_file(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    from corrkin.io.video import DecodedOnce
+
+    with pytest.raises(ClipError, match="broken.mp4"):
+        DecodedOnce(bad)
