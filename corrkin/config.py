@@ -96,7 +96,7 @@ class BatSettings:
     body_margin: float = 0.22  # half-width of the body mask around each limb, shoulder widths
     max_length: float = 3.0  # longest bat searched, shoulder widths
     turn_rad: float = 0.8  # an angular change per frame costing a bat-length run at twice tau
-    min_confidence: float = 0.2  # below it, the fallbacks place the tip
+    min_confidence: float = 0.2  # the least run counted as seen (half-shoulder-width runs at 2 tau)
     work_shoulder_px: float = 32.0  # frames are shrunk so the batter's shoulders span about this many pixels
 
 

@@ -64,15 +64,19 @@ CREASE_HALF_WIDTH = 0.05  # shoulder widths
 
 
 def _ground(px: torch.Tensor, zoom: torch.Tensor, pan: torch.Tensor, scale: float, spec: SwingSpec,
-            grid: torch.Tensor, crease: bool = True) -> torch.Tensor:
+            grid: torch.Tensor, crease: bool = True, photo: torch.Tensor | None = None) -> torch.Tensor:
     """Textured ground ``(F, 3, H, W)`` float in [0, 255], fixed in the world, with the popping
-    crease painted white across the batter's feet."""
+    crease painted white across the batter's feet; with ``photo`` (``(1, 3, h, w)``), that
+    photograph spread over the ground instead of the procedural texture."""
     world = ((px[None] / scale) - torch.tensor(FRAME_CENTRE) + pan[:, None, None]) / (spec.shoulder_px * zoom[:, None, None, None])
     uv = (world / 12.0).clamp(-1, 1).float()  # the texture spans +-12 shoulder widths
-    tex = torch.nn.functional.grid_sample(grid.expand(len(zoom), -1, -1, -1), uv, align_corners=False)[:, 0]
-    stripe = 0.5 + 0.5 * torch.cos(world[..., 0] * 2.2)
-    base = torch.tensor([92.0, 128.0, 70.0])[:, None, None]
-    img = (base[None] * (0.75 + 0.35 * tex[:, None]) + 18 * stripe[:, None]).clamp(0, 255)
+    if photo is not None:
+        img = torch.nn.functional.grid_sample(photo.expand(len(zoom), -1, -1, -1), uv, align_corners=False)
+    else:
+        tex = torch.nn.functional.grid_sample(grid.expand(len(zoom), -1, -1, -1), uv, align_corners=False)[:, 0]
+        stripe = 0.5 + 0.5 * torch.cos(world[..., 0] * 2.2)
+        base = torch.tensor([92.0, 128.0, 70.0])[:, None, None]
+        img = (base[None] * (0.75 + 0.35 * tex[:, None]) + 18 * stripe[:, None]).clamp(0, 255)
     if crease:
         sw_px = (spec.shoulder_px * zoom * scale)[:, None, None]
         off = ((world[..., 1] - CREASE_Y).abs() - CREASE_HALF_WIDTH).clamp_min(0) * sw_px
@@ -160,17 +164,55 @@ def coco17(kps: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class Look:
+    """How a rendered clip looks, beyond the swing: for testing perception across conditions
+    (``benchmarks/bat.py``), never for tuning it to one.
+
+    ``bat_colour`` RGB, or None for no bat at all; ``bat_width`` the bat's half-width and
+    ``bat_length`` its length relative to the swing's (shoulder widths, times); ``ground`` the
+    procedural ``"pitch"`` or the name of a real photograph shipped with scikit-image
+    (``"grass"``, ``"gravel"``, ``"brick"``, ``"rocket"``, ``"coffee"``, ...) laid on the
+    ground and moving with the camera; ``bat_behind`` draws the bat behind the body (hidden
+    where it passes behind it, as in a real backswing); ``shutter`` averages that many
+    sub-frames over each frame's interval (motion blur of a fully open shutter)."""
+
+    bat_colour: tuple[int, int, int] | None = BAT
+    bat_width: float = 0.07
+    bat_length: float = 1.0
+    ground: str = "pitch"
+    bat_behind: bool = False
+    shutter: int = 1
+
+
+PHOTO_TINT = {"grass": (0.75, 1.0, 0.6), "gravel": (1.0, 0.9, 0.75), "brick": (1.0, 0.7, 0.6)}
+
+
+def _photo(name: str) -> torch.Tensor:
+    """A real photograph shipped with scikit-image, ``(1, 3, H, W)`` float in [0, 255] (grey
+    ones tinted by :data:`PHOTO_TINT`)."""
+    import skimage.data
+
+    img = torch.from_numpy(np.asarray(getattr(skimage.data, name)())).float()
+    if img.ndim == 2:
+        img = img[..., None] * torch.tensor(PHOTO_TINT.get(name, (1.0, 1.0, 1.0)))
+    return img[..., :3].permute(2, 0, 1)[None]
+
+
 def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tuple[int, int] = (360, 640),
                 blur_sigma: float = 0.8, noise: float = 3.0, chunk: int = 8, passer: bool = False,
-                crease: bool = True):
+                crease: bool = True, look: Look = Look()):
     """Frames ``(T, 3, H, W)`` uint8, the batter's exact ground truth as a :class:`Clip` in the
     frames' pixels, and the chain truth of :func:`corrkin.synth.make_clip` (joint names as the
     person's own) with ``"size"``, the batter's drawn shoulder width in pixels ``(T,)``. With
     ``passer``, the truth also holds ``"passer"``: the second person's 13 joints ``(T, 13, 2)``,
-    and ``"passer_size"``. ``crease``: paint the popping crease under the batter's feet."""
+    and ``"passer_size"``. ``crease``: paint the popping crease under the batter's feet.
+    ``look``: bat, ground and blur (:class:`Look`); with no bat, the truth's bat is NaN with
+    score 0."""
     import kornia
 
-    spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True)
+    sub = max(1, int(look.shutter))
+    spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True, fps=spec.fps * sub)
     clip, truth = make_clip(spec, seed=seed, name=name)
     h, w = size
     scale = w / (2 * FRAME_CENTRE[0])
@@ -182,10 +224,12 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     px = torch.stack([xs, ys], -1) + 0.5
     g = torch.Generator().manual_seed(seed)
     grid = torch.rand(1, 1, 48, 48, generator=g)
+    photo = None if look.ground == "pitch" else _photo(look.ground)
 
     hands = (kps[:, J["l_wrist"]] + kps[:, J["r_wrist"]]) / 2
-    parts = figure_parts(kps, sw)
-    parts.append((hands, tip, 0.07 * sw, BAT))
+    tip = hands + look.bat_length * (tip - hands)
+    bat = [] if look.bat_colour is None else [(hands, tip, look.bat_width * sw, look.bat_colour)]
+    parts = (bat if look.bat_behind else []) + figure_parts(kps, sw) + ([] if look.bat_behind else bat)
     parts += [(kps[:, J[n]], kps[:, J[n]], 0.1 * sw, WHITES) for n in ("l_wrist", "r_wrist")]  # gloves
     other = None
     if passer:  # drawn last: nearer the camera
@@ -195,19 +239,31 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     out = []
     for f0 in range(0, len(kps), chunk):
         sl = slice(f0, f0 + chunk)
-        img = _ground(px, zoom[sl], pan[sl], scale, spec, grid, crease)
+        img = _ground(px, zoom[sl], pan[sl], scale, spec, grid, crease, photo)
         for a, b, radius, colour in parts:
             cov = _coverage(px, a[sl], b[sl], radius[sl])
             col = torch.tensor(colour, dtype=img.dtype)[None, :, None, None]
             img = img * (1 - cov[:, None]) + col * cov[:, None]
         out.append(img)
     frames = torch.cat(out).float()
+    t = len(frames) // sub
+    if sub > 1:  # each frame the mean of its sub-frames; the truth at the exposure's middle
+        frames = frames[: t * sub].view(t, sub, *frames.shape[1:]).mean(1)
+        mid = lambda x: x[: t * sub].view(t, sub, *x.shape[1:]).mean(1)  # noqa: E731
+        kps, tip, sw = mid(kps), mid(tip), mid(sw)
+        other = None if other is None else mid(other)
+        clip = dataclasses.replace(clip, scores=clip.scores[: t * sub: sub], bat_scores=clip.bat_scores[: t * sub: sub],
+                                   fps=clip.fps / sub)
+        truth = dict(truth, fps=truth["fps"] / sub, peak_frames={n: int(round(v / sub)) for n, v in truth["peak_frames"].items()})
     if blur_sigma > 0:
         k = 2 * int(3 * blur_sigma) + 1
         frames = kornia.filters.gaussian_blur2d(frames, (k, k), (blur_sigma, blur_sigma))
     frames = frames + noise * torch.randn(frames.shape, generator=g)
     frames = frames.round().clamp(0, 255).to(torch.uint8)
-    gt = dataclasses.replace(clip, keypoints=kps.numpy(), bat=tip.numpy(), path=f"<rendered {name}>", source="rendered")
+    bat_scores = clip.bat_scores if look.bat_colour is not None else np.zeros_like(clip.bat_scores)
+    tip = tip if look.bat_colour is not None else torch.full_like(tip, float("nan"))
+    gt = dataclasses.replace(clip, keypoints=kps.numpy(), bat=tip.numpy(), bat_scores=bat_scores,
+                             path=f"<rendered {name}>", source="rendered")
     truth = dict(truth, chain=[mirror_name(n) for n in truth["chain"]],
                  peak_frames={mirror_name(n): v for n, v in truth["peak_frames"].items()},
                  size=sw.numpy())  # the batter's drawn shoulder width, pixels per frame

@@ -9,6 +9,7 @@ be used is reported by name and reason in ``summary.csv``; the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSet
 def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | None, stride: int, chunk_frames: int,
                   device, batter: BatterConfig | None = None) -> Clip:
     """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`).
+    The bat is NaN with score 0 where it is absent (not seen, nor between two sightings); its
+    score elsewhere is the calibrated presence (:func:`corrkin.bat.detect.presence`).
 
     The video is decoded once (:class:`DecodedOnce`): the pose backend reads the RGB frames
     while a grey copy is kept on disk for the batter's evidence and the bat."""
@@ -112,7 +115,8 @@ def run_video(cfg) -> int:
     for path in tqdm(videos, unit="video", disable=not cfg.progress, desc="run"):
         try:
             clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device, batter)
-            save_clip(out_dir / clip.name / "keypoints.npz", clip)
+            save_clip(out_dir / clip.name / "keypoints.npz", clip)  # the bat NaN where absent
+            clip = dataclasses.replace(clip, bat=np.nan_to_num(clip.bat))  # as load_clip reads it back
             validate_clip(clip, acfg)
             clips.append(clip)
         except ClipError as e:

@@ -50,8 +50,11 @@ def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
         assert res["frames"] > 0 and (out / name / "series.npz").is_file()
         found = load_clip(out / name / "keypoints.npz")
         truth = load_clip(poses / f"{name}.npz")
+        seen = found.bat_scores >= 0.5  # elsewhere the bat is absent (NaN in the file) or bridged
+        raw = np.load(out / name / "keypoints.npz")
+        assert np.isnan(raw["bat"][raw["bat_scores"] == 0]).all()
         err = tip_error(found.bat, truth)
-        assert np.median(err) <= 0.1 and found.fps == truth.fps
+        assert seen.mean() >= 0.5 and np.median(err[seen]) <= 0.1 and found.fps == truth.fps
         np.testing.assert_array_equal(found.keypoints, truth.keypoints)
 
 
@@ -102,7 +105,8 @@ def test_batter_not_the_larger_person_walking_past(tmp_path):
     tracking = json.loads((out / "passer" / "result.json").read_text())["quality"]["batter_tracking"]
     assert tracking["most_in_a_frame"] == 2 and tracking["selection"].startswith("chosen by the evidence")
     assert tracking["switches"] == 0 and tracking["frames_without_batter"] == 0
-    assert np.median(tip_error(found.bat, batter)) <= 0.1
+    seen = found.bat_scores >= 0.5
+    assert seen.mean() >= 0.4 and np.median(tip_error(found.bat, batter)[seen]) <= 0.1
     # told to, it follows the other person instead
     other = np.reshape(doc["instance_info"][0]["instances"][0]["bbox"], -1).tolist()
     code = run_video(run_cfg([f"input={videos}", f"output={tmp_path / 'out2'}", f"pose.keypoints={poses}",

@@ -32,8 +32,8 @@ def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:
         name = NODES[CORE[j]]
         raise ClipError(clip.path, f"'{name}' has score >= {thr:g} in only {frac[j]:.0%} of frames "
                                    f"(min_valid_fraction={cfg.min_valid_fraction:g})")
-    if not (clip.bat_scores > (thr if cfg.fill_gaps else 0)).any():
-        raise ClipError(clip.path, "no bat tip in any frame: the swing axis and the path need one")
+    # a clip with no bat is analysed, not refused: its record says "no bat found", reports no
+    # bat speed and is unreliable (corrkin.analysis.engine._no_bat)
     width = np.linalg.norm(clip.keypoints[:, L_SH] - clip.keypoints[:, R_SH], axis=-1)
     if not (width > 0).any():
         raise ClipError(clip.path, "shoulder width is zero in every frame: cannot scale the pose")

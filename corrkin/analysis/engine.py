@@ -41,7 +41,8 @@ class AnalysisOutput:
     axis: torch.Tensor  # (B, 2) swing axis, image axes, pointing along the bat at peak speed
     scale: torch.Tensor  # (B,) median shoulder width, pixels
     frames_used: torch.Tensor  # (B, T) frames analysed (the bat-centred window when set)
-    bat_peak: torch.Tensor  # (B,) frame of peak bat-tip speed
+    bat_peak: torch.Tensor  # (B,) frame of peak bat-tip speed (the faster wrist's where has_bat is false)
+    has_bat: torch.Tensor  # (B,) whether the bat was seen in any frame
     top_hand: torch.Tensor  # (B,) node index of the top-hand wrist
     t_act: torch.Tensor  # (B, N) activation frames
     t_sub: torch.Tensor  # (B, N) activation times, frames, refined below a frame (acf test)
@@ -145,10 +146,17 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     xy = fill(pose[:, few], few)
     rel = (xy[:, :3] - xy[:, 3:4]) / scale[:, None, None, None]  # (B, 3, 2, T)
     smooth_xy = ops.savgol_filter(rel, windows, cfg.smooth_order, lengths)
-    v_bat = ops.central_difference(smooth_xy[:, 0], lengths) * fps[:, None, None]  # (B, 2, T)
-    v_tip = torch.sqrt(v_bat[:, 0] * v_bat[:, 0] + v_bat[:, 1] * v_bat[:, 1])
-    bat_peak = torch.where(fm, v_tip, -torch.inf).argmax(1)
-    direction = torch.gather(v_bat, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
+    v_xy = ops.central_difference(smooth_xy, lengths) * fps[:, None, None, None]  # (B, 3, 2, T)
+    speed = torch.sqrt(v_xy[:, :, 0] * v_xy[:, :, 0] + v_xy[:, :, 1] * v_xy[:, :, 1])  # (B, 3, T)
+    v_tip = speed[:, 0]
+    # the swing's reference frame: the bat tip's peak speed, or, in a clip where no bat was
+    # seen at all, the faster wrist's (its direction then sets the swing axis)
+    has_bat = (valid[:, BAT] & fm).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
+    lead = torch.where(has_bat, 0, torch.where(speed[:, 1].amax(1) >= speed[:, 2].amax(1), 1, 2))
+    lead_speed = speed.gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0]
+    bat_peak = torch.where(fm, lead_speed, -torch.inf).argmax(1)
+    lead_v = v_xy.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    direction = torch.gather(lead_v, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
 
     frames_used = fm
     frame = torch.arange(t, device=dev)[None]
@@ -156,7 +164,8 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
         frames_used = frames_used & (frame >= (bat_peak - torch.round(cfg.window.before_s * fps).long())[:, None])
     if cfg.window.after_s is not None:
         frames_used = frames_used & (frame <= (bat_peak + torch.round(cfg.window.after_s * fps).long())[:, None])
-    axis = ops.swing_axis(rel[:, 0].transpose(1, 2), frames_used, direction)
+    trace = rel.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    axis = ops.swing_axis(trace.transpose(1, 2), frames_used, direction)
 
     # everything else is linear in space: project on the swing axis first, then fill, centre,
     # scale, smooth and differentiate (B, N, T) series instead of (B, N, 2, T) positions
@@ -204,7 +213,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
                             (pose - centre) / scale[:, None, None, None], torch.nan)
     return AnalysisOutput(
         positions=positions, evidence=evidence, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
-        frames_used=frames_used, bat_peak=bat_peak, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se,
+        frames_used=frames_used, bat_peak=bat_peak, has_bat=has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se,
         filled=filled_frac, weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"],
         n_eff=g["n_eff"], resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"],
         path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
@@ -283,6 +292,19 @@ def _chain_check(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dic
     return out
 
 
+def _no_bat(rec: dict, coverage: float, any_frame: bool, cfg: AnalysisConfig) -> None:
+    """A clip whose bat was not seen through the swing: no bat speed or turn rate is reported
+    (they would be the speeds of a guess), the reference frame is said, and a path to the bat
+    is not claimed."""
+    why = (f"bat seen in {coverage:.0%} of the swing window (at least {cfg.quality.min_bat_coverage:.0%} needed)"
+           if any_frame else "no bat found in any frame")
+    rec["bat"].update(found=False, note=f"{why}: no bat speed is reported", peak_speed=None,
+                      omega_at_peak_speed=None, omega_peak=None,
+                      reference="bat tip" if any_frame else "the faster wrist (no bat seen)")
+    if cfg.target == "bat":
+        rec.update(reaches_bat=False, path=[], path_weight=0.0, path_note=f"no bat found: {why}")
+
+
 def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -> list[dict]:
     """One JSON-ready ``result.json`` dict per clip (everything moved to the CPU once)."""
     c = {k: v.detach().cpu().numpy() for k, v in vars(out).items() if isinstance(v, torch.Tensor)}
@@ -322,6 +344,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             "path_weight": round(float(c["path_weight"][b]), 6),
             "reaches_bat": reaches,
             "bat": {
+                "found": True,
                 "top_hand": NODES[int(c["top_hand"][b])],
                 "peak_speed": round(float(c["v_tip"][b, peak]), 6),
                 "peak_speed_units": "shoulder widths / s",
@@ -333,9 +356,12 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             },
         }
         rec["timing"] = _timing_note(edges, path, fps, cfg)
-        rec["quality"] = quality_block({k: v[b].item() for k, v in evidence.items()}, fps, cfg.quality, stories[b])
+        ev = {k: v[b].item() for k, v in evidence.items()}
+        rec["quality"] = quality_block(ev, fps, cfg.quality, stories[b])
+        if ev["bat_coverage"] < cfg.quality.min_bat_coverage:
+            _no_bat(rec, ev["bat_coverage"], bool(c["has_bat"][b]), cfg)
         rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
-        if not reaches:
+        if not rec["reaches_bat"] and "path_note" not in rec:
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
                                 f"{len(edges)} edges, none chains a source to the {cfg.target}")
         records.append(rec)

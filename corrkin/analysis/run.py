@@ -146,6 +146,10 @@ def _path_activations(rec: dict) -> str:
     return "; ".join(f"{node} {_with_interval(rec['activation_ms'][node], cis.get(node))}" for node in rec["path"])
 
 
+def _blank(x):
+    return "" if x is None else x
+
+
 def _summary_row(clip: Clip, rec: dict) -> dict:
     timing = rec.get("timing", {})
     return {
@@ -156,8 +160,9 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
         "path_lags_ms": _path_lags(rec),
         "path_activation_ms": _path_activations(rec),
         "frame_interval_ms": timing.get("frame_interval_ms"), "timing_warnings": " | ".join(timing.get("warnings", [])),
-        "bat_peak_speed": rec["bat"]["peak_speed"], "bat_peak_frame": rec["bat"]["peak_frame"],
-        "omega_peak": rec["bat"]["omega_peak"],
+        # no bat through the swing: the speeds are left empty, the reason is in quality_reasons
+        "bat_peak_speed": _blank(rec["bat"]["peak_speed"]), "bat_peak_frame": rec["bat"]["peak_frame"],
+        "omega_peak": _blank(rec["bat"]["omega_peak"]),
     }
 
 

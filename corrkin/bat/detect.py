@@ -17,12 +17,15 @@
    Once the bat's length is known from the clip, runs are bounded by it (:func:`track_bat`).
 4. **Motion model.** One direction per frame is chosen for the whole clip at once by dynamic
    programming (Viterbi) with a cost on angular change, not by per-frame guesses.
-5. **Fallback.** Where the chosen run is weak (bat hidden behind the body, or blurred), the bat
-   turns on between the frames that saw it (angle and length interpolated); before the first
-   or after the last sighting, it lies along the forearm at the clip's median length. The
-   bridge is a cubic in the angle that keeps the turn rates seen on either side (the bat is
-   usually hidden mid-swing, accelerating). Confidence: the evidence where the bat is seen;
-   ``0.5 ** k`` on a bridged frame ``k`` frames from the nearest sighting; 0 on the forearm.
+5. **Presence.** Whether a bat is visible at all is decided per frame against that frame's own
+   null: the scores of the directions away from the track (:func:`presence`), a calibrated
+   probability (``BatTrack.presence``; a frame counts as seen from 0.5). A bar that runs on past
+   the longest bat is the background, never a bat.
+6. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
+   on, angle and length interpolated: a cubic in the angle that keeps the turn rates seen on
+   either side (the bat is usually hidden mid-swing, accelerating), confidence ``0.5 ** (k +
+   1)`` ``k`` frames from the nearest sighting. Before the first sighting and after the last,
+   and in a clip with none, the bat is absent (NaN): nothing is placed where nothing was seen.
 """
 
 from __future__ import annotations
@@ -44,12 +47,17 @@ GAIN_CAP = 4.0
 BODY = LIMBS + (("l_hip", "r_shoulder"), ("r_hip", "l_shoulder"))
 
 
+ABSENT, SEEN, BRIDGED = 0, 1, 2  # BatTrack.state
+
+
 @dataclass
 class BatTrack:
-    tip: torch.Tensor  # (T, 2) pixels
-    confidence: torch.Tensor  # (T,) in [0, 1]: evidence where seen, 0.5**k bridged, 0 on the forearm
-    angle: torch.Tensor  # (T,) radians, image axes (y down)
-    length: torch.Tensor  # (T,) pixels from the hands
+    tip: torch.Tensor  # (T, 2) pixels; NaN where absent
+    confidence: torch.Tensor  # (T,) in [0, 1]: the bat's presence where seen (>= 0.5), 0.5**(k+1) bridged, 0 absent
+    angle: torch.Tensor  # (T,) radians, image axes (y down); NaN where absent
+    length: torch.Tensor  # (T,) pixels from the hands; NaN where absent
+    state: torch.Tensor  # (T,) uint8: SEEN, BRIDGED (between two sightings, placed by _bridge) or ABSENT
+    presence: torch.Tensor  # (T,) the calibrated probability that a bat is visible in the frame
 
 
 def grey(frames: torch.Tensor) -> torch.Tensor:
@@ -73,17 +81,19 @@ def side_points(pts: torch.Tensor, angles: torch.Tensor, width: torch.Tensor) ->
     return torch.stack([pts, pts + off, pts - off], 1)
 
 
-def bar_contrast(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
-    """Ridge contrast ``D`` ``(T, K, R)`` at each ray point: the smaller of its differences from
-    its two side points when both have the same sign (a bar, lighter or darker than both
-    sides), else 0. An edge beside the ray (one side differs) or a line crossing it near one
-    side sample is no bar."""
-    t, _, h, w = image.shape
+def bar_contrast(image: torch.Tensor, trio: torch.Tensor, centre: bool = False):
+    """Ridge contrast ``D`` ``(T, C, K, R)`` at each ray point, per channel of ``image (T, C, H,
+    W)``: the smaller of its differences from its two side points when both have the same sign
+    (a bar, lighter or darker than both sides), else 0. An edge beside the ray (one side
+    differs) or a line crossing it near one side sample is no bar. With ``centre``, also the
+    values at the ray points themselves, ``(T, C, K, R)``."""
+    t, c, h, w = image.shape
     scale = torch.tensor([2.0 / w, 2.0 / h], device=image.device)
     grid = (trio * scale - 1).reshape(t, 3, -1, 2)
-    v = F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, *trio.shape[1:4])
-    a, b = v[:, 0] - v[:, 1], v[:, 0] - v[:, 2]
-    return torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
+    v = F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, c, *trio.shape[1:4])
+    a, b = v[:, :, 0] - v[:, :, 1], v[:, :, 0] - v[:, :, 2]
+    d = torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
+    return (d, v[:, :, 0]) if centre else d
 
 
 def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
@@ -98,18 +108,21 @@ def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) 
     return near.view(pts.shape[:-1])
 
 
-def body_capsules(keypoints: torch.Tensor, radius: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def body_capsules(keypoints: torch.Tensor, radius: torch.Tensor,
+                  diagonals: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A person's body as capsules ``(a, b, rho)``: ends ``(T, S, 2)`` and radii ``(T, S)``:
     every limb of ``keypoints (T, 13, 2)`` (the trunk as an outline and its diagonals) with
     ``radius (T,)``, and the head (not among the joints: placed above the shoulders, along the
-    trunk) with a quarter shoulder width more."""
+    trunk) with a quarter shoulder width more. The trunk's ``diagonals`` fill its inside (for
+    a mask of the whole body); they are no limb that a ray could run along."""
     kp = keypoints
+    body = BODY if diagonals else LIMBS
     shoulders = (kp[:, J["l_shoulder"]] + kp[:, J["r_shoulder"]]) / 2
     width = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
     head = shoulders + 0.45 * (shoulders - kp[:, J["pelvis"]])
-    a = torch.stack([kp[:, J[p]] for p, _ in BODY] + [shoulders], 1)
-    b = torch.stack([kp[:, J[q]] for _, q in BODY] + [head], 1)
-    rho = torch.cat([radius[:, None].expand(-1, len(BODY)), (radius + 0.25 * width)[:, None]], 1)
+    a = torch.stack([kp[:, J[p]] for p, _ in body] + [shoulders], 1)
+    b = torch.stack([kp[:, J[q]] for _, q in body] + [head], 1)
+    rho = torch.cat([radius[:, None].expand(-1, len(body)), (radius + 0.25 * width)[:, None]], 1)
     return a, b, rho
 
 
@@ -151,7 +164,8 @@ def line_capsule_interval(o: torch.Tensor, u: torch.Tensor, a: torch.Tensor, b: 
 
 
 def ray_body_masks(hands: torch.Tensor, angles: torch.Tensor, width: torch.Tensor, radii: torch.Tensor,
-                   capsules: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
+                   capsules: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                   parallel: float | None = None) -> torch.Tensor:
     """``(T, K, R)``: whether a ray point (``radii (R,)``, evenly spaced from one step out, along
     rays from ``hands (T, 2)`` at ``angles (K,)``) or either of its side samples (``width (T,)``
     to each side, as :func:`side_points`) lies inside one of the ``capsules`` (``a, b (T, S,
@@ -160,7 +174,12 @@ def ray_body_masks(hands: torch.Tensor, angles: torch.Tensor, width: torch.Tenso
     Exact and cheap: each capsule meets each of the three lines of a ray in one interval
     (:func:`line_capsule_interval`), so the mask is a count of intervals open at each radius:
     +1 where one starts, -1 past where it ends, and a running sum. No per-point distances, no
-    picture of the body."""
+    picture of the body.
+
+    With ``parallel`` (a cosine), a capsule counts only for the rays within that of its axis:
+    a limb looks like a bar only to a ray along it (the ridge contrast is measured across the
+    ray); a ray crossing it sees two edges, which are no bar, and a bat held across the body
+    stays visible against it."""
     t, k, r = hands.shape[0], angles.shape[0], radii.shape[0]
     a, b, rho = capsules
     u = torch.stack([angles.cos(), angles.sin()], -1)  # (K, 2)
@@ -175,6 +194,11 @@ def ray_body_masks(hands: torch.Tensor, angles: torch.Tensor, width: torch.Tenso
     j1 = torch.ceil((hi.clamp(-2 * step, (r + 2) * step) - first) / step).long() - 1
     j0, j1 = j0.clamp(0, r), j1.clamp(-1, r - 1)
     some = (j0 <= j1) & (rho[:, None, None] > 0)
+    if parallel is not None:
+        ab = b - a  # (T, S, 2)
+        along = (ab[:, None] * u[None, :, None]).sum(-1).abs() / torch.linalg.vector_norm(ab, dim=-1).clamp_min(1e-9)[:, None]
+        point = torch.linalg.vector_norm(ab, dim=-1) < 1e-6
+        some &= ((along >= parallel) | point[:, None])[:, None]
     row = (torch.arange(t, device=hands.device)[:, None, None, None] * k
            + torch.arange(k, device=hands.device)[None, None, :, None]) * (r + 1)
     row = row.expand_as(j0)
@@ -263,61 +287,95 @@ def work_factor(keypoints: torch.Tensor, s: BatSettings) -> int:
     return max(1, int(round(sw / s.work_shoulder_px)))
 
 
-def work_image(frames: torch.Tensor, factor: int) -> torch.Tensor:
-    """``(T, 1, H // factor, W // factor)`` float grey levels of ``frames`` (RGB ``(T, 3, H,
-    W)`` or grey ``(T, 1, H, W)`` in [0, 255]), each output pixel the mean of a ``factor`` x
-    ``factor`` block (the last partial row and column of blocks dropped), so a point ``p`` of
-    the frame is at ``p / factor`` in the result.
+YCC = torch.tensor([[0.299, 0.587, 0.114], [-0.1687, -0.3313, 0.5], [0.5, -0.4187, -0.0813]])  # JPEG Y, Cb, Cr
 
-    On the CPU, uint8 frames go through OpenCV (``cvtColor``, ``resize`` with ``INTER_AREA``:
-    the same block means, rounded to whole grey levels), some fifteen times faster there than
-    converting a 1080p frame to float; elsewhere kornia and ``avg_pool2d``."""
+
+def work_image(frames: torch.Tensor, factor: int) -> torch.Tensor:
+    """``(T, C, H // factor, W // factor)`` float channels of ``frames`` in [0, 255]: luma and
+    the two chroma differences (JPEG's Y, Cb, Cr, without the offset) of RGB ``(T, 3, H, W)``,
+    or the grey level alone of grey ``(T, 1, H, W)``; each output pixel the mean of a
+    ``factor`` x ``factor`` block (the last partial row and column of blocks dropped), so a
+    point ``p`` of the frame is at ``p / factor`` in the result. A bat darker than the pitch in
+    red but as bright overall (dark willow on grass) differs in the chroma.
+
+    On the CPU, uint8 frames are shrunk by OpenCV (``resize`` with ``INTER_AREA``: the same
+    block means, rounded to whole levels), much faster there than converting a 1080p frame to
+    float first; elsewhere ``avg_pool2d``."""
     t, c, h, w = frames.shape
     h2, w2 = h // factor * factor, w // factor * factor
-    if frames.device.type == "cpu" and frames.dtype == torch.uint8:
+    frames = frames[..., :h2, :w2]
+    if factor > 1 and frames.device.type == "cpu" and frames.dtype == torch.uint8:
         import cv2
 
         size = (w2 // factor, h2 // factor)
+        small = np.empty((t, size[1], size[0], c), np.uint8)
+        for i, frame in enumerate(frames.permute(0, 2, 3, 1).numpy()):
+            if c == 3 and not frame.flags.c_contiguous:  # planar: shrink each plane
+                for j in range(3):
+                    small[i, ..., j] = cv2.resize(np.ascontiguousarray(frames[i, j].numpy()), size,
+                                                  interpolation=cv2.INTER_AREA)
+            else:
+                small[i] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], c)
+        x = torch.from_numpy(small).permute(0, 3, 1, 2).float()
+    else:
+        x = F.avg_pool2d(frames.float(), factor) if factor > 1 else frames.float()
+    if c == 1:
+        return x
+    return F.conv2d(x, YCC.to(x.device, x.dtype)[:, :, None, None])  # per pixel: YCC @ rgb
 
-        def shrink(plane):
-            return cv2.resize(plane[:h2, :w2], size, interpolation=cv2.INTER_AREA) if factor > 1 else plane
 
-        out = np.empty((t, size[1], size[0]), np.float32)
-        for i, (frame, planes) in enumerate(zip(frames.permute(0, 2, 3, 1).numpy(), frames.numpy())):
-            if c == 1:
-                out[i] = shrink(planes[0])
-            elif frame.flags.c_contiguous:  # as decoded: pixels interleaved
-                out[i] = shrink(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY))
-            else:  # planar: shrink each plane, then weigh them (the same luma)
-                r, g, b = (shrink(p).astype(np.float32) for p in planes)
-                out[i] = 0.299 * r + 0.587 * g + 0.114 * b
-        return torch.from_numpy(out)[:, None]
-    g = grey(frames)[..., :h2, :w2]
-    return F.avg_pool2d(g, factor) if factor > 1 else g
+TEXTURE = 3.0
+PARALLEL = math.cos(math.radians(30))  # a limb masks the rays within 30 degrees of its axis
 
 
 def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
-              others: torch.Tensor | None = None, others_gain: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(gain (T, K, R), radii (R,))``: each ray point's bar contrast above ``tau``, zero on
-    the body, ``others_gain`` on the bodies of ``others (T, Q, 13, 2)`` (NaN where absent), a
-    large negative beyond the longest bat. ``image`` is grey ``(T, 1, H, W)`` in the pixels of
-    ``kp`` and ``max_sw``."""
+              others: torch.Tensor | None = None, others_gain: float = 0.0,
+              whole_body: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(gain (T, K, R), radii (R,))``: along each ray, in the channel of ``image (T, C, H,
+    W)`` and the sign (a bar lighter, or darker, than its sides) with the most evidence on that
+    ray, each point's signed bar contrast above a floor, less how much the bar's own level
+    changes along the ray over a tenth of a shoulder width (a bat is one even object; a
+    texture is not); zero on the
+    body where a limb runs along the ray, ``others_gain`` on the bodies of ``others (T, Q, 13,
+    2)`` (NaN where absent), a large negative beyond the longest bat. ``image``, ``kp`` and
+    ``max_sw`` share their pixels. With ``whole_body``, the person's whole body is masked for
+    every ray (as for everyone else), not only where a limb runs along it."""
     dev = image.device
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     width = (0.2 * sw).clamp_min(2.0)
     trio = side_points(ray_points(hands, theta, radii), theta, width)
-    d = bar_contrast(image, trio)
-    # a point, or either of its side samples, on the body: its contrast says nothing of the bat
-    # (the dark gap between two white legs looks like a bar)
-    own = ray_body_masks(hands, theta, width, radii, body_capsules(kp, s.body_margin * sw))
+    d, level = bar_contrast(image, trio, centre=True)  # (T, C, K, R) each
+    lag = max(1, int(round(0.1 * max_sw / s.step_px)))
+    change = torch.zeros_like(level)
+    change[..., lag:] = (level[..., lag:] - level[..., :-lag]).abs()
+    # the least contrast that counts: tau, or TEXTURE times the frame's mean ridge contrast in
+    # that channel where the background is busier (grass, gravel, a crowd: everything there is
+    # a little bar, and only what stands out of it is the bat)
+    floor = (TEXTURE * d.abs().mean((2, 3))).clamp_min(s.tau)[..., None, None]  # (T, C, 1, 1)
+    base = change + floor
+    # a ray along a limb: its contrast says nothing of the bat (the dark gap between two white
+    # legs looks like a bar); nor does anything past the longest bat
+    own = ray_body_masks(hands, theta, width, radii, body_capsules(kp, s.body_margin * sw, diagonals=whole_body),
+                         None if whole_body else PARALLEL)
+    other = None if others is None else ray_body_masks(hands, theta, width, radii, others_capsules(others, s.body_margin))
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
+    counts = ~own & beyond if other is None else ~own & ~other & beyond  # (T, K, R)
+    # each ray keeps the channel and sign (lighter or darker) with the most evidence along it,
+    # where evidence counts: a bat is one colour, so its run does not mix them
+    cap = GAIN_CAP * s.tau
+    lighter = ((d - base).clamp(0, cap) * counts[:, None]).sum(-1)
+    darker = ((-d - base).clamp(0, cap) * counts[:, None]).sum(-1)  # (T, C, K)
+    c = d.shape[1]
+    which = torch.cat([lighter, darker], 1).argmax(1)  # (T, K) in [0, 2C)
+    channel, sign = (which % c)[:, None, :, None], torch.where(which < c, 1.0, -1.0)[..., None]
+    pick = channel.expand(-1, 1, -1, d.shape[-1])
     # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
     # very bright crossing (the crease) outweighs it
-    gain = torch.where(own, torch.zeros_like(d), (d.abs() - s.tau).clamp(max=GAIN_CAP * s.tau))
-    if others is not None:
-        other = ray_body_masks(hands, theta, width, radii, others_capsules(others, s.body_margin))
-        gain = torch.where(other, torch.full_like(d, others_gain), gain)
+    gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
+    gain = torch.where(own, torch.zeros_like(gain), gain)
+    if other is not None:
+        gain = torch.where(other, torch.full_like(gain, others_gain), gain)
     return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
 
 
@@ -351,19 +409,21 @@ def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     (so a strong edge further off, such as another person walked past, cannot buy back the
     background in between: the bar must run on from the hands). The bodies of ``others
     (T, Q, 13, 2)`` (NaN where absent) count as background: a bar does not run from one
-    person's hands through another's body."""
+    person's hands through another's body, nor along their own: their whole body is masked, as
+    the other people's are (a hand hanging by a leg is no grip)."""
     s = settings or BatSettings()
     f = work_factor(keypoints, s)
     kp = keypoints.float().to(frames.device) / f
     others = None if others is None else others.float().to(frames.device) / f
-    gain, _ = _ray_gain(work_image(frames, f), kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau)
+    gain, _ = _ray_gain(work_image(frames, f), kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau,
+                        whole_body=True)
     from_hands = gain.clamp(max=s.tau).cumsum(-1).amax(-1).clamp_min(0)
     return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
 
 def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
-    """The whole clip's track from :func:`bat_evidence`: Viterbi over directions, then the
-    fallbacks where the bat was not seen.
+    """The whole clip's track from :func:`bat_evidence`: Viterbi over directions, the bat's
+    presence per frame (:func:`presence`), and the bridge between sightings.
 
     With evidence for every length cap (``(T, K, C)``), the track is found twice: first with
     runs up to ``max_length``; then, once the bat's length is known from the frames where it
@@ -374,7 +434,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
         return _track(score, length, keypoints, s)
     track = _track(score[..., -1], length[..., -1], keypoints, s)
     sw = _shoulders(keypoints.float().to(score.device))
-    clear = track.confidence >= 0.9
+    clear = (track.state == SEEN) & (track.confidence >= 0.9)
     if int(clear.sum()) >= 5:
         # the most common length (0.1-wide bins, upper edge): a held bat shows the same length
         # frame after frame; a line further off, or a blurred tip, gives a different one each time
@@ -383,12 +443,46 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
         caps = length_caps(s)
         c = next(i for i, cap in enumerate(caps) if cap >= 1.2 * bat_sw or i == len(caps) - 1)
         if c < len(caps) - 1:
-            track = _track(score[..., c], length[..., c], keypoints, s)
+            track = _track(score[..., c], length[..., c], keypoints, s, score[..., -1], length[..., -1])
     return track
 
 
-def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
-    """:func:`track_bat` for one run-length limit: ``score``, ``length`` ``(T, K)``."""
+PRESENCE_MID = 2.0  # the bat's run scores this many times the best elsewhere: presence 0.5
+PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2x: 0.5, 4x: 0.9, 1x: 0.1)
+NULL_DEG = 30.0  # the null: directions at least this far from the track's
+RUNS_ON = 0.97  # a bar reaching this share of max_length runs on past any bat: the background
+
+
+def presence(score: torch.Tensor, k: torch.Tensor, unit: torch.Tensor, reach: torch.Tensor | None = None,
+             longest: torch.Tensor | None = None) -> torch.Tensor:
+    """The probability ``(T,)`` that a bat is visible in each frame, from the scores ``(T, K)``
+    of every direction and the track's direction ``k (T,)``.
+
+    A frame's own null is what the directions away from the track (``NULL_DEG`` and more)
+    score: background texture, limbs, lines. Where a bat is seen its run stands out from them;
+    where none is, the best direction is just the best of many alike. The presence is a
+    logistic in ``log2`` of that ratio (scores padded by a quarter ``unit``, the score of a
+    half-shoulder-width run at twice ``tau``, so that nothing against nothing is a ratio of 1),
+    0.5 at ``PRESENCE_MID`` times, rising ``PRESENCE_SLOPE`` per doubling: set so that no-bat
+    frames over varied grounds (procedural, real photographs, a fielder crossing) stay below
+    0.5 (the claim rate is measured by ``benchmarks/bat.py``). A bar that ``reach``es
+    ``RUNS_ON`` of the ``longest`` bat along the track's direction (without the length bound)
+    runs on past any bat: a line of the background, presence 0."""
+    n = score.shape[1]
+    rows = torch.arange(len(k), device=score.device)
+    off = torch.remainder(torch.arange(n, device=score.device)[None] - k[:, None] + n // 2, n) - n // 2
+    null = torch.where(off.abs() * (360.0 / n) >= NULL_DEG, score, torch.zeros_like(score)).amax(1)
+    pad = 0.25 * unit
+    p = torch.sigmoid(PRESENCE_SLOPE * torch.log2((score[rows, k] + pad) / (null + pad) / PRESENCE_MID))
+    if reach is not None:
+        p = torch.where(reach >= RUNS_ON * longest, torch.zeros_like(p), p)
+    return p
+
+
+def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings,
+           open_score: torch.Tensor | None = None, open_length: torch.Tensor | None = None) -> BatTrack:
+    """:func:`track_bat` for one run-length limit: ``score``, ``length`` ``(T, K)``; the
+    evidence without the length bound, where different, in ``open_score``, ``open_length``."""
     dev = score.device
     kp = keypoints.float().to(dev)
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
@@ -403,23 +497,23 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     curv = lo - 2 * best + hi
     shift = torch.where(curv < 0, 0.5 * (lo - hi) / torch.where(curv < 0, curv, -1.0), 0.0).clamp(-0.5, 0.5)
     ang = theta[k] + shift * (2 * math.pi / s.angles)
-    conf = (best / (s.tau * 0.5 * sw / s.step_px)).clamp(0, 1)
-    ok = conf >= s.min_confidence
-    conf = torch.where(ok, conf, torch.zeros_like(conf))
-    if not bool(ok.all()):
-        # between sightings the bat turns on (see _bridge); before the first and after the last,
-        # or with none at all, it lies along the forearm at the length seen (or 1.5 widths)
-        seen = bool(ok.any())
-        inside = torch.zeros_like(ok)
-        if seen:
-            ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok)
-            conf = torch.where(inside, gap_conf, conf)
-        fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
-        placed = ok | inside
-        ang = torch.where(placed, ang, torch.atan2(fore[:, 1], fore[:, 0]))
-        l_best = torch.where(placed, l_best, l_best[ok].median() if seen else 1.5 * sw)
+    unit = s.tau * 0.5 * sw / s.step_px
+    reach = (open_length if open_length is not None else length)[rows, k]
+    p = presence(open_score if open_score is not None else score, k, unit, reach, s.max_length * sw)
+    ok = (p >= 0.5) & (best >= s.min_confidence * unit)
+    conf = torch.where(ok, p, torch.zeros_like(p))
+    state = torch.where(ok, SEEN, ABSENT).to(torch.uint8)
+    if bool(ok.any()) and not bool(ok.all()):
+        # between sightings the bat turns on (see _bridge); before the first and after the last
+        # it is absent: nothing is placed where nothing was seen
+        ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok)
+        conf = torch.where(inside, 0.5 * gap_conf, conf)
+        state = torch.where(inside, BRIDGED, state).to(torch.uint8)
+    placed = state != ABSENT
+    nan = torch.full_like(ang, float("nan"))
+    ang, l_best = torch.where(placed, ang, nan), torch.where(placed, l_best, nan)
     tip = hands + l_best[:, None] * torch.stack([ang.cos(), ang.sin()], -1)
-    return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best)
+    return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best, state=state, presence=p)
 
 
 def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
@@ -434,7 +528,8 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
             least bar contrast (grey levels), ``body_margin`` half-width of the body mask
             (shoulder widths), ``max_length`` longest bat (shoulder widths), ``turn_rad`` the
             angular change per frame that costs as much as a bat-length run at twice ``tau``,
-            ``min_confidence`` below which the fallbacks place the tip.
+            ``min_confidence`` the least run (in half-shoulder-width runs at twice ``tau``)
+            that counts as seen, whatever the presence.
         others: ``(T, Q, 13, 2)`` the other people in the frames (NaN where absent): their
             bodies are masked too, so a fielder or keeper by the bat is not taken for it.
     """

@@ -61,7 +61,10 @@ def _numbers(rec: dict) -> list[tuple[str, str]]:
     lags = {(e["src"], e["dst"]): e["lag_ms"] for e in rec["edges"]}
     path = rec["path"]
     chain = ", ".join(f"{a} → {b} {lags[(a, b)]:.0f} ms" for a, b in zip(path, path[1:]) if (a, b) in lags)
-    return [("peak bat speed", f"{rec['bat']['peak_speed']:.2f} shoulder widths/s at {rec['bat']['peak_ms']:.0f} ms"),
+    bat = rec["bat"]
+    speed = (f"{bat['peak_speed']:.2f} shoulder widths/s at {bat['peak_ms']:.0f} ms" if bat.get("peak_speed") is not None
+             else bat.get("note", "no bat found"))
+    return [("peak bat speed", speed),
             ("path", " → ".join(path) if path else "none reaches the bat"),
             ("lags along the path", chain or "–"),
             ("path weight", f"{rec['path_weight']:.3f}"), ("frames", f"{rec['frames']} at {rec['fps']:g} fps"),

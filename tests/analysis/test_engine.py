@@ -134,8 +134,7 @@ def test_validation_errors_name_the_problem():
         validate_clip(clip, AnalysisConfig())
     clip, _ = make_clip(SwingSpec(duration_s=1.0))
     clip.bat_scores[:] = 0
-    with pytest.raises(ClipError, match="no bat tip in any frame"):
-        validate_clip(clip, AnalysisConfig())
+    validate_clip(clip, AnalysisConfig())  # no bat is a finding ("no bat found"), not an error
     clip, _ = make_clip(SwingSpec(duration_s=1.0))
     clip.scores[:20, 7] = 0.0
     with pytest.raises(ClipError, match=r"'l_shoulder' has score >= 0.1 in only 20% of frames"):

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from corrkin.bat.detect import bar_contrast, best_run, detect_bat, viterbi
-from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.bat.detect import ABSENT, SEEN, bar_contrast, best_run, detect_bat, viterbi
 from corrkin.synth import SwingSpec
-from corrkin.synth_video import render_clip, tip_error
+from corrkin.synth_video import Look, render_clip, tip_error
 
 
 def test_best_run_against_enumeration():
@@ -52,17 +51,56 @@ def test_tip_error_on_rendered_clips(seed, fps):
     assert track.tip.shape == (len(frames), 2) and ((track.confidence >= 0) & (track.confidence <= 1)).all()
 
 
-def test_fallback_when_the_bat_is_not_visible():
+def test_nothing_to_see_is_absent_not_invented():
     spec = SwingSpec(fps=25.0, duration_s=0.6, swing_at_s=0.3)
     frames, gt, _ = render_clip(spec, seed=2)
-    blank = torch.full_like(frames, 100)  # nothing to see: every frame falls back on the pose
-    kp = torch.from_numpy(gt.keypoints)
-    track = detect_bat(blank, kp)
-    assert (track.confidence == 0).all()
-    hands = (kp[:, J["l_wrist"]] + kp[:, J["r_wrist"]]) / 2
-    fore = kp[:, J["l_wrist"]] - kp[:, J["l_elbow"]]
-    cos = torch.nn.functional.cosine_similarity(track.tip - hands, fore, dim=-1)
-    torch.testing.assert_close(cos, torch.ones_like(cos))
+    blank = torch.full_like(frames, 100)  # nothing to see: no bat is placed anywhere
+    track = detect_bat(blank, torch.from_numpy(gt.keypoints))
+    assert (track.confidence == 0).all() and (track.state == ABSENT).all()
+    assert torch.isnan(track.tip).all() and (track.presence < 0.5).all()
+
+
+def test_presence_against_its_definition():
+    """One direction far above the rest: present; all alike: the best of many alike, 0.1; a
+    bar that runs on to the longest bat: the background, 0."""
+    from corrkin.bat.detect import PRESENCE_MID, PRESENCE_SLOPE, presence
+
+    unit = torch.tensor([4.0, 4.0, 4.0])
+    score = torch.ones(3, 180)
+    score[0, 40] = 20.0  # a bat at 80 degrees
+    k = torch.tensor([40, 40, 40])
+    p = presence(score, k, unit, reach=torch.tensor([50.0, 50.0, 99.0]), longest=torch.full((3,), 100.0))
+    ratio = (20 + 1) / (1 + 1)
+    assert p[0].item() == pytest.approx(1 / (1 + math.exp(-PRESENCE_SLOPE * math.log2(ratio / PRESENCE_MID))), rel=1e-5)
+    assert p[0] > 0.9
+    assert p[1].item() == pytest.approx(1 / (1 + math.exp(PRESENCE_SLOPE)), rel=1e-5)  # ratio 1
+    assert p[2] == 0  # reaches 0.99 of the longest bat
+    near = score.clone()
+    near[0, 45] = 19.0  # 10 degrees off the track: the same bat's shoulder, not the null
+    assert presence(near, k, unit)[0] == pytest.approx(p[0].item())
+
+
+def test_presence_on_a_rendered_clip_with_a_bat():
+    spec = SwingSpec(fps=25.0, duration_s=1.4, swing_at_s=0.7, direction=(-0.9, 0.4), pan_px_s=(30.0, -10.0))
+    frames, gt, _ = render_clip(spec, seed=1)
+    track = detect_bat(frames, torch.from_numpy(gt.keypoints))
+    seen = (track.state == SEEN).numpy()
+    assert seen.mean() >= 0.6 and (track.confidence[track.state == SEEN] >= 0.5).all()
+    assert (tip_error(track.tip, gt)[seen] <= 0.25).mean() >= 0.9
+
+
+@pytest.mark.parametrize("ground", ["pitch", "gravel", "rocket"])
+def test_no_bat_is_claimed_where_none_is_drawn(ground):
+    """The same swing drawn without a bat, on the procedural pitch and on real photographs
+    (gravel; a rocket on its gantry, whose long bright body stands behind the batter): a bat
+    is claimed in (almost) no frame."""
+    spec = SwingSpec(fps=25.0, duration_s=1.4, swing_at_s=0.7, direction=(-0.9, 0.4), pan_px_s=(30.0, -10.0))
+    bare, gt, _ = render_clip(spec, seed=1, look=Look(ground=ground, bat_colour=None))
+    empty = detect_bat(bare, torch.from_numpy(gt.keypoints))
+    # measured: no frame on the pitch or gravel, 2 of 35 on the rocket; the rate over many
+    # clips and grounds (target < 5 %) is benchmarks/bat.py's
+    assert (empty.presence >= 0.5).float().mean() <= 0.1 and (empty.state == SEEN).float().mean() <= 0.1
+    assert empty.presence.median() < 0.5
 
 
 def test_chunked_equals_whole():
@@ -92,19 +130,26 @@ def test_bridge_keeps_uniform_turning_and_rates_confidence():
     assert (length == 50).all()
 
 
+def _reported(tip, gt):
+    """Share of frames with a bat reported, and of those, the share within 0.25 sw."""
+    e = tip_error(tip, gt)
+    f = np.isfinite(e)
+    return f.mean(), (e[f] <= 0.25).mean()
+
+
 def test_other_people_are_not_taken_for_the_bat():
     """A larger person walks in front of the batter: with their pose given as ``others`` their
-    body is masked and the track stays on the bat; without, it follows their limbs."""
+    body is masked and every tip reported is the bat's; without, some are their limbs."""
     spec = SwingSpec(fps=25.0, duration_s=1.6, swing_at_s=0.8)
     frames, gt, truth = render_clip(spec, seed=3, passer=True)
     kp = torch.from_numpy(gt.keypoints)
-    alone = tip_error(detect_bat(frames, kp).tip, gt)
-    masked = tip_error(detect_bat(frames, kp, others=torch.from_numpy(truth["passer"])[:, None]).tip, gt)
-    assert np.median(masked) <= 0.1
-    assert (masked <= 0.25).mean() >= (alone <= 0.25).mean() + 0.25  # measured: 88 % against 52 %
+    _, alone = _reported(detect_bat(frames, kp).tip, gt)
+    shown, masked = _reported(detect_bat(frames, kp, others=torch.from_numpy(truth["passer"])[:, None]).tip, gt)
+    assert masked >= 0.95 and shown >= 0.4 and alone <= 0.9  # measured: 100 % of 48 %; 83 %
     # absent (NaN) others change nothing
     nan = torch.full((len(kp), 1, 13, 2), float("nan"))
-    torch.testing.assert_close(detect_bat(frames[:20], kp[:20], others=nan[:20]).tip, detect_bat(frames[:20], kp[:20]).tip)
+    torch.testing.assert_close(detect_bat(frames[:20], kp[:20], others=nan[:20]).tip, detect_bat(frames[:20], kp[:20]).tip,
+                               equal_nan=True)
 
 
 def test_ridge_contrast_counts_bars_not_edges():
@@ -142,18 +187,19 @@ def test_best_run_within_limits_against_enumeration():
     torch.testing.assert_close(score[..., -1], best_run(gain, radii)[0])  # the widest limit is the plain run
 
 
-def test_runs_bounded_by_the_bats_length_while_it_is_hidden():
-    """The bat hidden behind a person walking past for half the clip: unbounded, rays find
-    bars further off than any bat; bounded by the length seen before, the track bridges."""
+def test_while_hidden_nothing_further_off_poses_as_the_tip():
+    """The bat hidden behind a person walking past for half the clip: with runs bounded by the
+    bat's length or not, no tip is reported off the bat (hidden frames are bridged or absent,
+    and a bar running on past any bat is the background)."""
     from corrkin.bat.detect import _shoulders, bat_evidence, track_bat
     from corrkin.config import BatSettings
 
     frames, gt, truth = render_clip(SwingSpec(fps=25.0, duration_s=1.6, swing_at_s=0.8), seed=3, passer=True)
     kp, s, others = torch.from_numpy(gt.keypoints), BatSettings(), torch.from_numpy(truth["passer"])[:, None]
     score, length = bat_evidence(frames, kp, s, float(_shoulders(kp).max()), others, caps=True)
-    bounded = tip_error(track_bat(score, length, kp, s).tip, gt)
-    unbounded = tip_error(track_bat(score[..., -1], length[..., -1], kp, s).tip, gt)
-    assert (bounded <= 0.25).mean() >= 0.8 and (unbounded <= 0.25).mean() <= 0.6  # measured: 88 % and 48 %
+    for track in (track_bat(score, length, kp, s), track_bat(score[..., -1], length[..., -1], kp, s)):
+        shown, right = _reported(track.tip, gt)
+        assert shown >= 0.4 and right >= 0.95
 
 
 def test_ray_body_masks_equal_point_by_point_distances():
@@ -188,7 +234,7 @@ def test_ray_body_masks_equal_point_by_point_distances():
 
 def test_work_image_is_the_block_mean_of_the_luma():
     """Shrinking for the bat stage: OpenCV on CPU uint8 (interleaved or planar) and the torch
-    path agree with the plain block mean of the luma, to rounding."""
+    path agree with the plain block mean, to rounding (the luma channel checked)."""
     from corrkin.bat.detect import work_image
 
     g = torch.Generator().manual_seed(0)
@@ -198,5 +244,7 @@ def test_work_image_is_the_block_mean_of_the_luma():
     interleaved = frames.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     for x, tol in ((frames, 0.51), (interleaved, 1.01), (frames.float(), 1e-4)):
         out = work_image(x, 3)
-        assert out.shape == (3, 1, 10, 15)
+        assert out.shape == (3, 3, 10, 15)  # luma and the two chroma differences
         assert (out[:, 0].double() - ref).abs().max() <= tol
+    grey = work_image(frames[:, :1], 3)
+    assert grey.shape == (3, 1, 10, 15)
