@@ -215,7 +215,6 @@ def main() -> None:
     ap.add_argument("--speed-frames", type=int, default=100, help="frames of the clip timed at 1080p")
     ap.add_argument("--skip-accuracy", action="store_true")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     if not args.skip_accuracy:
         accuracy(args)
     speed(args)

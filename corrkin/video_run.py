@@ -57,12 +57,12 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
     score elsewhere is the calibrated presence (:func:`corrkin.bat.detect.presence`).
 
     The video is decoded once (:class:`DecodedOnce`): the pose backend reads the RGB frames
-    while a grey copy is kept on disk for the batter's evidence and the bat."""
+    while a copy is kept on disk for the batter's evidence and the bat."""
     with DecodedOnce(path, fps, stride, chunk_frames, device) as video:
         info = video.info
         people = pose(path, info, stride, video.rgb)
         try:
-            sel = choose_batter(people, video.grey, info, bat, batter or BatterConfig())
+            sel = choose_batter(people, video.kept, info, bat, batter or BatterConfig())
         except ValueError as e:
             raise ClipError(path, str(e).replace("select_batter: ", "")) from None
         if not sel.found.any():
@@ -71,7 +71,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
         others = None
         if people.count > 1:  # everyone else, masked out of the bat's evidence
             others = torch.from_numpy(people.everyone(leave_out=sel.index))
-        track = detect_bat(video.grey(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
+        track = detect_bat(video.kept(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
                            others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),

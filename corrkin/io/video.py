@@ -158,11 +158,14 @@ class DecodedOnce:
     """One decode of a video for every stage that reads it.
 
     :meth:`rgb` streams the RGB chunks (for the pose backend) and, on its first pass, keeps a
-    grey copy of every frame; :meth:`grey` streams those copies (for the batter's evidence and
-    the bat), finishing the decode first where the first reader stopped early or never read
-    (``pose=file``). The copies live in a temporary file (uint8, one byte a pixel), mapped in
-    memory, so a long 1080p clip costs disk, not RAM; :meth:`close` (or leaving the ``with``
-    block) removes it. A reader that asks for the RGB frames again gets a fresh decode."""
+    copy of every frame; :meth:`kept` streams those copies (for the batter's evidence and the
+    bat, which work in colour), finishing the decode first where the first reader stopped
+    early or never read (``pose=file``). The copies are kept as YUV 4:2:0 (I420, what an
+    H.264 or VP9 stream holds anyway: full-resolution luma, chroma per 2 x 2 block; half the
+    bytes of RGB, an odd last row or column padded by repetition) in a temporary file mapped
+    in memory, so a long 1080p clip costs disk, not RAM; :meth:`close` (or leaving the
+    ``with`` block) removes it. A reader that asks for the RGB frames again gets a fresh
+    decode."""
 
     def __init__(self, path: str | os.PathLike, fps: float | None = None, stride: int = 1,
                  chunk_frames: int = 64, device: str | torch.device = "cpu"):
@@ -171,14 +174,13 @@ class DecodedOnce:
         self.path, self.chunk_frames, self.device = Path(path), chunk_frames, torch.device(device)
         self._vr, self.info = _open(self.path, fps, None)
         self._idx = frame_indices(self.info, stride)
-        self._dir = tempfile.TemporaryDirectory(prefix="corrkin-grey-")
-        self._grey = np.lib.format.open_memmap(Path(self._dir.name) / "grey.npy", mode="w+", dtype=np.uint8,
-                                               shape=(len(self._idx), self.info.height, self.info.width))
-        self._done = 0  # frames already in the grey copy
+        self._dir = tempfile.TemporaryDirectory(prefix="corrkin-frames-")
+        h, w = self.info.height, self.info.width
+        self._even = (h + h % 2, w + w % 2)
+        self._kept = np.lib.format.open_memmap(Path(self._dir.name) / "frames.npy", mode="w+", dtype=np.uint8,
+                                               shape=(len(self._idx), self._even[0] * 3 // 2, self._even[1]))
+        self._done = 0  # frames already in the copy
         self._teed = False
-
-    def __len__(self) -> int:
-        return len(self._idx)
 
     def __enter__(self) -> DecodedOnce:
         return self
@@ -187,18 +189,23 @@ class DecodedOnce:
         self.close()
 
     def close(self) -> None:
-        self._grey = None
+        self._kept = None
         self._dir.cleanup()
 
     def _keep(self, frames: torch.Tensor) -> None:
-        n = len(frames)
-        to_grey_u8(frames, out=self._grey[self._done: self._done + n])
-        self._done += n
+        import cv2
+
+        (h, w), (h2, w2) = frames.shape[-2:], self._even
+        for frame in frames.permute(0, 2, 3, 1).cpu().numpy():
+            if (h2, w2) != (h, w):
+                frame = cv2.copyMakeBorder(frame, 0, h2 - h, 0, w2 - w, cv2.BORDER_REPLICATE)
+            cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420, dst=self._kept[self._done])
+            self._done += 1
 
     def rgb(self) -> Iterator[torch.Tensor]:
         """RGB chunks ``(N, 3, H, W)`` uint8 on the device, in order. The next chunk is decoded
-        (and its grey copy kept) in a background thread while the caller works on this one:
-        decord and OpenCV release the GIL, so decoding hides behind the pose model."""
+        (and its copy kept) in a background thread while the caller works on this one: decord
+        releases the GIL, so decoding hides behind the pose model."""
         tee, self._teed = not self._teed, True
         chunks = _chunks(self._vr, self.info, self.path, self._idx, self.chunk_frames, self.device)
 
@@ -216,33 +223,20 @@ class DecodedOnce:
                 ahead = pool.submit(produce)
                 yield chunk.frames
 
-    def grey(self) -> Iterator[torch.Tensor]:
-        """Grey chunks ``(N, 1, H, W)`` uint8 on the device, in order."""
+    def kept(self) -> Iterator[torch.Tensor]:
+        """The kept copies as RGB chunks ``(N, 3, H, W)`` uint8 on the device, in order (pixels
+        interleaved in memory, as decoded)."""
         if self._done < len(self._idx):
             rest = self._idx[self._done:]
             for chunk in _chunks(self._vr, self.info, self.path, rest, self.chunk_frames, self.device):
                 self._keep(chunk.frames)
-        for f0 in range(0, len(self._idx), self.chunk_frames):
-            block = np.asarray(self._grey[f0: f0 + self.chunk_frames])
-            yield torch.from_numpy(block)[:, None].to(self.device)
-
-
-def to_grey_u8(frames: torch.Tensor, out: np.ndarray | None = None) -> np.ndarray:
-    """``(N, 3, H, W)`` uint8 RGB to ``(N, H, W)`` uint8 luma (ITU-R 601) on the CPU, into
-    ``out`` where given: OpenCV frame by frame where the pixels are interleaved (as decoded),
-    kornia otherwise."""
-    out = np.empty((len(frames), *frames.shape[-2:]), np.uint8) if out is None else out
-    arr = frames.permute(0, 2, 3, 1)
-    if frames.device.type == "cpu" and arr.is_contiguous():
         import cv2
 
-        for f, dst in zip(arr.numpy(), out):
-            cv2.cvtColor(f, cv2.COLOR_RGB2GRAY, dst=dst)
-        return out
-    from kornia.color import rgb_to_grayscale
-
-    out[:] = rgb_to_grayscale(frames.float()).round().clamp(0, 255).to(torch.uint8)[:, 0].cpu().numpy()
-    return out
+        h, w = self.info.height, self.info.width
+        for f0 in range(0, len(self._idx), self.chunk_frames):
+            block = self._kept[f0: f0 + self.chunk_frames]
+            rgb = np.stack([cv2.cvtColor(f, cv2.COLOR_YUV2RGB_I420)[:h, :w] for f in block])
+            yield torch.from_numpy(rgb).permute(0, 3, 1, 2).to(self.device)
 
 
 def load_video(path: str | os.PathLike, fps: float | None = None, stride: int = 1, start_s: float | None = None,
