@@ -339,13 +339,17 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     body where a limb runs along the ray, ``others_gain`` on the bodies of ``others (T, Q, 13,
     2)`` (NaN where absent), a large negative beyond the longest bat. ``image``, ``kp`` and
     ``max_sw`` share their pixels. With ``whole_body``, the person's whole body is masked for
-    every ray (as for everyone else), not only where a limb runs along it."""
+    every ray (as for everyone else), not only where a limb runs along it. Zero off the frame."""
     dev = image.device
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     width = (0.2 * sw).clamp_min(2.0)
     trio = side_points(ray_points(hands, theta, radii), theta, width)
     d, level = bar_contrast(image, trio, centre=True)  # (T, C, K, R) each
+    # off the frame nothing is seen: the edge's pixels, repeated, would make an endless bar of
+    # any line that meets the edge
+    size = torch.tensor([image.shape[-1], image.shape[-2]], device=dev, dtype=trio.dtype)
+    off_frame = ((trio < 0) | (trio > size)).any(-1).any(1)  # (T, K, R)
     lag = max(1, int(round(0.1 * max_sw / s.step_px)))
     change = torch.zeros_like(level)
     change[..., lag:] = (level[..., lag:] - level[..., :-lag]).abs()
@@ -373,7 +377,7 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
     # very bright crossing (the crease) outweighs it
     gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
-    gain = torch.where(own, torch.zeros_like(gain), gain)
+    gain = torch.where(own | off_frame, torch.zeros_like(gain), gain)
     if other is not None:
         gain = torch.where(other, torch.full_like(gain, others_gain), gain)
     return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
@@ -486,6 +490,13 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     dev = score.device
     kp = keypoints.float().to(dev)
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
+    # a bar that runs on to the longest bat in a direction is a line of the background there
+    # (a horizon, a coat's edge, the pitch's side): not the bat's direction (it still counts in
+    # the null: where the background has such lines, a bat must stand out of them)
+    endless = (open_length if open_length is not None else length) >= RUNS_ON * s.max_length * sw[:, None]
+    if open_score is None:
+        open_score = score
+    score = score.masked_fill(endless, 0.0)
     bat_len = float(sw.median())  # a bat is about 1.5 shoulder widths: the scale of the cost
     penalty = torch.tensor(2 * s.tau * bat_len / s.step_px / s.turn_rad**2, device=dev)
     k = viterbi(score, theta, penalty)
@@ -499,7 +510,7 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     ang = theta[k] + shift * (2 * math.pi / s.angles)
     unit = s.tau * 0.5 * sw / s.step_px
     reach = (open_length if open_length is not None else length)[rows, k]
-    p = presence(open_score if open_score is not None else score, k, unit, reach, s.max_length * sw)
+    p = presence(open_score, k, unit, reach, s.max_length * sw)
     ok = (p >= 0.5) & (best >= s.min_confidence * unit)
     conf = torch.where(ok, p, torch.zeros_like(p))
     state = torch.where(ok, SEEN, ABSENT).to(torch.uint8)

@@ -1,7 +1,9 @@
 """Evidence on the pixels for "this person is the batter", per candidate and sampled frame.
 
 * **grip**: a bar runs out from the person's hands (:func:`corrkin.bat.detect.grip_score`),
-  with everyone else's body masked;
+  with everyone else's body masked, times how surely the pose model saw those hands (the mean
+  of the two wrists' scores): a bar from where a hand is only guessed (a person cut off by the
+  frame's edge, whose hands are out of sight) is no evidence that they hold it;
 * **crease**: a bright line crosses the frame at the person's feet (the popping crease the
   batter stands at, painted white across the pitch): :func:`crease_score`.
 
@@ -61,6 +63,7 @@ def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMP
     want = np.zeros(t, bool)
     want[:: max(1, t // samples)] = True
     joints = people.everyone()
+    hands = people.joint_scores()[..., [J["l_wrist"], J["r_wrist"]]].mean(-1).clip(0, 1)  # (T, P)
     grips, crease = np.full((t, p), np.nan, np.float32), np.full((t, p), np.nan, np.float32)
     f0 = 0
     for chunk in chunks:
@@ -72,7 +75,7 @@ def pixel_evidence(chunks, people: People, bat: BatSettings, samples: int = SAMP
                 sub = chunk[torch.from_numpy(ok).to(chunk.device)]
                 if grip:
                     others = torch.from_numpy(np.delete(joints[f0 + ok], i, axis=1)).to(chunk.device)
-                    grips[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy()
+                    grips[f0 + ok, i] = grip_score(sub, kp, bat, others=others).cpu().numpy() * hands[f0 + ok, i]
                 crease[f0 + ok, i] = crease_score(sub, kp, tau=bat.tau).cpu().numpy()
         f0 += len(chunk)
     return (grips if grip else None), crease

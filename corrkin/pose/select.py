@@ -80,6 +80,16 @@ class People:
             absent = absent | (np.arange(p)[None] == np.asarray(leave_out)[:, None])
         return np.where(absent[..., None, None], np.nan, kps).astype(np.float32)
 
+    def joint_scores(self) -> np.ndarray:
+        """Every candidate's scores of the 13 analysis joints ``(T, P, 13)``, 0 where absent."""
+        from corrkin.io.keypoints import _from_coco
+
+        t, p = self.valid.shape
+        scores = self.scores
+        if scores.shape[2] == 17:
+            scores = _from_coco(self.keypoints.reshape(t * p, 17, 2), scores.reshape(t * p, 17))[1].reshape(t, p, -1)
+        return np.where(self.valid[..., None], scores, 0.0).astype(np.float32)
+
     def batter(self, sel: "Selection") -> tuple[np.ndarray, np.ndarray]:
         """The chosen person's 13 joints and scores ``(T, 13, 2)``, ``(T, 13)``; score 0 where
         the batter is lost."""

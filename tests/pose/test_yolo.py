@@ -76,3 +76,44 @@ def test_corrkin_run_gives_everyone_to_batter_selection(tmp_path):
     rec = json.loads((out / "two" / "result.json").read_text())
     tracking = rec["quality"]["batter_tracking"]
     assert tracking["most_in_a_frame"] == 2 and tracking["selection"].startswith("chosen by the evidence")
+
+
+def test_batter_selection_with_real_weights_on_a_composed_clip(tmp_path):
+    """Two real people, one swinging a bat drawn in his hands: the larger, more central person
+    (the astronaut, whose hands are cut off by the frame) must not be taken for the batter, and
+    the bat, where reported, points where it was drawn."""
+    import json
+
+    import cv2
+
+    from corrkin.io.video import write_video
+    from corrkin.skeleton import JOINT_INDEX as J
+    from corrkin.video_run import run_video
+    from tests.helpers.config import compose_config
+
+    two = np.concatenate([np.repeat(data.camera()[:, :, None], 3, 2), data.astronaut()], 1)
+    grip = np.array([230.0, 238.0])  # the cameraman's wrists' midpoint as the model sees it in the photograph
+    angles = np.deg2rad(np.linspace(-80, 40, 16))  # a swing through 120 degrees in front of him
+    frames = []
+    for a in angles:
+        f = np.ascontiguousarray(two).copy()
+        tip = grip + 200 * np.array([np.cos(a), np.sin(a)])
+        cv2.line(f, tuple(int(v) for v in grip), tuple(int(v) for v in tip), (225, 205, 160), 9, cv2.LINE_AA)
+        frames.append(f)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_video(videos / "swing.mp4", np.stack(frames), 25)
+    out = tmp_path / "out"
+    run_video(compose_config("run", [f"input={videos}", f"output={out}", "pose=yolo", "plots=false", "progress=false",
+                                     "analysis.smooth_window_s=0.1"]))
+    z = np.load(out / "swing" / "keypoints.npz")
+    shoulders = z["keypoints"][:, [J["l_shoulder"], J["r_shoulder"]]]
+    assert (shoulders[..., 0] < 512).all()  # the cameraman, in every frame
+    seen = np.isfinite(z["bat"]).all(1)
+    assert seen.any()
+    hands = z["keypoints"][:, [J["l_wrist"], J["r_wrist"]]].mean(1)
+    d = z["bat"][seen] - hands[seen]
+    off = np.angle(np.exp(1j * (np.arctan2(d[:, 1], d[:, 0]) - angles[seen])), deg=True)
+    assert np.abs(off).max() < 10
+    rec = json.loads((out / "swing" / "result.json").read_text())
+    assert rec["quality"]["batter_tracking"]["most_in_a_frame"] == 2
