@@ -108,6 +108,61 @@ def missing_settings(cfg: DictConfig) -> str:
     return "missing " + ", ".join(keys) + "; pass " + " ".join(HINTS.get(k, f"{k}=<value>") for k in keys)
 
 
+def checked(cfg: DictConfig) -> None:
+    """Every setting in its range, now, before any work (the schemas' ``__post_init__`` checks
+    run when the config becomes its dataclasses); raises ``ValueError`` with one line."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as e:  # a check's ValueError, wrapped with the key's path
+        cause = e.__cause__ if isinstance(e.__cause__, ValueError) else None
+        raise ValueError(str(cause) if cause else str(e).splitlines()[0]) from None
+
+
+# the setting Hydra's own run folder is placed under (configs/<command>.yaml, hydra.run.dir)
+RUN_DIR_KEY = {"analyse": "output", "run": "output", "align": "output", "library": "output", "sample": "output",
+               "render": "output", "report": "input", "demo": "output"}
+REQUIRED = {"analyse": ("input", "output"), "run": ("input", "output"), "align": ("input", "output"),
+            "library": ("input", "output"), "render": ("input", "output"), "report": ("input",)}
+
+
+def _given(argv: list[str]) -> dict[str, str]:
+    return dict(a.split("=", 1) for a in argv if "=" in a and not a.startswith(("-", "+", "~")))
+
+
+def _quoted(arg: str) -> str:
+    """``key=value`` with the value quoted where Hydra's override grammar would refuse it
+    unquoted (letters beyond ASCII, as in ``input=café.npz``); anything else as given."""
+    if "=" not in arg or arg.startswith("-"):
+        return arg
+    key, value = arg.split("=", 1)
+    if value.isascii() or value[:1] in "'\"[":
+        return arg
+    return f"{key}='" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def path_problems(name: str, argv: list[str]) -> str:
+    """One line for what stops a command before its config exists: a required setting not
+    given (Hydra's run folder is placed under one), an output that is a file."""
+    given = _given(argv)
+    missing = [k for k in REQUIRED.get(name, ()) if k not in given]
+    if RUN_DIR_KEY.get(name) and RUN_DIR_KEY[name] not in given and RUN_DIR_KEY[name] not in missing:
+        missing.append(RUN_DIR_KEY[name])
+    if missing:
+        return "missing " + ", ".join(missing) + "; pass " + " ".join(HINTS.get(k, f"{k}=<value>") for k in missing)
+    out = given.get(RUN_DIR_KEY.get(name, ""), "").strip("'\"")
+    if out and name != "report" and "," not in out and "$" not in out:  # not a sweep, nor an interpolation
+        if Path(out).exists() and not Path(out).is_dir():
+            return f"output={out}: exists and is not a folder"
+        try:  # made here, where a read-only or full disk is one line, not inside Hydra
+            Path(out).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            return f"output={out}: cannot make the folder ({e.strerror or e})"
+    return ""
+
+
 def usage() -> str:
     lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job] [--verbose]", "", "commands:"]
     lines += [f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()]
@@ -116,12 +171,20 @@ def usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed escaped, never an error
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if not argv or argv[0] not in COMMANDS:
         print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name = argv.pop(0)
     verbose = "--verbose" in argv  # the whole traceback of a path or setting error
-    argv = [a for a in argv if a != "--verbose"]
+    argv = [_quoted(a) for a in argv if a != "--verbose"]
+    asks = any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith(("--cfg", "-c")) for a in argv)
+    problem = "" if asks else path_problems(name, argv)
+    if problem:
+        print(f"corrkin {name}: {problem}", file=sys.stderr)
+        return 2
     func = COMMANDS[name][0]
     register_configs()
     code = {"value": 0}
@@ -135,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         _sweep_output(cfg)
         try:
+            checked(cfg)
             code["value"] = func(cfg)
         except (OSError, ValueError) as e:  # a path or a setting: one line (--verbose: the traceback)
             if verbose:

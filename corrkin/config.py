@@ -8,6 +8,20 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
+from corrkin.skeleton import NODES as NODE_NAMES
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _need(ok: bool, key: str, value, rule: str) -> None:
+    """A setting outside its range: one line naming it, its value and the rule."""
+    if not ok:
+        raise ValueError(f"{key}={value!r}: {rule}")
+
+
+def _fraction(key: str, value) -> None:
+    _need(0 <= value <= 1, key, value, "must be between 0 and 1")
+
 
 @dataclass
 class WindowConfig:
@@ -16,6 +30,11 @@ class WindowConfig:
 
     before_s: Optional[float] = None
     after_s: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        for side in ("before_s", "after_s"):
+            v = getattr(self, side)
+            _need(v is None or v >= 0, f"analysis.window.{side}", v, "must be >= 0 seconds, or null")
 
 
 @dataclass
@@ -30,6 +49,14 @@ class QualityConfig:
     max_gap_s: float = 0.2  # the longest stretch of the swing window without the batter
     max_switches: int = 0  # identity switches of the batter's track (video)
     min_fps: float = 20.0  # below it, no timing is claimed to the precision of a swing
+
+    def __post_init__(self) -> None:
+        _need(self.window_s > 0, "analysis.quality.window_s", self.window_s, "must be > 0 seconds")
+        for key in ("min_core_coverage", "min_bat_coverage", "bat_score"):
+            _fraction(f"analysis.quality.{key}", getattr(self, key))
+        _need(self.max_gap_s >= 0, "analysis.quality.max_gap_s", self.max_gap_s, "must be >= 0 seconds")
+        _need(self.max_switches >= 0, "analysis.quality.max_switches", self.max_switches, "must be >= 0")
+        _need(self.min_fps > 0, "analysis.quality.min_fps", self.min_fps, "must be > 0")
 
 
 @dataclass
@@ -58,6 +85,32 @@ class AnalysisConfig:
     dtype: str = "float32"
     quality: QualityConfig = field(default_factory=QualityConfig)
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Every setting within its range (raises ``ValueError`` naming the first that is not):
+        run when the config is composed, so a bad value stops the command before any clip is
+        read, and again by the engine (a config built in code may have been changed since)."""
+        a = "analysis."
+        _need(self.smooth_window_s > 0, a + "smooth_window_s", self.smooth_window_s, "must be > 0 seconds")
+        _need(1 <= self.smooth_order <= 6, a + "smooth_order", self.smooth_order, "must be 1 to 6")
+        _need(0 < self.max_lag_s <= 5, a + "max_lag_s", self.max_lag_s,
+              "must be > 0 and at most 5 seconds (a stroke's whole chain takes well under one)")
+        _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
+        _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
+        _need(self.test in ("acf", "lag1"), a + "test", self.test, "must be acf or lag1")
+        _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
+        _need(self.pelvis_signal in ("ankles", "root"), a + "pelvis_signal", self.pelvis_signal, "must be ankles or root")
+        _fraction(a + "min_confidence", self.min_confidence)
+        _fraction(a + "min_valid_fraction", self.min_valid_fraction)
+        unknown = [n for n in [*self.sources, self.target] if n not in NODE_NAMES]
+        _need(not unknown, a + "sources/target", unknown, f"unknown nodes; nodes are {list(NODE_NAMES)}")
+        _need(len(self.sources) > 0, a + "sources", list(self.sources), "name at least one node")
+        _need(self.target not in self.sources, a + "target", self.target, "must not be one of the sources")
+        _need(self.top_hand in ("auto", "left", "right"), a + "top_hand", self.top_hand, "must be auto, left or right")
+        _need(self.dtype in DTYPES, a + "dtype", self.dtype, f"must be one of {list(DTYPES)}")
+
 
 @dataclass
 class BatterConfig:
@@ -85,6 +138,25 @@ class AnalyseConfig:
     batter: BatterConfig = field(default_factory=BatterConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
+    def __post_init__(self) -> None:
+        _runtime_checks(self)
+
+
+def _runtime_checks(cfg) -> None:
+    """The settings every batch command shares, each in its range."""
+    for key in ("batch_size", "stride", "chunk_frames"):
+        if hasattr(cfg, key):
+            _need(getattr(cfg, key) >= 1, key, getattr(cfg, key), "must be >= 1")
+    if hasattr(cfg, "io_workers"):
+        _need(cfg.io_workers >= 0, "io_workers", cfg.io_workers, "must be >= 0")
+    if getattr(cfg, "threads", None) is not None:
+        _need(cfg.threads >= 1, "threads", cfg.threads, "must be >= 1, or null")
+    if getattr(cfg, "fps", None) is not None:
+        _need(0 < cfg.fps <= 10000, "fps", cfg.fps, "must be > 0 frames per second (and at most 10000)")
+    if hasattr(cfg, "device"):
+        _need(cfg.device == "cpu" or cfg.device.startswith(("cuda", "mps")), "device", cfg.device,
+              "must be cpu, cuda, cuda:<n> or mps")
+
 
 @dataclass
 class BatSettings:
@@ -98,6 +170,12 @@ class BatSettings:
     turn_rad: float = 0.8  # an angular change per frame costing a bat-length run at twice tau
     min_confidence: float = 0.2  # the least run counted as seen (half-shoulder-width runs at 2 tau)
     work_shoulder_px: float = 32.0  # frames are shrunk so the batter's shoulders span about this many pixels
+
+    def __post_init__(self) -> None:
+        _need(self.angles >= 8, "bat.angles", self.angles, "must be >= 8")
+        for key in ("step_px", "tau", "body_margin", "max_length", "turn_rad", "work_shoulder_px"):
+            _need(getattr(self, key) > 0, f"bat.{key}", getattr(self, key), "must be > 0")
+        _need(self.min_confidence >= 0, "bat.min_confidence", self.min_confidence, "must be >= 0")
 
 
 @dataclass
@@ -116,6 +194,9 @@ class RunConfig:
     batter: BatterConfig = field(default_factory=BatterConfig)
     bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+    def __post_init__(self) -> None:
+        _runtime_checks(self)
 
 
 @dataclass
@@ -185,6 +266,9 @@ class LibraryConfig:
     batter: BatterConfig = field(default_factory=BatterConfig)
     bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+    def __post_init__(self) -> None:
+        _runtime_checks(self)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import torch
 
 from corrkin import ops
 from corrkin.ops.timing import Z95
-from corrkin.config import AnalysisConfig
+from corrkin.config import AnalysisConfig, as_object
 from corrkin.io.keypoints import KeypointBatch
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
 from corrkin.analysis.quality import quality_block, swing_evidence
@@ -104,16 +104,9 @@ def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
 
 def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     """Run the analysis on every clip of ``batch`` at once (on the batch's device)."""
+    cfg = as_object(cfg)  # a composed config as its dataclass
+    cfg.validate()  # as at composition: a config built in code may have been changed since
     dtype = _dtype(cfg.dtype)
-    if cfg.pelvis_signal not in ("ankles", "root"):
-        raise ValueError(f"analysis.pelvis_signal: expected 'ankles' or 'root', got '{cfg.pelvis_signal}'")
-    if cfg.test not in ("acf", "lag1"):
-        raise ValueError(f"analysis.test: expected 'acf' or 'lag1', got '{cfg.test}'")
-    if cfg.top_hand not in ("auto", "left", "right"):
-        raise ValueError(f"analysis.top_hand: expected auto, left or right, got '{cfg.top_hand}'")
-    unknown = [s for s in [*cfg.sources, cfg.target] if s not in NODE_INDEX]
-    if unknown:
-        raise ValueError(f"analysis: unknown nodes {unknown}; nodes are {list(NODES)}")
     dev = batch.keypoints.device
     bsz, t = batch.frame_mask.shape
     fps_list = batch.fps.tolist()

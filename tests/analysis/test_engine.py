@@ -144,9 +144,13 @@ def test_validation_errors_name_the_problem():
 def test_config_errors():
     clips, _ = library(1)
     with pytest.raises(ValueError, match="unknown nodes"):
-        analyse(collate(clips), AnalysisConfig(sources=["left_foot"]))
-    with pytest.raises(ValueError, match="not a torch floating-point dtype"):
-        analyse(collate(clips), AnalysisConfig(dtype="int32"))
+        AnalysisConfig(sources=["left_foot"])
+    with pytest.raises(ValueError, match="analysis.dtype='int32': must be one of"):
+        AnalysisConfig(dtype="int32")
+    cfg = AnalysisConfig()
+    cfg.theta = 2.0  # changed after it was built: the engine checks again
+    with pytest.raises(ValueError, match="analysis.theta=2.0"):
+        analyse(collate(clips), cfg)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
