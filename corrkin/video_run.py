@@ -10,6 +10,8 @@ be used is reported by name and reason in ``summary.csv``; the others go on.
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,9 +25,13 @@ from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device,
 from corrkin.bat.detect import detect_bat
 from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
+from corrkin.io.results import remove_stale_temporaries
+from corrkin.runtime import stop_on_signals, stop_requested
 from corrkin.io.video import VIDEO_SUFFIXES, DecodedOnce, VideoInfo
 from corrkin.pose.evidence import pixel_evidence
 from corrkin.pose.select import People, Selection, box_iou, select_batter
+
+log = logging.getLogger(__name__)
 
 def find_videos(root: str | Path) -> list[Path]:
     root = Path(root)
@@ -33,7 +39,15 @@ def find_videos(root: str | Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    return sorted(p for p in root.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith("."))
+    return sorted(p for p in root.iterdir()
+                  if p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".") and p.is_file())
+
+
+def clip_names(videos: list[Path]) -> list[str]:
+    """Each video's clip name: its stem, or its whole file name where two share a stem
+    (``swing.mp4`` and ``swing.mov``), so no two share a result folder."""
+    stems = Counter(p.stem for p in videos)
+    return [p.stem if stems[p.stem] == 1 else p.name for p in videos]
 
 
 def choose_batter(people: People, frames: Callable, info: VideoInfo, bat: BatSettings, batter: BatterConfig) -> Selection:
@@ -111,19 +125,36 @@ def run_video(cfg) -> int:
         raise FileNotFoundError(f"{cfg.input}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, clips = [], []
-    for path in tqdm(videos, unit="video", disable=not cfg.progress, desc="run"):
+    remove_stale_temporaries(out_dir)  # left by a run killed mid-write
+    rows, clips, stopped = [], [], False
+    with stop_on_signals():
         try:
-            clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device, batter)
-            save_clip(out_dir / clip.name / "keypoints.npz", clip)  # the bat NaN where absent
-            clip = dataclasses.replace(clip, bat=np.nan_to_num(clip.bat))  # as load_clip reads it back
-            validate_clip(clip, acfg)
-            clips.append(clip)
-        except ClipError as e:
-            rows.append(_failed(path.stem, e))
+            for path, name in tqdm(list(zip(videos, clip_names(videos))), unit="video", disable=not cfg.progress,
+                                   desc="run"):
+                stop_requested()
+                try:
+                    clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device, batter)
+                    clip.name = name
+                    save_clip(out_dir / name / "keypoints.npz", clip)  # the bat NaN where absent
+                    clip = dataclasses.replace(clip, bat=np.nan_to_num(clip.bat))  # as load_clip reads it back
+                    validate_clip(clip, acfg)
+                    clips.append(clip)
+                except ClipError as e:
+                    rows.append(_failed(name, e))
+                except Exception as e:  # noqa: BLE001 - a decoder or model failing on one video fails that clip only
+                    log.exception("%s failed", path)
+                    rows.append(_failed(name, ClipError(path, f"{type(e).__name__}: {e}")))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the videos done so far are analysed and listed
+            stopped = True
+            log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
+                        len(clips) + len(rows), len(videos))
     done, failed = analyse_split(clips, acfg, device)
     for clip, row, rec, arrays in done:
-        write_clip(out_dir, clip.name, rec, arrays, cfg.plots)
-        rows.append(row)
-    rows += failed
-    return finish(out_dir, rows)
+        try:
+            write_clip(out_dir, clip.name, rec, arrays, cfg.plots, keep=("keypoints.npz",))
+            rows.append(row)
+        except (OSError, ValueError) as e:
+            rows.append(_failed(clip.name, f"could not write results: {e}"))
+    rows += [row for _, row in failed]
+    code = finish(out_dir, rows)
+    return 130 if stopped else code

@@ -113,3 +113,25 @@ def test_batter_not_the_larger_person_walking_past(tmp_path):
                               "plots=false", "progress=false", f"batter.box={other}"]))
     chosen = load_clip(tmp_path / "out2" / "passer" / "keypoints.npz")
     assert np.abs(chosen.keypoints - batter.keypoints).max() > 50
+
+
+def test_malformed_pose_file_fails_that_video_only(library, tmp_path):
+    """A pose file in mmpose form whose people are not people: that video fails with the reason,
+    the other is analysed (issue 14)."""
+    import shutil
+
+    videos, poses = library
+    bad_poses = tmp_path / "poses"
+    shutil.copytree(poses, bad_poses)
+    (bad_poses / "swing1.npz").unlink()
+    (bad_poses / "swing1.json").write_text('[{"frame_id": 0, "instances": [5]}]')
+    vids = tmp_path / "videos"
+    vids.mkdir()
+    for name in ("swing0.mp4", "swing1.mp4"):
+        (vids / name).symlink_to(videos / name)
+    out = tmp_path / "out"
+    assert run_video(run_cfg([f"input={vids}", f"output={out}", f"pose.keypoints={bad_poses}", "plots=false",
+                              "progress=false"])) == 1
+    rows = {r["clip"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert rows["swing0"]["status"] == "ok"
+    assert rows["swing1"]["status"] == "failed" and "'instances' is not a list of people" in rows["swing1"]["error"]

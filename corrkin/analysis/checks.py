@@ -11,6 +11,8 @@ from corrkin.timing import savgol_window
 
 L_SH, R_SH = JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 CORE = [JOINT_INDEX[n] for n in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
+MAX_PIXELS = 1e6  # no frame is a million pixels across: coordinates beyond are not pixels
+MIN_WIDTH = 1e-6  # a shoulder width (pixels) at or below this is no width
 
 
 def min_frames(cfg: AnalysisConfig, fps: float) -> int:
@@ -34,8 +36,19 @@ def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:
                                    f"(min_valid_fraction={cfg.min_valid_fraction:g})")
     # a clip with no bat is analysed, not refused: its record says "no bat found", reports no
     # bat speed and is unreliable (corrkin.analysis.engine._no_bat)
+    for key, xy, s in (("keypoints", clip.keypoints, clip.scores), ("bat", clip.bat, clip.bat_scores)):
+        reach = float(np.abs(xy[s > 0]).max(initial=0.0))
+        if reach > MAX_PIXELS:
+            raise ClipError(clip.path, f"'{key}' reach {reach:.3g} px from the origin: not image pixels "
+                                       f"(the bound is {MAX_PIXELS:.0e})")
+    # the pose is scaled by the median shoulder width over the frames that see both shoulders:
+    # it must be a width, so more than half of those frames need the shoulders apart
+    both = (clip.scores[:, L_SH] >= thr) & (clip.scores[:, R_SH] >= thr) if cfg.fill_gaps else np.ones(clip.frames, bool)
     width = np.linalg.norm(clip.keypoints[:, L_SH] - clip.keypoints[:, R_SH], axis=-1)
-    if not (width > 0).any():
-        raise ClipError(clip.path, "shoulder width is zero in every frame: cannot scale the pose")
+    apart = (width > MIN_WIDTH)[both]
+    if not apart.size or apart.mean() <= 0.5:
+        share = 1.0 - (apart.mean() if apart.size else 0.0)
+        raise ClipError(clip.path, f"the shoulders coincide (width <= {MIN_WIDTH:g} px) in {share:.0%} of the frames "
+                                   "that see both: cannot scale the pose")
 
 

@@ -21,8 +21,9 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.config import AnalysisConfig, AnalyseConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, collate, find_inputs, load_clip
-from corrkin.io.results import write_json, write_npz, write_summary
-from corrkin.runtime import keep_freed_memory
+from corrkin.io.results import (atomic_folder, finite_or_raise, merge_summary, remove_stale_temporaries, write_json,
+                                write_npz)
+from corrkin.runtime import keep_freed_memory, stop_on_signals, stop_requested, worker_init
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def resolve_device(name: str, threads: int | None = None, io_workers: int = 0):
 
     dev = torch.device(name)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={name}: CUDA is not available on this machine (use device=cpu)")
+        raise ValueError(f"device={name}: CUDA is not available on this machine (use device=cpu)")
     torch.set_num_threads(threads if threads else max(1, (os.cpu_count() or 1) - io_workers))
     return dev
 
@@ -75,35 +76,65 @@ def _groups(seq: list, n: int) -> list[list]:
     return [seq[i: i + size] for i in range(0, len(seq), size)]
 
 
-def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool) -> None:
-    """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` of one clip."""
-    clip_dir = out_dir / name
-    write_npz(clip_dir / "series.npz", **arrays)
-    write_json(clip_dir / "result.json", record)
-    if plots:
-        from corrkin.plots.corrpath import plot_corrpath
+def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool,
+               keep: tuple[str, ...] = ()) -> None:
+    """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` of one clip, as one
+    unit (:func:`corrkin.io.results.atomic_folder`; ``keep`` names files of the clip's folder
+    that stay, such as the keypoints ``corrkin run`` wrote). Every number is checked finite
+    first (positions may be NaN where a joint is missing): a clip whose analysis went
+    non-finite fails with nothing written, and an earlier result in its place stays whole."""
+    finite_or_raise(arrays, record, nan_ok=("positions",))
+    with atomic_folder(out_dir / name, keep=keep) as clip_dir:
+        write_npz(clip_dir / "series.npz", **arrays)
+        write_json(clip_dir / "result.json", record)
+        if plots:
+            from corrkin.plots.corrpath import plot_corrpath
 
-        plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
+            plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
 
 
 def _failed(name: str, err: BaseException | str) -> dict:
     """The summary row of a failed clip, from its error or the reason itself."""
+    file = ""
     if isinstance(err, ClipError):
-        err = err.reason
+        err, file = err.reason, err.path
     elif isinstance(err, BaseException):
         err = f"{type(err).__name__}: {err}"
-    return {"clip": name, "status": "failed", "error": err}
+    return {"clip": name, "status": "failed", "error": err, "file": file}
+
+
+FRAMES_PER_SLOT = 1024  # a batch of n clips holds at most n x this many (padded) frames
+
+
+def length_buckets(clips: list[Clip]) -> list[list[Clip]]:
+    """``clips`` in batches by length, so that memory follows each clip, not the longest one
+    beside it: sorted by length, a batch closes before its padded size (clips x the longest's
+    padded frames) would pass ``len(clips) * FRAMES_PER_SLOT``. Short clips share one batch as
+    before; a 100,000-frame clip goes alone, or with few. Results do not depend on the
+    grouping (a clip's results are the same in any batch)."""
+    from corrkin.ops.reduce import padded_length
+
+    budget = max(len(clips), 1) * FRAMES_PER_SLOT
+    buckets, current = [], []
+    for clip in sorted(clips, key=lambda c: c.frames):
+        if current and (len(current) + 1) * padded_length(clip.frames) > budget:
+            buckets.append(current)
+            current = []
+        current.append(clip)
+    return buckets + [current] if current else buckets
 
 
 def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> tuple[list[tuple], list[dict]]:
-    """Analyse ``clips``: ``(done, failed)``, ``done`` holding ``(clip, summary row, record,
-    arrays)`` to write and ``failed`` the summary rows of clips the analysis could not take."""
+    """Analyse ``clips`` (in :func:`length_buckets`): ``(done, failed)``, ``done`` holding
+    ``(clip, summary row, record, arrays)`` to write and ``failed`` ``(clip, summary row)`` of
+    the clips the analysis could not take."""
     done, failed = [], []
-    for clip, rec, arrays in _analyse_clips(clips, acfg, device) if clips else []:
-        if isinstance(rec, dict):
-            done.append((clip, _summary_row(clip, rec), rec, arrays))
-        else:
-            failed.append(_failed(clip.name, rec))
+    for bucket in length_buckets(clips):
+        for clip, rec, arrays in _analyse_clips(bucket, acfg, device):
+            if isinstance(rec, dict):
+                done.append((clip, _summary_row(clip, rec), rec, arrays))
+            else:
+                failed.append((clip, _failed(clip.name, rec)))
     return done, failed
 
 
@@ -170,7 +201,8 @@ def _pool(workers: int) -> Executor:
     """Worker processes (forked before torch is imported, so they carry none of its threads or
     memory), or threads where fork is unavailable or ``io_workers`` is 0."""
     if workers > 0 and "fork" in mp.get_all_start_methods():
-        return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+        return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=worker_init,
+                                   initargs=(os.getpid(),))
     return ThreadPoolExecutor(max(workers, 1))
 
 
@@ -186,6 +218,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
         raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)  # left by a run killed mid-write
     batter = (list(cfg.batter.box) if cfg.batter.box is not None else None, cfg.batter.index)
     chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
     rows: list[dict] = []
@@ -193,39 +226,74 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     # tasks go to the pool in groups: one future per file costs more than the file itself
     n_groups = max(2 * cfg.io_workers, 1)
     # the pool is forked before torch is imported: the workers start reading while it loads
-    with _pool(cfg.io_workers) as pool, tqdm(total=len(items), unit="clip", disable=not cfg.progress,
-                                              desc="analyse") as bar:
-        def submit_loads(chunk):
-            return [pool.submit(load_many, group, cfg.fps, acfg, batter) for group in _groups(chunk, n_groups)]
+    pool = _pool(cfg.io_workers)
+    try:
+        with stop_on_signals(), tqdm(total=len(items), unit="clip", disable=not cfg.progress, desc="analyse") as bar:
+            _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, writes, bar)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: no new work; what finished is kept and listed
+        pool.shutdown(wait=True, cancel_futures=True)  # writes under way finish (each clip is one unit)
+        finished = _written(writes, rows)
+        log.warning("stopped: %d of %d clips finished and listed in %s; run again to do the rest",
+                    len([r for r in finished if r["status"] == "ok"]), len(items), out_dir / "summary.csv")
+        finish(out_dir, finished)
+        return 130
+    finally:
+        pool.shutdown(wait=True)
+    return finish(out_dir, _written(writes, rows))
 
-        # reads run up to READ_AHEAD clips ahead of the analysis (most of them while torch loads)
-        ahead_chunks = max(1, READ_AHEAD // cfg.batch_size)
-        pending = deque(submit_loads(c) for c in chunks[:ahead_chunks])
-        device = resolve_device(cfg.device, cfg.threads, cfg.io_workers)
-        for k, chunk in enumerate(chunks):
-            loaded = [c for f in pending.popleft() for c in f.result()]
-            if k + ahead_chunks < len(chunks):
-                pending.append(submit_loads(chunks[k + ahead_chunks]))
-            clips = [c for c in loaded if isinstance(c, Clip)]
-            rows += [_failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-            done, failed = analyse_split(clips, acfg, device)
-            rows += failed
-            for group in _groups(done, n_groups):
-                fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots)
-                writes.append(([(c.name, row) for c, row, _, _ in group], fut))
-            bar.update(len(chunk))
-        for group, fut in writes:
-            for (name, row), err in zip(group, fut.result()):
-                rows.append(row if err is None else _failed(name, err))
-    return finish(out_dir, rows)
+
+def _written(writes: list, rows: list[dict]) -> list[dict]:
+    """The summary rows: those known, and each write group's clips by how their writing went
+    (a group cancelled by a stop is left out: nothing of it was written)."""
+    rows = list(rows)
+    for group, fut in writes:
+        if fut.cancelled() or not fut.done():
+            continue
+        for (name, row), err in zip(group, fut.result()):
+            rows.append(row if err is None else _failed(name, err))
+    return rows
+
+
+def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, writes, bar) -> None:
+    """Read (ahead, in the pool), analyse (here) and write (in the pool) every chunk of files;
+    ``rows`` gets the failures, ``writes`` each write group's clips and future."""
+    def submit_loads(chunk):
+        return [pool.submit(load_many, group, cfg.fps, acfg, batter) for group in _groups(chunk, n_groups)]
+
+    # reads run up to READ_AHEAD clips ahead of the analysis (most of them while torch loads)
+    ahead_chunks = max(1, READ_AHEAD // cfg.batch_size)
+    pending = deque(submit_loads(c) for c in chunks[:ahead_chunks])
+    device = resolve_device(cfg.device, cfg.threads, cfg.io_workers)
+    for k, chunk in enumerate(chunks):
+        stop_requested()
+        loaded = [c for f in pending.popleft() for c in f.result()]
+        if k + ahead_chunks < len(chunks):
+            pending.append(submit_loads(chunks[k + ahead_chunks]))
+        clips = [c for c in loaded if isinstance(c, Clip)]
+        rows += [_failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
+        done, failed = analyse_split(clips, acfg, device)
+        rows += [row for _, row in failed]
+        for group in _groups(done, n_groups):
+            fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots)
+            writes.append(([(c.name, row) for c, row, _, _ in group], fut))
+        bar.update(len(chunk))
+    for _, fut in writes:  # wait for every write (their errors are per clip, in the result), stoppable
+        while True:
+            try:
+                fut.result(timeout=0.2)
+                break
+            except TimeoutError:
+                stop_requested()
 
 
 def finish(out_dir: Path, rows: list[dict]) -> int:
-    """Write ``summary.csv``, log every failure by name, and return the exit code (1 if any)."""
-    write_summary(out_dir / "summary.csv", rows)
+    """Write ``summary.csv`` (with the clips of earlier runs into the same folder,
+    :func:`corrkin.io.results.merge_summary`), log every failure of this run by name, and
+    return the exit code (1 if any)."""
+    merge_summary(out_dir / "summary.csv", rows)
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
-        log.error("%s: %s", r["clip"], r["error"])
+        log.error("%s: %s", r.get("file") or r["clip"], r["error"])
     for r in rows:
         if r.get("timing_warnings"):
             log.warning("%s: timing: %s", r["clip"], r["timing_warnings"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,24 @@ if TYPE_CHECKING:  # torch is imported where a batch is built, so file readers s
     import torch
 
 SUFFIXES = (".npz", ".json")
+MAX_KEYPOINT_BYTES = 2 << 30  # a keypoint file larger than this is not one (100,000 frames take ~10 MB)
+MAX_VIDEO_BYTES = 64 << 30
 KNOWN_KEYS = {"kps", "conf", "bat", "keypoints", "scores", "bat_scores", "fps", "joints"}
+
+
+def regular_file(path: str | os.PathLike, limit: int) -> int:
+    """The size of ``path`` if it is a regular file of at most ``limit`` bytes; else ``OSError``
+    saying why. Nothing is opened: a FIFO or a device (``/dev/zero``) is refused before a read
+    could block or never end."""
+    import errno
+    import stat
+
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or socket is never read)")
+    if st.st_size > limit:
+        raise OSError(errno.EFBIG, f"{st.st_size / 2**30:.1f} GiB, more than the {limit / 2**30:g} GiB a clip file may be")
+    return st.st_size
 
 
 class ClipError(Exception):
@@ -129,12 +147,15 @@ def _to_joints(path, kps: np.ndarray, scores: np.ndarray, names) -> tuple[np.nda
     raise ClipError(path, f"{j} joints and no 'joints' names: expected 13 (analysis order) or 17 (COCO)")
 
 
-def _array(path, data, key, ndim_shape) -> np.ndarray:
+def _array(path, data, key, ndim_shape, names: str = "TJ") -> np.ndarray:
+    """``data[key]`` as float32 if it is numbers of shape ``ndim_shape`` (None: any length, named
+    in the message by ``names`` in order: frames T, then joints J)."""
     arr = data[key]
     if arr.dtype.kind not in "fiu":
         raise ClipError(path, f"'{key}' has dtype {arr.dtype}, expected numbers")
     if arr.ndim != len(ndim_shape) or any(s is not None and a != s for a, s in zip(arr.shape, ndim_shape)):
-        want = "(" + ", ".join("T" if s is None else str(s) for s in ndim_shape) + ")"
+        free = iter(names)
+        want = "(" + ", ".join(next(free) if s is None else str(s) for s in ndim_shape) + ")"
         raise ClipError(path, f"'{key}' has shape {arr.shape}, expected {want}")
     return arr.astype(np.float32, copy=False)
 
@@ -195,22 +216,27 @@ def read_mmpose_people(path: str | os.PathLike):
         raise ClipError(path, "no frames: expected mmpose predictions ('instance_info' or a list of frames)")
     if isinstance(frames[0], dict) and "instances" not in frames[0] and "keypoints" in frames[0]:
         frames = [{"frame_id": 0, "instances": frames}]  # a single image's instances
+    for f, frame in enumerate(frames):  # the structure first: any other shape is one line, not a crash
+        if not isinstance(frame, dict) or "instances" not in frame:
+            raise ClipError(path, f"frame {f} has no 'instances'")
+        if not isinstance(frame["instances"], list) or not all(isinstance(i, dict) for i in frame["instances"]):
+            raise ClipError(path, f"frame {f}: 'instances' is not a list of people (objects with 'keypoints')")
     t = len(frames)
-    people = max((len(f.get("instances", [])) if isinstance(f, dict) else 0) for f in frames)
+    people = max(len(f["instances"]) for f in frames)
     kps = np.zeros((t, max(people, 1), 18, 2), np.float32)
     scores = np.zeros((t, max(people, 1), 18), np.float32)
     boxes = np.zeros((t, max(people, 1), 4))
     valid = np.zeros((t, max(people, 1)), bool)
     has_bat = False
     for f, frame in enumerate(frames):
-        if not isinstance(frame, dict) or "instances" not in frame:
-            raise ClipError(path, f"frame {f} has no 'instances'")
         for i, inst in enumerate(frame["instances"]):
             try:
                 k = np.asarray(inst["keypoints"], np.float32)
                 sc = np.asarray(inst["keypoint_scores"], np.float32)
             except KeyError as e:
                 raise ClipError(path, f"frame {f}: instance without {e}") from None
+            except (TypeError, ValueError):
+                raise ClipError(path, f"frame {f}: person {i}'s keypoints or scores are not lists of numbers") from None
             if k.ndim != 2 or k.shape[1] != 2 or k.shape[0] not in (17, 18) or sc.shape != (k.shape[0],):
                 raise ClipError(path, f"frame {f}: keypoints {k.shape} / scores {sc.shape}, expected COCO-17 (+ bat tip)")
             kps[f, i, : len(k)], scores[f, i, : len(k)] = k, sc
@@ -253,10 +279,27 @@ def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | Non
     """Read one keypoint file; ``fps`` overrides the file's frame rate (and is required for the
     seed and mmpose formats, which carry none). For files with several people (mmpose), the
     batter is chosen and followed (:mod:`corrkin.pose.select`), or given by ``batter_box`` /
-    ``batter_index``; frames where the batter is lost get score 0 (gaps, never another person)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ClipError(path, "no such file")
+    ``batter_index``; frames where the batter is lost get score 0 (gaps, never another person).
+
+    Whatever is wrong with the file, the error is a :class:`ClipError` naming it: the formats'
+    checks say what is wrong where they can, and anything they did not foresee (deep nesting,
+    a type no check expected) is still reported as that file's problem, never a crash of the
+    run that reads it."""
+    try:
+        return _load_clip(Path(path), fps, name, batter_box, batter_index)
+    except ClipError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever the file holds, it is this file's error
+        raise ClipError(path, f"cannot be read as keypoints ({type(e).__name__}: {e})") from None
+
+
+def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batter_index) -> Clip:
+    try:
+        regular_file(path, MAX_KEYPOINT_BYTES)
+    except FileNotFoundError:
+        raise ClipError(path, "no such file") from None
+    except OSError as e:
+        raise ClipError(path, e.strerror or str(e)) from None
     if path.suffix == ".npz":
         source, d = _read_npz(path)
     elif path.suffix == ".json":
@@ -274,8 +317,9 @@ def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | Non
         bat, bat_scores = np.zeros((t, 2), np.float32), np.zeros(t, np.float32)
     elif bat_scores is None:
         bat_scores = np.isfinite(bat).all(1).astype(np.float32)
-    if bat.shape[0] != t or bat_scores.shape[0] != t:
-        raise ClipError(path, f"'bat' has {bat.shape[0]} frames but the keypoints have {t}")
+    for key, x in (("bat", bat), ("bat_scores", bat_scores)):
+        if x.shape[0] != t:
+            raise ClipError(path, f"'{key}' has {x.shape[0]} frames but the keypoints have {t}")
     for key, x, s in (("keypoints", kps, scores), ("bat", bat, bat_scores)):
         bad = ~np.isfinite(x).all(-1) & (s > 0)
         if bad.any():
@@ -299,7 +343,10 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[
     ``recursive``, in its sub-folders too.
 
     A clip's name is its path relative to the folder without the suffix, so clips with the same
-    file name in different sub-folders stay apart. Hidden files and folders are skipped.
+    file name in different sub-folders stay apart; where two files differ only in their suffix
+    (``clip.npz`` and ``clip.json``), both keep it (``clip.npz``, ``clip.json``): names are unique,
+    so no result folder or summary row is shared. Hidden files and folders are skipped, and
+    only regular files are read (never a FIFO or a device).
     """
     root = Path(root)
     if root.is_file():
@@ -308,7 +355,9 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[
         raise FileNotFoundError(f"{root}: no such file or folder")
     files = sorted(p for p in (root.rglob("*") if recursive else root.glob("*")) if p.suffix in SUFFIXES and p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(root).parts))
-    return [(p.relative_to(root).with_suffix("").as_posix(), p) for p in files]
+    stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
+    shared = {s for s, n in Counter(stems).items() if n > 1}
+    return [(s if s not in shared else p.relative_to(root).as_posix(), p) for s, p in zip(stems, files)]
 
 
 def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> KeypointBatch:

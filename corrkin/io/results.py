@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +25,138 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBas
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
     # unique per process and thread, so concurrent writers never share a temporary
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp = _temporary(path)
     try:
-        with open(tmp, mode) as f:
+        # text as UTF-8 whatever the locale; a file name that is not UTF-8 (its undecodable
+        # bytes held as surrogates) is written with those bytes as \x escapes, not lost
+        text = {} if "b" in mode else {"encoding": "utf-8", "errors": "backslashreplace"}
+        with open(tmp, mode, **text) as f:
             yield f
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _temporary(path: Path) -> Path:
+    """A hidden name beside ``path``, unique per process and thread, within the file-name limit
+    (a long clip name keeps its start and a hash of the whole)."""
+    import hashlib
+
+    tail = f".{os.getpid()}.{threading.get_ident()}.tmp"
+    name = path.name
+    if len(os.fsencode(name)) + len(tail) + 1 > 255:
+        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:12]
+        name = os.fsencode(name)[:200].decode("utf-8", "ignore") + "-" + digest  # a temporary: its name need not be exact
+    return path.parent / f".{name}{tail}"
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, keep: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Build a folder's files in a temporary folder beside ``path``, then put it in place of
+    ``path`` as one unit: a reader sees the old folder or the new one, never a mix, and a failure
+    (or a kill) while building leaves the old one as it was. Files named in ``keep`` are carried
+    over from the old folder when the new one does not write them."""
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    tmp.mkdir()
+    try:
+        yield tmp
+        for name in keep:
+            if (path / name).is_file() and not (tmp / name).exists():
+                os.link(path / name, tmp / name) if _same_device(path, tmp) else shutil.copy2(path / name, tmp / name)
+        old = None
+        if path.exists():
+            old = _temporary(path.with_name(path.name + ".old"))
+            os.rename(path, old)
+        os.rename(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+def finite_or_raise(arrays: dict[str, np.ndarray], record=None, nan_ok: tuple[str, ...] = ()) -> None:
+    """Raise ``ValueError`` naming the arrays that hold inf (or NaN, except in ``nan_ok``) and
+    the first field of ``record`` (nested dicts and lists) that is a non-finite number."""
+    bad = []
+    for key, a in arrays.items():
+        if a.dtype.kind in "fc":
+            x = np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=-np.inf) if key in nan_ok else a
+            if not np.isfinite(x).all():
+                bad.append(key)
+    field = _non_finite(record) if record is not None else None
+    if field is not None:
+        bad.append(f"result '{field}'")
+    if bad:
+        raise ValueError(f"the analysis gave non-finite values in {', '.join(bad)}; nothing written")
+
+
+def _non_finite(obj, where: str = "") -> str | None:
+    """The path (``a.b[2]``) of the first non-finite float in ``obj``, or None."""
+    if isinstance(obj, float):
+        return None if np.isfinite(obj) else where
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{where}.{k}" if isinstance(k, str) else f"{where}[{k}]")
+        if found is not None:
+            return found.lstrip(".")
+    return None
+
+
+_TEMPORARY = re.compile(r"^\..*\.(\d+)\.(\d+)\.tmp$")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Remove the temporaries (:func:`atomic_write`, :func:`atomic_folder`) in ``folder`` that
+    a killed process left: those whose process is gone (a running writer's stay). Returns how
+    many were removed."""
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for entry in folder.iterdir():
+        m = _TEMPORARY.match(entry.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not: in a
+    container nobody may ever reap it)."""
+    if pid == os.getpid():
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def write_json(path: str | os.PathLike, obj) -> None:
@@ -57,6 +181,42 @@ SUMMARY_FIELDS = (
     "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
     "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak",
 )
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (``flock`` on the folder itself: no lock file is left
+    behind) while two runs into one output folder each update its summary; a no-op where
+    ``fcntl`` is missing."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def merge_summary(path: str | os.PathLike, rows: list[dict]) -> list[dict]:
+    """Write ``summary.csv`` for the whole output folder: this run's ``rows``, and the rows of an
+    earlier run (into the same folder) for clips this run did not touch, where that clip's
+    result folder is still there (failed rows are kept as they were). Under :func:`folder_lock`,
+    so two runs finishing together both end up listed. Returns the rows written."""
+    path = Path(path)
+    with folder_lock(path.parent):
+        earlier = []
+        if path.is_file():
+            with open(path, newline="", encoding="utf-8", errors="replace") as f:
+                earlier = list(csv.DictReader(f))
+        now = {r["clip"] for r in rows}
+        kept = [r for r in earlier if r.get("clip") not in now
+                and (r.get("status") != "ok" or (path.parent / r["clip"]).is_dir())]
+        write_summary(path, kept + rows)
+    return kept + rows
 
 
 def write_summary(path: str | os.PathLike, rows: list[dict]) -> None:

@@ -84,7 +84,7 @@ def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[L
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such analysis output folder")
     labels = labels or {}
-    clips, bad = [], []
+    clips, bad, folders = [], [], []
     for res in sorted(folder.rglob("result.json")):
         clip_dir = res.parent
         try:
@@ -101,6 +101,13 @@ def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[L
         batter = lab.get("batter") or record.get("batter") or "unknown"
         shot = lab.get("shot") or record.get("shot") or "unknown"
         clips.append(LibraryClip(name, str(batter), str(shot), record, speed, positions))
+        folders.append(clip_dir.relative_to(folder).as_posix())
+    # names unique: two clips of one name (files of one stem in two folders, one file under two
+    # labels) are told apart by their result folder, so none is merged or mistaken for the other
+    count = Counter(c.name for c in clips)
+    for c, where in zip(clips, folders):
+        if count[c.name] > 1:
+            c.name = f"{c.name} ({where})"
     return clips, bad
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from corrkin.analysis.quality import check_min_quality, passes
-from corrkin.io.results import atomic_write, write_json, write_npz
+from corrkin.io.results import atomic_write, remove_stale_temporaries, write_json, write_npz
 from corrkin.io.tables import write_table
 from corrkin.library.align import (
     LibraryClip, aggregate, align_library, common_ms, distance_to, load_library, mapped_edges,
@@ -51,6 +51,7 @@ def run_align(cfg) -> int:
         raise FileNotFoundError(f"{cfg.input}: no analysed clips (result.json with series.npz)")
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)  # left by a run killed mid-write
     summary = align_and_write(clips, out, cfg)
     summary["failed"] = [{"clip": n, "error": r} for n, r in bad]
     summary["left_out_unreliable"] = [{"clip": c.name, "reasons": c.record["quality"]["reasons"]} for c in left_out]

@@ -35,9 +35,11 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.run import analyse_split, resolve_device, write_clip
 from corrkin.config import as_object
-from corrkin.io.keypoints import SUFFIXES, Clip, ClipError, find_inputs, load_clip, save_clip
+from corrkin.io.keypoints import (MAX_VIDEO_BYTES, SUFFIXES, Clip, ClipError, find_inputs, load_clip, regular_file,
+                                  save_clip)
+from corrkin.io.results import remove_stale_temporaries, write_json
 from corrkin.io.video import VIDEO_SUFFIXES
-from corrkin.io.results import write_json
+from corrkin.runtime import stop_on_signals, stop_requested
 from corrkin.io.tables import write_table
 
 log = logging.getLogger(__name__)
@@ -97,13 +99,15 @@ def read_manifest(source: str | Path) -> list[Item]:
 
 
 def clip_key(item: Item, settings: str) -> str:
-    """16 hex digits of SHA-256 over the file's bytes, the row's frame rate and time range, and
-    the analysis settings: the name of the clip's result folder."""
+    """16 hex digits of SHA-256 over the file's bytes, the row's frame rate, time range and
+    labels (the result records them: one file listed under two labels is two results), and the
+    analysis settings: the name of the clip's result folder."""
     h = hashlib.sha256()
+    regular_file(item.path, MAX_VIDEO_BYTES)
     with open(item.path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(json.dumps([item.fps, item.start_s, item.end_s, settings]).encode())
+    h.update(json.dumps([item.fps, item.start_s, item.end_s, item.batter, item.shot, settings]).encode())
     return h.hexdigest()[:16]
 
 
@@ -150,14 +154,23 @@ def run_library(cfg) -> int:
     settings = json.dumps(asdict(cfg.analysis), sort_keys=True)
     mine = items[rank::world]
     keys: list[str] = []
+    for folder in (out, clips_dir, quarantine):  # left by a process killed mid-write
+        remove_stale_temporaries(folder)
     try:
         work, keys = _todo(mine, settings, clips_dir, quarantine, cfg.retry_failed)
         dev = resolve_device(device, cfg.threads)
-        with tqdm(total=len(mine), initial=len(mine) - len(work), unit="clip", disable=not cfg.progress or rank > 0,
-                  desc=f"library (rank {rank}/{world})" if world > 1 else "library") as bar:
+        with stop_on_signals(), tqdm(total=len(mine), initial=len(mine) - len(work), unit="clip",
+                                     disable=not cfg.progress or rank > 0,
+                                     desc=f"library (rank {rank}/{world})" if world > 1 else "library") as bar:
             for k in range(0, len(work), cfg.batch_size):
+                stop_requested()
                 _run_batch(work[k: k + cfg.batch_size], cfg, dev, clips_dir, quarantine)
                 bar.update(len(work[k: k + cfg.batch_size]))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every finished clip is kept (done.json), the rest resume
+        if world > 1:
+            raise
+        log.warning("stopped: the clips finished so far are kept; run the same command again to resume")
+        return 130
     finally:
         if world > 1:
             import torch.distributed as dist
@@ -205,8 +218,6 @@ def _todo(items: list[Item], settings: str, clips_dir: Path, quarantine: Path, r
             continue
         seen.add(key)
         work.append((item, key))
-        for stale in (clips_dir / key).glob(".*.tmp"):  # left by a process killed mid-write
-            stale.unlink(missing_ok=True)
     return work, keys
 
 
@@ -257,17 +268,19 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
             loaded.append((item, key, read_clip(item, key, cfg, device, clips_dir)))
         except ClipError as e:
             _quarantine(quarantine, key, item, e.reason)
+        except Exception as e:  # noqa: BLE001 - a decoder or model failing on one file fails that clip only
+            log.exception("%s failed", item.path)
+            _quarantine(quarantine, key, item, f"{type(e).__name__}: {e}")
     done, failed = analyse_split([c for _, _, c in loaded], cfg.analysis, device)
-    ok = {id(clip) for clip, *_ in done}
-    for (item, key, _), row in zip([x for x in loaded if id(x[2]) not in ok], failed):
-        _quarantine(quarantine, key, item, row["error"])
     owner = {id(c): (item, key) for item, key, c in loaded}
+    for clip, row in failed:
+        _quarantine(quarantine, *owner[id(clip)], row["error"])
     for clip, row, record, arrays in done:
         item, key = owner[id(clip)]
         record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
         try:
-            write_clip(clips_dir, key, record, arrays, cfg.plots)
-        except OSError as e:
+            write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",))
+        except (OSError, ValueError) as e:
             _quarantine(quarantine, key, item, f"could not write results: {e}")
             continue
         write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": row})  # last

@@ -96,7 +96,8 @@ def _zoom(record: dict, t_ms: np.ndarray) -> tuple[float, float]:
 
 
 def _title(record: dict) -> str:
-    head = f"{record['clip']}  ·  {record['fps']:g} fps ({1000 / record['fps']:.1f} ms a frame)  ·  {len(record['edges'])} edges"
+    name = record["clip"].encode("utf-8", "backslashreplace").decode("utf-8")  # a file name that is not UTF-8
+    head = f"{name}  ·  {record['fps']:g} fps ({1000 / record['fps']:.1f} ms a frame)  ·  {len(record['edges'])} edges"
     warnings = record.get("timing", {}).get("warnings", [])
     if warnings:
         head += f"  ·  timing: {'; '.join(warnings)}"

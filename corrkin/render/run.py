@@ -61,14 +61,19 @@ def run_render(cfg) -> int:
                 raise ValueError(f"{cfg.video}: {len(frames)} frames, fewer than the {clip.frames} of {path}")
             background = frames[: clip.frames].permute(0, 2, 3, 1).numpy()
             size = (background.shape[2], background.shape[1])
-        write_skeleton_video(out / f"{name}_skeleton.{cfg.format}", clip, None, size, background,
-                             gif=out / f"{name}.gif" if cfg.gif else None)
-        if cfg.openpose:
-            from PIL import Image
+        try:
+            write_skeleton_video(out / f"{name}_skeleton.{cfg.format}", clip, None, size, background,
+                                 gif=out / f"{name}.gif" if cfg.gif else None)
+            if cfg.openpose:
+                from PIL import Image
 
-            op_size = size if background is not None else (1280, 720)
-            for t, img in enumerate(openpose_frames(clip, op_size, cfg.bat)):
-                with atomic_write(out / f"{name}_openpose" / f"{t:05d}.png") as f:
-                    Image.fromarray(img).save(f, format="PNG")
+                op_size = size if background is not None else (1280, 720)
+                for t, img in enumerate(openpose_frames(clip, op_size, cfg.bat)):
+                    with atomic_write(out / f"{name}_openpose" / f"{t:05d}.png") as f:
+                        Image.fromarray(img).save(f, format="PNG")
+        except OSError as e:  # a name too long for the disk, a full disk: that clip fails, the others go on
+            log.error("%s: could not write: %s", path, e.strerror or e)
+            failed += 1
+            continue
         log.info("%s rendered", name)
     return 1 if failed else 0

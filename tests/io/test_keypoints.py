@@ -91,7 +91,7 @@ def test_find_inputs_keeps_subfolders_apart(tmp_path):
     [
         (lambda p: p.write(b"not a zip"), "not a readable .npz"),
         (lambda p: np.savez(p, foo=np.zeros(3)), r"no 'keypoints' \(corrkin\) or 'kps' \(seed\) array; keys are \['foo'\]"),
-        (lambda p: np.savez(p, keypoints=np.zeros((5, 13, 3)), fps=25.0), r"'keypoints' has shape \(5, 13, 3\), expected \(T, T, 2\)"),
+        (lambda p: np.savez(p, keypoints=np.zeros((5, 13, 3)), fps=25.0), r"'keypoints' has shape \(5, 13, 3\), expected \(T, J, 2\)"),
         (lambda p: np.savez(p, keypoints=np.zeros((5, 13, 2)), fps=0.0), "frame rate 0.0 is not a positive number"),
         (lambda p: np.savez(p, keypoints=np.zeros((5, 11, 2)), fps=25.0), "11 joints and no 'joints' names"),
         (lambda p: np.savez(p, keypoints=np.zeros((0, 13, 2)), fps=25.0), "no frames"),

@@ -1,0 +1,134 @@
+"""Stopped mid-run (Ctrl-C, SIGTERM, SIGKILL), ``corrkin analyse`` and ``corrkin library`` leave
+only whole results, no process behind them, and a re-run ends exactly where an uninterrupted
+run would (issue 14)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+psutil = pytest.importorskip("psutil", reason="the interruption tests find worker processes with psutil")
+
+if sys.platform != "linux":
+    pytest.skip("signals and fork as on Linux", allow_module_level=True)
+
+CLIPS = 120
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """``CLIPS`` clips, and the results of an uninterrupted run over them."""
+    from corrkin.synth import make_library
+
+    root = tmp_path_factory.mktemp("lib")
+    make_library(root / "clips", CLIPS, seed=3)  # all different: the library analyses each file once
+    out = root / "clean"
+    assert _corrkin("analyse", f"input={root / 'clips'}", f"output={out}", *ANALYSE).wait(300) == 0
+    return root
+
+
+ANALYSE = ("progress=false", "batch_size=8", "plots=true")
+
+
+def _corrkin(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "corrkin", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _stop_midway(proc: subprocess.Popen, folder: Path, sig: int, marker: str) -> list[int]:
+    """Wait until a few results exist under ``folder``, note the run's processes, send ``sig``
+    (to the whole process group, as a terminal's Ctrl-C does) and return their PIDs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(folder.rglob(marker))) < 3:
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        time.sleep(0.02)
+    pids = [proc.pid] + [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
+    return pids
+
+
+def _gone(pids: list[int], wait_s: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return []
+        time.sleep(0.1)
+    return alive
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.name.startswith(".") and ".tmp" in p.name]
+
+
+def _whole(clip_dir: Path, plots: bool = True) -> bool:
+    want = {"result.json", "series.npz"} | ({"corrpath.png"} if plots else set())
+    return want <= {p.name for p in clip_dir.iterdir()}
+
+
+def _same_results(out: Path, clean: Path, names) -> None:
+    for name in names:
+        assert json.loads((out / name / "result.json").read_text()) == json.loads((clean / name / "result.json").read_text())
+        with np.load(out / name / "series.npz") as a, np.load(clean / name / "series.npz") as b:
+            for k in b.files:
+                np.testing.assert_array_equal(a[k], b[k])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_analyse_stopped_midway_then_rerun(sig, library, tmp_path):
+    out = tmp_path / "out"
+    proc = _corrkin("analyse", f"input={library / 'clips'}", f"output={out}", *ANALYSE)
+    pids = _stop_midway(proc, out, sig, "result.json")
+    code = proc.wait(120)
+    assert not _gone(pids), "worker processes outlived the run"
+    if sig == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+    else:
+        assert code == 130, proc.stderr.read().decode()[-2000:]
+        with open(out / "summary.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert 0 < len(rows) < CLIPS and all(r["status"] == "ok" for r in rows)
+        assert all(_whole(out / r["clip"]) for r in rows)  # every clip listed is whole
+        assert not _leftovers(out)
+    for clip_dir in (p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        assert _whole(clip_dir), f"{clip_dir} half-written"
+    # the re-run finishes the job: every clip, exactly as an uninterrupted run, nothing stale
+    assert _corrkin("analyse", f"input={library / 'clips'}", f"output={out}", *ANALYSE).wait(300) == 0
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == CLIPS and all(r["status"] == "ok" for r in rows)
+    _same_results(out, library / "clean", [r["clip"] for r in rows])
+    assert not _leftovers(out)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_library_stopped_midway_then_rerun(sig, library, tmp_path):
+    out = tmp_path / "lib"
+    args = ("library", f"input={library / 'clips'}", f"output={out}", "progress=false", "batch_size=8",
+            "plots=true", "align=false", "formats=[csv]")
+    proc = _corrkin(*args)
+    pids = _stop_midway(proc, out, sig, "done.json")
+    code = proc.wait(120)
+    assert not _gone(pids)
+    assert code == (-signal.SIGKILL if sig == signal.SIGKILL else 130), proc.stderr.read().decode()[-2000:]
+    for clip_dir in (p for p in (out / "clips").iterdir() if not p.name.startswith(".")):
+        if (clip_dir / "done.json").exists():
+            assert _whole(clip_dir)
+    assert _corrkin(*args).wait(300) == 0
+    with open(out / "library.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == CLIPS and all(r["status"] == "ok" for r in rows)
+    for row in rows:  # the same numbers as the uninterrupted analyse run of the same files
+        rec = json.loads((out / "clips" / row["key"] / "result.json").read_text())
+        clean = json.loads((library / "clean" / row["clip"] / "result.json").read_text())
+        assert {k: rec[k] for k in clean} == clean
+    assert not _leftovers(out)
