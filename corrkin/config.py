@@ -60,6 +60,19 @@ class QualityConfig:
 
 
 @dataclass
+class UnitsConfig:
+    """Real units: metres from the bat's length (the longest bat seen in the clip)."""
+
+    bat_length_m: float = 0.85  # a full-size bat is 0.84-0.87 m (the Laws allow 0.965 m)
+    bat_length_sd_m: float = 0.03  # how well that length is known (0: measured)
+
+    def __post_init__(self) -> None:
+        _need(0.2 < self.bat_length_m < 1.5, "analysis.units.bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
+        _need(0 <= self.bat_length_sd_m < self.bat_length_m, "analysis.units.bat_length_sd_m", self.bat_length_sd_m,
+              "must be >= 0 and below the length")
+
+
+@dataclass
 class AnalysisConfig:
     """Every parameter of the correlated-kinetics analysis (see ``configs/analysis``)."""
 
@@ -84,6 +97,7 @@ class AnalysisConfig:
     top_hand: str = "auto"  # auto | left | right: the hand used for the bat angle
     dtype: str = "float32"
     quality: QualityConfig = field(default_factory=QualityConfig)
+    units: UnitsConfig = field(default_factory=UnitsConfig)
 
     def __post_init__(self) -> None:
         self.validate()

@@ -220,3 +220,81 @@ def chain_truth(truth: dict) -> list[tuple[str, str, int]]:
 
 def load_truth(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+@dataclass
+class RotationSpec:
+    """A swing of known segment rotations (for the kinematic sequence, :mod:`corrkin.analysis.biomech`).
+
+    Each segment turns in the image by ``turn_deg`` with a smooth step whose angular velocity is
+    a Gaussian pulse of width ``width_s`` peaking at ``swing_at_s + offset_s``: its peak speed
+    is ``turn_deg / (width_s sqrt(2 pi))`` degrees per second. The hip and shoulder lines also
+    turn about the vertical by ``vertical_deg`` (from square to the camera), seen as their width
+    shrinking by ``|cos|``, peaking at the same times."""
+
+    fps: float = 50.0
+    duration_s: float = 2.0
+    swing_at_s: float = 1.0
+    turn_deg: dict = field(default_factory=lambda: {"pelvis": 60.0, "trunk": 80.0, "lead_arm": 120.0, "bat": 200.0})
+    width_s: dict = field(default_factory=lambda: {"pelvis": 0.08, "trunk": 0.07, "lead_arm": 0.06, "bat": 0.05})
+    offset_s: dict = field(default_factory=lambda: {"pelvis": 0.0, "trunk": 0.04, "lead_arm": 0.08, "bat": 0.12})
+    vertical_deg: dict = field(default_factory=lambda: {"pelvis": 70.0, "trunk": 80.0})
+    start_deg: dict = field(default_factory=lambda: {"pelvis": 0.0, "trunk": 0.0, "lead_arm": 100.0, "bat": -150.0})
+    bat_length_sw: float = 2.1  # an 0.85 m bat at 0.40 m shoulders
+    shoulder_px: float = 80.0
+    pan_px_s: tuple[float, float] = (30.0, 0.0)
+    jitter_px: float = 0.3
+
+
+def rotation_truth(spec: RotationSpec) -> dict:
+    """Each segment's true peak: ``{segment: {"time_s", "speed_deg_s"}}`` (in the image) and the
+    hip and shoulder lines' about the vertical (``"vertical"``)."""
+    def pulse(deg, width):
+        return deg / (width * np.sqrt(2 * np.pi))
+
+    out = {s: {"time_s": spec.swing_at_s + spec.offset_s[s], "speed_deg_s": pulse(spec.turn_deg[s], spec.width_s[s])}
+           for s in spec.turn_deg}
+    out["vertical"] = {s: {"time_s": spec.swing_at_s + spec.offset_s[s],
+                           "speed_deg_s": pulse(spec.vertical_deg[s], spec.width_s[s])} for s in spec.vertical_deg}
+    return out
+
+
+def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation") -> Clip:
+    """Keypoints (image pixels) of a body whose segments turn as ``spec`` says: the pelvis and
+    shoulder centres still, the lead (left) arm from its shoulder, the bat from the hands."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(round(spec.duration_s * spec.fps))) / spec.fps
+
+    def angle(seg):
+        step = _step(t, spec.swing_at_s + spec.offset_s[seg], spec.width_s[seg])
+        return np.radians(spec.start_deg[seg] + spec.turn_deg[seg] * step)
+
+    def unit(a):
+        return np.stack([np.cos(a), np.sin(a)], -1)
+
+    def squared(seg):  # |cos| of the turn about the vertical
+        step = _step(t, spec.swing_at_s + spec.offset_s[seg], spec.width_s[seg])
+        return np.abs(np.cos(np.radians(spec.vertical_deg[seg] * step)))[:, None]
+
+    world = {}
+    hips, shoulders = np.zeros((len(t), 2)), np.tile([0.0, -1.7], (len(t), 1))
+    u = unit(angle("pelvis")) * 0.35 * squared("pelvis")
+    world["l_hip"], world["r_hip"] = hips - u, hips + u
+    u = unit(angle("trunk")) * 0.5 * squared("trunk")
+    world["l_shoulder"], world["r_shoulder"] = shoulders - u, shoulders + u
+    arm = unit(angle("lead_arm"))
+    world["l_wrist"] = world["l_shoulder"] + 1.1 * arm
+    world["l_elbow"] = world["l_shoulder"] + 0.55 * arm
+    world["r_wrist"] = world["l_wrist"] + 0.08 * arm
+    world["r_elbow"] = (world["r_shoulder"] + world["r_wrist"]) / 2
+    hands = (world["l_wrist"] + world["r_wrist"]) / 2
+    world["bat"] = hands + spec.bat_length_sw * unit(angle("bat"))
+    for j in ("l_knee", "r_knee", "l_ankle", "r_ankle"):
+        world[j] = np.tile(STANCE[j], (len(t), 1)).astype(float)
+    world["pelvis"] = (world["l_hip"] + world["r_hip"]) / 2
+    world["nose"] = shoulders + np.array([0.0, -0.5])
+    pan = np.outer(t, spec.pan_px_s)
+    px = {j: w * spec.shoulder_px - pan + FRAME_CENTRE + rng.normal(0, spec.jitter_px, w.shape) for j, w in world.items()}
+    kps = np.stack([px[j] for j in JOINTS], 1).astype(np.float32)
+    return Clip(name=name, path=f"<{name}>", keypoints=kps, scores=np.ones(kps.shape[:2], np.float32),
+                bat=px["bat"].astype(np.float32), bat_scores=np.ones(len(t), np.float32), fps=spec.fps, source="synth")

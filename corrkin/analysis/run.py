@@ -21,6 +21,7 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.config import AnalysisConfig, AnalyseConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, collate, find_inputs, load_clip
+from corrkin.io.tables import write_table
 from corrkin.io.results import (atomic_folder, finite_or_raise, merge_summary, remove_stale_temporaries, write_json,
                                 write_npz)
 from corrkin.runtime import keep_freed_memory, stop_on_signals, stop_requested, worker_init
@@ -181,9 +182,34 @@ def _blank(x):
     return "" if x is None else x
 
 
+def write_metrics(out_dir: Path, rows: list[dict]) -> None:
+    """``metrics.csv`` and ``.parquet``: one row per clip listed ok in the summary, this run's
+    from memory, an earlier run's from its ``result.json`` (:func:`metrics_row`)."""
+    import json
+
+    from corrkin.analysis.metrics import COLUMNS, metrics_row
+
+    table = []
+    for r in rows:
+        if r.get("status") != "ok":
+            continue
+        m = r.get("_metrics")
+        if m is None:
+            try:
+                m = metrics_row(json.loads((out_dir / r["clip"] / "result.json").read_text()))
+            except (OSError, ValueError, KeyError):
+                continue
+        table.append(m)
+    table.sort(key=lambda m: m["clip"])
+    write_table(out_dir / "metrics", table, ("csv", "parquet"), list(COLUMNS))
+
+
 def _summary_row(clip: Clip, rec: dict) -> dict:
+    from corrkin.analysis.metrics import metrics_row
+
     timing = rec.get("timing", {})
     return {
+        "_metrics": metrics_row(rec),
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
         "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
@@ -290,7 +316,8 @@ def finish(out_dir: Path, rows: list[dict]) -> int:
     """Write ``summary.csv`` (with the clips of earlier runs into the same folder,
     :func:`corrkin.io.results.merge_summary`), log every failure of this run by name, and
     return the exit code (1 if any)."""
-    merge_summary(out_dir / "summary.csv", rows)
+    listed = merge_summary(out_dir / "summary.csv", rows)
+    write_metrics(out_dir, listed)
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
         log.error("%s: %s", r.get("file") or r["clip"], r["error"])

@@ -36,10 +36,18 @@ def write_table(path_stem: str | Path, rows: list[dict], formats=("csv",), colum
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows],
+        table = pa.Table.from_pylist([{c: _utf8(r.get(c)) for c in columns} for r in rows],
                                      schema=None) if rows else pa.table({c: pa.array([], pa.string()) for c in columns})
         path = stem.with_suffix(".parquet")
         with atomic_write(path) as f:
             pq.write_table(table, f)
         written.append(path)
     return written
+
+
+def _utf8(value):
+    """A string Arrow can store: a file name that is not UTF-8 (its bytes held as surrogates) gets
+    them as escapes, as in the CSV."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value

@@ -33,6 +33,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
+from corrkin.analysis.metrics import COLUMNS as METRIC_COLUMNS
+from corrkin.analysis.metrics import metrics_row
 from corrkin.analysis.run import analyse_split, resolve_device, write_clip
 from corrkin.config import as_object
 from corrkin.io.keypoints import (MAX_VIDEO_BYTES, SUFFIXES, Clip, ClipError, find_inputs, load_clip, regular_file,
@@ -306,6 +308,12 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
             failed += 1
         rows.append(row)
     write_table(out / "library", rows, list(cfg.formats), list(SUMMARY))
+    metrics = []
+    for item, key in zip(items, keys):
+        result = out / "clips" / key / "result.json"
+        if (out / "clips" / key / "done.json").is_file():
+            metrics.append(metrics_row(json.loads(result.read_text()), item.batter, item.shot))
+    write_table(out / "metrics", metrics, list(cfg.formats), list(METRIC_COLUMNS))
     write_json(out / "library.json", {"clips": len(items), "ok": len(items) - failed, "failed": failed})
     log.info("%d clips, %d ok, %d failed; %s", len(items), len(items) - failed, failed, out / "library.csv")
     if cfg.align and len(items) > failed:

@@ -1,0 +1,249 @@
+"""The kinematic sequence from 2-D keypoints: how fast the pelvis, trunk, lead arm and bat
+turn, when each peaks, in which order, and how much each link gains on the one before.
+
+Segments, each a line between two points of the pose:
+
+* ``pelvis``: the hip line (left hip -> right hip);
+* ``trunk``: the shoulder line (left -> right shoulder);
+* ``lead_arm``: lead shoulder -> lead wrist (the lead side is the top hand's);
+* ``bat``: the hands (wrists' midpoint) -> the bat tip.
+
+Two rotations are measured, and every figure says which it assumes (``view``):
+
+* **in the image** (``in_image``): the line's angle on screen, unwrapped. Exact for a rotation
+  about the camera's axis (a bat swung across a side-on view, an arm seen front-on); a rotation
+  about another axis shows foreshortened.
+* **about the vertical** (``about_vertical``, hip and shoulder lines only): one camera cannot see
+  a turn towards it as a change of angle, only as a change of the line's projected width,
+  ``w = W |cos(phi)|`` with ``W`` the widest the line is seen in the clip (its 95th percentile).
+  ``phi = arccos(w / W)``; its sign (towards or away from the camera) is not known, so speeds
+  are magnitudes. It assumes a level camera and the line horizontal.
+
+Speeds are derivatives of the angle by a Savitzky-Golay filter of order 5 over the analysis'
+window (at least 7 frames): degrees per second; the analysis' own order-2 smoothing is made for
+correlations and flattens a fast peak. The bat tip's speed (:func:`tip_peak_speed`) uses a
+0.1-s window: its peak is the sharpest. Each peak is the largest speed within the
+swing window (the quality report's ``window_s`` either side of the peak bat speed), refined below
+a frame by the vertex of the parabola through its neighbours; its 95 % interval in time comes
+from the noise of the speed (the angle's residual from its smoothed curve, through the filter)
+over the parabola's curvature, as for the analysis' activation times.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from scipy.signal import savgol_coeffs, savgol_filter
+
+from corrkin.ops.timing import Z95
+from corrkin.skeleton import NODE_INDEX as N
+
+SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")
+END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
+GAINS = (("trunk", "pelvis"), ("lead_arm", "trunk"), ("bat", "lead_arm"))
+
+
+
+def _ends(positions: np.ndarray, lead: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each segment's two ends ``(T, 2)`` from ``positions (T, nodes, 2)``."""
+    p = positions
+    hands = (p[:, N["l_wrist"]] + p[:, N["r_wrist"]]) / 2
+    return {"pelvis": (p[:, N["l_hip"]], p[:, N["r_hip"]]),
+            "trunk": (p[:, N["l_shoulder"]], p[:, N["r_shoulder"]]),
+            "lead_arm": (p[:, N[f"{lead}_shoulder"]], p[:, N[f"{lead}_wrist"]]),
+            "bat": (hands, p[:, N["bat"]])}
+
+
+def _filled(x: np.ndarray) -> np.ndarray:
+    """``x (T,)`` with NaNs linearly interpolated (held at the ends)."""
+    ok = np.isfinite(x)
+    if ok.all() or not ok.any():
+        return x
+    t = np.arange(len(x))
+    return np.interp(t, t[ok], x[ok])
+
+
+ORDER = 5  # the derivative filter's polynomial order: a 50-ms pulse keeps its peak within ~1 %
+TIP_S = 0.1  # the bat tip's derivative span: its speed peak is sharper than any segment's
+
+
+def derivative_window(fps: float, window_frames: int | None = None) -> int:
+    """The derivative filter's length: the analysis' smoothing window (or ``TIP_S`` seconds
+    where none is given), odd, at least ``ORDER + 2`` frames."""
+    w = int(window_frames) if window_frames is not None else int(round(TIP_S * fps))
+    w = max(w, ORDER + 2)
+    return w if w % 2 else w + 1
+
+
+@functools.lru_cache(maxsize=256)
+def _derivative_gain(window: int, order: int, fps: float) -> float:
+    """How much the derivative filter multiplies white noise (the norm of its coefficients)."""
+    return float(np.linalg.norm(savgol_coeffs(window, order, deriv=1, delta=1.0 / fps)))
+
+
+def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(speed, noise)``: the derivative of ``angle (..., T)`` (radians, unwrapped) in degrees
+    per second, and each series' speed noise ``(...)`` (its standard deviation, from the angle's
+    residual around its smoothed curve, through the derivative filter). All series at once:
+    one filter call for the lot."""
+    t = angle.shape[-1]
+    if t < window:
+        window = t if t % 2 else t - 1
+    order = min(ORDER, window - 2)
+    if window < 5:
+        raise ValueError(f"angular_speed: {t} frames, too few for a derivative")
+    speed = savgol_filter(angle, window, order, deriv=1, delta=1.0 / fps, mode="nearest", axis=-1)
+    resid = (angle - savgol_filter(angle, window, order, mode="nearest", axis=-1))[..., window // 2: t - window // 2]
+    # (the ends, where the filter runs off the clip, left out) the residual of a fit with order + 1
+    # parameters over `window` points keeps that share of the noise
+    sigma = np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
+    return np.degrees(speed), np.degrees(sigma * _derivative_gain(window, order, float(fps)))
+
+
+FIT_S = 0.06  # the peak's shape is fitted over this many seconds either side (one frame at least)
+
+
+def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
+    """The largest ``|speed|`` in frames ``[lo, hi)``: value (deg/s, signed), time (ms, below a
+    frame) and the time's 95 % interval. Gaussian interpolation, as for the analysis' lags: a
+    least-squares parabola through ``log |speed|`` over ``FIT_S`` either side of the best frame
+    (exact for a Gaussian pulse, so neither its time nor its height is pulled by the fit's
+    width); the interval is the vertex's standard error from the speed's ``noise``."""
+    mag = np.abs(speed)
+    k = lo + int(np.argmax(mag[lo:hi]))
+    h = max(1, int(round(FIT_S * fps)))
+    shift, value, half = 0.0, float(mag[k]), None
+    near = slice(max(k - h, 0), min(k + h + 1, len(mag)))
+    x = np.arange(near.start, near.stop, dtype=float) - k
+    y = mag[near]
+    keep = y > 0.25 * mag[k]  # the pulse itself, not the floor beside a narrow one
+    if keep.sum() >= 3 and mag[k] > 0:
+        x, y = x[keep], y[keep]
+        design = np.stack([x**2, x, np.ones_like(x)], 1)
+        weights = y / mag[k]  # log's noise is noise / |speed|: the points near the top count most
+        (a, b, c), *_ = np.linalg.lstsq(design * weights[:, None], np.log(y) * weights, rcond=None)
+        if a < 0:
+            shift = float(np.clip(-b / (2 * a), x.min(), x.max()))
+            value = float(np.exp(c - b * b / (4 * a)))
+            # the vertex -b / 2a: b's standard error is (noise / |speed|) / sqrt(sum w^2 x^2)
+            se_b = noise / mag[k] / math.sqrt(max(float((weights**2 * x**2).sum()), 1e-12))
+            half = Z95 * se_b / (2 * abs(a)) * 1000.0 / fps
+    t_ms = (k + shift) * 1000.0 / fps
+    return {"speed_deg_s": round(math.copysign(value, speed[k]), 3), "frame": k, "time_ms": round(t_ms, 3),
+            "time_ci_ms": [round(t_ms - half, 3), round(t_ms + half, 3)] if half is not None else None}
+
+
+def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, lead: str, swing: tuple[int, int],
+                       bat_found: bool = True) -> dict:
+    """The kinematic-sequence block of ``result.json`` for one clip.
+
+    Args:
+        positions: ``(T, nodes, 2)`` the pose (any translation and scale: angles ignore them),
+            NaN where a node is missing (interpolated).
+        fps: frames per second.
+        window_frames: the analysis' smoothing window.
+        lead: ``"l"`` or ``"r"``: the lead (top-hand) side.
+        swing: ``(lo, hi)`` frames where the peaks are looked for.
+        bat_found: whether the bat was seen through the swing (else its figures are null).
+    """
+    t = len(positions)
+    window = derivative_window(fps, window_frames)
+    lo, hi = max(0, swing[0]), min(t, swing[1])
+    if hi - lo < 3 or t < 5:
+        return {"note": f"too few frames ({t}) for the kinematic sequence"}
+    ends = _ends(positions, lead)
+    out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "about_vertical": {}}
+    names = [n for n in SEGMENTS if n != "bat" or bat_found]
+    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
+    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
+    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])  # (S, T)
+    widest = np.nanpercentile(lengths, 95, axis=-1)
+    speeds, noises = angular_speed(angles, fps, window)
+    for i, name in enumerate(names):
+        found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image"}
+        k = found["frame"]
+        share = float(lengths[i, k] / max(widest[i], 1e-9))
+        flags = []
+        if share < END_ON:
+            flags.append(f"seen end-on at its peak ({share:.0%} of its widest): its angle on screen is noise")
+        if k in (lo, hi - 1):
+            flags.append("largest at the edge of the swing window: no peak inside it")
+        found["flags"] = flags
+        out["segments"][name] = found
+        out["speed_noise_deg_s"][name] = round(float(noises[i]), 3)
+    if not bat_found:
+        out["segments"]["bat"] = None
+    # about the vertical: arccos of the width against the widest (steep near 1, so the width is
+    # smoothed first: the noise of a line seen nearly square would swamp the turn)
+    flat = [names.index(n) for n in ("pelvis", "trunk")]
+    ratio = savgol_filter(lengths[flat] / np.maximum(widest[flat], 1e-9)[:, None], window, min(ORDER, window - 2),
+                          mode="nearest", axis=-1)
+    v_speeds, v_noises = angular_speed(np.arccos(np.clip(ratio, 0.0, 0.98)), fps, window)
+    for j, name in enumerate(("pelvis", "trunk")):
+        out["about_vertical"][name] = peak(np.abs(v_speeds[j]), lo, hi, float(v_noises[j]), fps) | {
+            "view": "about_vertical", "sign": "unknown (towards or away from the camera)"}
+    seen = {k: v for k, v in out["segments"].items() if v is not None}
+    out["reliable"] = all(not v["flags"] for v in seen.values()) and len(seen) == len(SEGMENTS)
+    out["reasons"] = [f"{k}: {f}" for k, v in seen.items() for f in v["flags"]] + (
+        [] if "bat" in seen else ["bat: not seen through the swing"])
+    order = sorted(seen, key=lambda k: seen[k]["time_ms"])
+    out["order"] = order
+    out["proximal_to_distal"] = order == [s for s in SEGMENTS if s in seen]
+    out["gaps_ms"] = {f"{a}->{b}": round(seen[b]["time_ms"] - seen[a]["time_ms"], 3)
+                      for a, b in zip(SEGMENTS, SEGMENTS[1:]) if a in seen and b in seen}
+    out["gains"] = {f"{a}/{b}": round(abs(seen[a]["speed_deg_s"]) / max(abs(seen[b]["speed_deg_s"]), 1e-9), 4)
+                    for a, b in GAINS if a in seen and b in seen}
+    return out
+
+
+def bat_calibration(positions: np.ndarray, bat_length_m: float, bat_length_sd_m: float) -> dict | None:
+    """Metres per shoulder width from the bat: its longest projection in the clip (the 95th
+    percentile of hands-to-tip over the frames it is seen) is taken as its true length
+    ``bat_length_m``, known to ``bat_length_sd_m``. ``positions (T, nodes, 2)`` in shoulder
+    widths. The relative uncertainty adds the bat's length and the spread of the longest
+    projections (the 90th to 99th percentile: a bat never seen side-on looks short). None when
+    the bat was seen in fewer than 5 frames."""
+    hands = (positions[:, N["l_wrist"]] + positions[:, N["r_wrist"]]) / 2
+    length = np.linalg.norm(positions[:, N["bat"]] - hands, axis=-1)
+    length = length[np.isfinite(length)]
+    if len(length) < 5:
+        return None
+    p90, p95, p99 = np.percentile(length, [90, 95, 99])
+    rel = math.hypot(bat_length_sd_m / bat_length_m, (p99 - p90) / 2 / max(p95, 1e-9))
+    return {"method": "bat length", "bat_length_m": bat_length_m, "bat_length_sw": round(float(p95), 4),
+            "m_per_shoulder_width": round(bat_length_m / max(float(p95), 1e-9), 5), "relative_sd": round(rel, 4),
+            "frames": int(len(length)),
+            "assumes": "the bat is seen at its full length (side-on) in some frames; the speeds are in the image plane"}
+
+
+TIP_NOISE = 0.10  # a tip speed whose noise passes this share of its peak is flagged noisy
+
+
+def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None:
+    """The bat tip's peak speed (shoulder widths/s, relative to the pelvis: the camera's pan
+    drops out) from its own derivative (order-5 Savitzky-Golay over ``TIP_S`` = 0.1 s, at least
+    7 frames; Gaussian-interpolated peak), not from the analysis' smoothed ``v_tip``, which is
+    made for correlations and flattens a fast swing's peak. Unbiased where the tip is sampled
+    finely enough (a peak 50 ms wide keeps 99 % of its height from 50 fps up; at 25 fps about
+    90 %). ``relative_sd`` is the speed's noise (the tip's residual around its fit, through the
+    filter) over the peak, ``noisy`` where it passes ``TIP_NOISE`` (broadcast keypoints at 25
+    fps: a smoother filter would only trade that noise for a flattened peak). None without the
+    tip in enough frames."""
+    tip = positions[:, N["bat"]]
+    if np.isfinite(tip).all(-1).sum() < ORDER + 2:
+        return None
+    lo, hi = max(0, swing[0]), min(len(tip), swing[1])
+    window = min(derivative_window(fps), len(tip) - 1 + len(tip) % 2)
+    order = min(ORDER, window - 2)
+    xy = np.stack([_filled(tip[:, 0]), _filled(tip[:, 1])])
+    v = savgol_filter(xy, window, order, deriv=1, delta=1.0 / fps, mode="nearest", axis=-1)
+    resid = (xy - savgol_filter(xy, window, order, mode="nearest", axis=-1))[:, window // 2: len(tip) - window // 2]
+    sigma = float(np.sqrt(np.mean(resid**2) * window / max(window - order - 1, 1)))  # per axis
+    noise = sigma * _derivative_gain(window, order, float(fps))
+    found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
+    ratio = noise / max(abs(found["speed_deg_s"]), 1e-9)
+    return {"speed_sw_s": found["speed_deg_s"], "time_ms": found["time_ms"], "time_ci_ms": found["time_ci_ms"],
+            "filter": {"order": order, "window_frames": window}, "relative_sd": round(ratio, 4),
+            "noisy": bool(ratio > TIP_NOISE)}
