@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+
 
 def savgol_window(window_s: float, fps: float, order: int) -> int:
     """Odd window length in frames nearest to ``window_s * fps``, longer than ``order``.

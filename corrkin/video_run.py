@@ -151,8 +151,8 @@ def run_video(cfg) -> int:
     done, failed = analyse_split(clips, acfg, device)
     for clip, row, rec, arrays in done:
         try:
-            write_clip(out_dir, clip.name, rec, arrays, cfg.plots, keep=("keypoints.npz",))
-            rows.append(row)
+            rows.append(row | {"_metrics": write_clip(out_dir, clip.name, rec, arrays, cfg.plots,
+                                                      keep=("keypoints.npz",), acfg=acfg)})
         except (OSError, ValueError) as e:
             rows.append(_failed(clip.name, f"could not write results: {e}"))
     rows += [row for _, row in failed]

@@ -35,10 +35,9 @@ import functools
 import math
 
 import numpy as np
-from scipy.signal import savgol_coeffs, savgol_filter
 
-from corrkin.ops.timing import Z95
 from corrkin.skeleton import NODE_INDEX as N
+from corrkin.timing import Z95  # not corrkin.ops: this runs in the I/O workers, which never import torch
 
 SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")
 END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
@@ -78,9 +77,26 @@ def derivative_window(fps: float, window_frames: int | None = None) -> int:
 
 
 @functools.lru_cache(maxsize=256)
+def _coeffs(window: int, order: int, deriv: int, fps: float) -> np.ndarray:
+    """Savitzky-Golay weights ``(window,)``: the least-squares polynomial of ``order`` through
+    ``window`` samples, its ``deriv``-th derivative at the centre, per second."""
+    x = np.arange(window, dtype=float) - window // 2
+    fit = np.linalg.pinv(x[:, None] ** np.arange(order + 1))  # samples -> polynomial coefficients
+    return fit[deriv] * math.factorial(deriv) * fps**deriv
+
+
+def _savgol(x: np.ndarray, window: int, order: int, fps: float, deriv: int = 0) -> np.ndarray:
+    """``scipy.signal.savgol_filter(x, window, order, deriv, 1 / fps, axis=-1, mode="nearest")``
+    (tested equal), in numpy with the weights computed once per filter: this runs in the I/O
+    worker processes, where importing ``scipy.signal`` alone would cost each half a second."""
+    half = window // 2
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, window, axis=-1) @ _coeffs(window, order, deriv, float(fps))
+
+
 def _derivative_gain(window: int, order: int, fps: float) -> float:
     """How much the derivative filter multiplies white noise (the norm of its coefficients)."""
-    return float(np.linalg.norm(savgol_coeffs(window, order, deriv=1, delta=1.0 / fps)))
+    return float(np.linalg.norm(_coeffs(window, order, 1, float(fps))))
 
 
 def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +110,8 @@ def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarra
     order = min(ORDER, window - 2)
     if window < 5:
         raise ValueError(f"angular_speed: {t} frames, too few for a derivative")
-    speed = savgol_filter(angle, window, order, deriv=1, delta=1.0 / fps, mode="nearest", axis=-1)
-    resid = (angle - savgol_filter(angle, window, order, mode="nearest", axis=-1))[..., window // 2: t - window // 2]
+    speed = _savgol(angle, window, order, fps, deriv=1)
+    resid = (angle - _savgol(angle, window, order, fps))[..., window // 2: t - window // 2]
     # (the ends, where the filter runs off the clip, left out) the residual of a fit with order + 1
     # parameters over `window` points keeps that share of the noise
     sigma = np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
@@ -123,7 +139,8 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
         x, y = x[keep], y[keep]
         design = np.stack([x**2, x, np.ones_like(x)], 1)
         weights = y / mag[k]  # log's noise is noise / |speed|: the points near the top count most
-        (a, b, c), *_ = np.linalg.lstsq(design * weights[:, None], np.log(y) * weights, rcond=None)
+        wd = design * weights[:, None]
+        a, b, c = np.linalg.solve(wd.T @ wd, wd.T @ (np.log(y) * weights))  # weighted least squares
         if a < 0:
             shift = float(np.clip(-b / (2 * a), x.min(), x.max()))
             value = float(np.exp(c - b * b / (4 * a)))
@@ -159,7 +176,7 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
     angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
     lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])  # (S, T)
-    widest = np.nanpercentile(lengths, 95, axis=-1)
+    widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
     speeds, noises = angular_speed(angles, fps, window)
     for i, name in enumerate(names):
         found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image"}
@@ -178,8 +195,7 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     # about the vertical: arccos of the width against the widest (steep near 1, so the width is
     # smoothed first: the noise of a line seen nearly square would swamp the turn)
     flat = [names.index(n) for n in ("pelvis", "trunk")]
-    ratio = savgol_filter(lengths[flat] / np.maximum(widest[flat], 1e-9)[:, None], window, min(ORDER, window - 2),
-                          mode="nearest", axis=-1)
+    ratio = _savgol(lengths[flat] / np.maximum(widest[flat], 1e-9)[:, None], window, min(ORDER, window - 2), fps)
     v_speeds, v_noises = angular_speed(np.arccos(np.clip(ratio, 0.0, 0.98)), fps, window)
     for j, name in enumerate(("pelvis", "trunk")):
         out["about_vertical"][name] = peak(np.abs(v_speeds[j]), lo, hi, float(v_noises[j]), fps) | {
@@ -238,8 +254,8 @@ def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) ->
     window = min(derivative_window(fps), len(tip) - 1 + len(tip) % 2)
     order = min(ORDER, window - 2)
     xy = np.stack([_filled(tip[:, 0]), _filled(tip[:, 1])])
-    v = savgol_filter(xy, window, order, deriv=1, delta=1.0 / fps, mode="nearest", axis=-1)
-    resid = (xy - savgol_filter(xy, window, order, mode="nearest", axis=-1))[:, window // 2: len(tip) - window // 2]
+    v = _savgol(xy, window, order, fps, deriv=1)
+    resid = (xy - _savgol(xy, window, order, fps))[:, window // 2: len(tip) - window // 2]
     sigma = float(np.sqrt(np.mean(resid**2) * window / max(window - order - 1, 1)))  # per axis
     noise = sigma * _derivative_gain(window, order, float(fps))
     found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
@@ -247,3 +263,34 @@ def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) ->
     return {"speed_sw_s": found["speed_deg_s"], "time_ms": found["time_ms"], "time_ci_ms": found["time_ci_ms"],
             "filter": {"order": order, "window_frames": window}, "relative_sd": round(ratio, 4),
             "noisy": bool(ratio > TIP_NOISE)}
+
+
+def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
+    """``record`` (a clip's ``result.json``) with its ``kinematic_sequence`` block and the bat's
+    speed in m/s (``peak_speed_m_s``, its interval, ``km/h``, ``tip_peak``, ``calibration``),
+    from ``positions (T, nodes, 2)`` (``series.npz``'s) and ``cfg`` (the
+    :class:`corrkin.config.AnalysisConfig`: the swing window, the bat's length). Per clip, in
+    numpy: it runs where the clip's files are written (the I/O workers of ``corrkin analyse``),
+    beside the batched engine, not after it."""
+    pos = np.asarray(positions, np.float64)
+    fps, bat = record["fps"], record["bat"]
+    peak_frame, half = bat["peak_frame"], int(round(cfg.quality.window_s * fps))
+    swing = (peak_frame - half, peak_frame + half + 1)
+    record["kinematic_sequence"] = kinematic_sequence(pos, fps, record["smoothing_window_frames"],
+                                                      "l" if bat["top_hand"].startswith("l_") else "r", swing,
+                                                      bat["found"])
+    if not bat["found"]:
+        return record
+    cal = bat_calibration(pos, cfg.units.bat_length_m, cfg.units.bat_length_sd_m)
+    tip = tip_peak_speed(pos, fps, swing)
+    if cal is None or tip is None:
+        return record
+    mps = tip["speed_sw_s"] * cal["m_per_shoulder_width"]
+    rel = math.hypot(cal["relative_sd"], tip["relative_sd"])
+    bat["tip_peak"] = tip | {"how": "the tip's own derivative (order-5 Savitzky-Golay, Gaussian interpolation); "
+                                    "peak_speed is the analysis' smoothed v_tip"}
+    bat["peak_speed_m_s"] = round(mps, 3)
+    bat["peak_speed_m_s_ci"] = [round(mps * (1 - Z95 * rel), 3), round(mps * (1 + Z95 * rel), 3)]
+    bat["peak_speed_km_h"] = round(mps * 3.6, 2)
+    bat["calibration"] = cal
+    return record

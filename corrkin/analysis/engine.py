@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import math
-
 import numpy as np
 import torch
 
 from corrkin import ops
 from corrkin.ops.timing import Z95
-from corrkin.analysis.biomech import bat_calibration, kinematic_sequence, tip_peak_speed
 from corrkin.config import AnalysisConfig, as_object
 from corrkin.io.keypoints import KeypointBatch
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
@@ -357,23 +354,6 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
         if ev["bat_coverage"] < cfg.quality.min_bat_coverage:
             _no_bat(rec, ev["bat_coverage"], bool(c["has_bat"][b]), cfg)
         rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
-        half = int(round(cfg.quality.window_s * fps))
-        pos = c["positions"][b, :, :, :n].transpose(2, 0, 1).astype(np.float64)
-        rec["kinematic_sequence"] = kinematic_sequence(
-            pos, fps, out.windows[b], "l" if rec["bat"]["top_hand"].startswith("l_") else "r",
-            (peak - half, peak + half + 1), rec["bat"]["found"])
-        if rec["bat"]["found"]:
-            cal = bat_calibration(pos, cfg.units.bat_length_m, cfg.units.bat_length_sd_m)
-            tip = tip_peak_speed(pos, fps, (peak - half, peak + half + 1))
-            if cal is not None and tip is not None:
-                mps = tip["speed_sw_s"] * cal["m_per_shoulder_width"]
-                rec["bat"]["tip_peak"] = tip | {"how": "the tip's own derivative (order-5 Savitzky-Golay, Gaussian "
-                                                      "interpolation); peak_speed is the analysis' smoothed v_tip"}
-                rel = math.hypot(cal["relative_sd"], tip["relative_sd"])
-                rec["bat"]["peak_speed_m_s"] = round(mps, 3)
-                rec["bat"]["peak_speed_m_s_ci"] = [round(mps * (1 - Z95 * rel), 3), round(mps * (1 + Z95 * rel), 3)]
-                rec["bat"]["peak_speed_km_h"] = round(mps * 3.6, 2)
-                rec["bat"]["calibration"] = cal
         if not rec["reaches_bat"] and "path_note" not in rec:
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
                                 f"{len(edges)} edges, none chains a source to the {cfg.target}")

@@ -60,16 +60,17 @@ def load_many(items: list[tuple[str, Path]], fps: float | None, acfg: AnalysisCo
     return [load_checked(name, path, fps, acfg, batter) for name, path in items]
 
 
-def write_many(out_dir: Path, jobs: list[tuple[str, dict, dict]], plots: bool) -> list[str | None]:
-    """Write several clips; for each, None or the reason it could not be written."""
-    errors = []
+def write_many(out_dir: Path, jobs: list[tuple[str, dict, dict]], plots: bool,
+               acfg: AnalysisConfig | None = None) -> list[tuple[str | None, dict | None]]:
+    """Write several clips (:func:`write_clip`); for each, ``(None, metrics row)`` or ``(the
+    reason it could not be written, None)``."""
+    out = []
     for name, record, arrays in jobs:
         try:
-            write_clip(out_dir, name, record, arrays, plots)
-            errors.append(None)
+            out.append((None, write_clip(out_dir, name, record, arrays, plots, acfg=acfg)))
         except Exception as e:  # noqa: BLE001 - a full disk or a bad path fails that clip only
-            errors.append(f"could not write results: {type(e).__name__}: {e}")
-    return errors
+            out.append((f"could not write results: {type(e).__name__}: {e}", None))
+    return out
 
 
 def _groups(seq: list, n: int) -> list[list]:
@@ -78,20 +79,30 @@ def _groups(seq: list, n: int) -> list[list]:
 
 
 def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool,
-               keep: tuple[str, ...] = ()) -> None:
+               keep: tuple[str, ...] = (), acfg: AnalysisConfig | None = None) -> dict:
     """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` of one clip, as one
     unit (:func:`corrkin.io.results.atomic_folder`; ``keep`` names files of the clip's folder
-    that stay, such as the keypoints ``corrkin run`` wrote). Every number is checked finite
-    first (positions may be NaN where a joint is missing): a clip whose analysis went
-    non-finite fails with nothing written, and an earlier result in its place stays whole."""
+    that stay, such as the keypoints ``corrkin run`` wrote). With ``acfg``, the record gets its
+    biomechanics first (:func:`corrkin.analysis.biomech.biomechanics`: per clip, so it runs
+    here, in the I/O workers, beside the batched engine). Every number is checked finite
+    (positions may be NaN where a joint is missing): a clip whose analysis went non-finite
+    fails with nothing written, and an earlier result in its place stays whole. Returns the
+    clip's metrics row (:func:`corrkin.analysis.metrics.metrics_row`)."""
+    from corrkin.analysis.metrics import metrics_row
+
+    if acfg is not None and "kinematic_sequence" not in record:
+        from corrkin.analysis.biomech import biomechanics
+
+        biomechanics(record, arrays["positions"], acfg)
     finite_or_raise(arrays, record, nan_ok=("positions",))
     with atomic_folder(out_dir / name, keep=keep) as clip_dir:
-        write_npz(clip_dir / "series.npz", **arrays)
-        write_json(clip_dir / "result.json", record)
+        write_npz(clip_dir / "series.npz", atomic=False, **arrays)  # the folder is the unit
+        write_json(clip_dir / "result.json", record, atomic=False)
         if plots:
             from corrkin.plots.corrpath import plot_corrpath
 
             plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
+    return metrics_row(record)
 
 
 def _failed(name: str, err: BaseException | str) -> dict:
@@ -205,11 +216,8 @@ def write_metrics(out_dir: Path, rows: list[dict]) -> None:
 
 
 def _summary_row(clip: Clip, rec: dict) -> dict:
-    from corrkin.analysis.metrics import metrics_row
-
     timing = rec.get("timing", {})
     return {
-        "_metrics": metrics_row(rec),
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
         "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
@@ -275,8 +283,8 @@ def _written(writes: list, rows: list[dict]) -> list[dict]:
     for group, fut in writes:
         if fut.cancelled() or not fut.done():
             continue
-        for (name, row), err in zip(group, fut.result()):
-            rows.append(row if err is None else _failed(name, err))
+        for (name, row), (err, metrics) in zip(group, fut.result()):
+            rows.append(row | {"_metrics": metrics} if err is None else _failed(name, err))
     return rows
 
 
@@ -300,7 +308,7 @@ def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, wr
         done, failed = analyse_split(clips, acfg, device)
         rows += [row for _, row in failed]
         for group in _groups(done, n_groups):
-            fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots)
+            fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots, acfg)
             writes.append(([(c.name, row) for c, row, _, _ in group], fut))
         bar.update(len(chunk))
     for _, fut in writes:  # wait for every write (their errors are per clip, in the result), stoppable

@@ -94,7 +94,12 @@ def finite_or_raise(arrays: dict[str, np.ndarray], record=None, nan_ok: tuple[st
             x = np.nan_to_num(a, nan=0.0, posinf=np.inf, neginf=-np.inf) if key in nan_ok else a
             if not np.isfinite(x).all():
                 bad.append(key)
-    field = _non_finite(record) if record is not None else None
+    field = None
+    if record is not None:
+        try:  # JSON's C encoder checks every number at once; the walk only finds which one failed
+            json.dumps(record, allow_nan=False)
+        except ValueError:
+            field = _non_finite(record) or "?"
     if field is not None:
         bad.append(f"result '{field}'")
     if bad:
@@ -159,19 +164,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_json(path: str | os.PathLike, obj) -> None:
+def write_json(path: str | os.PathLike, obj, atomic: bool = True) -> None:
     """Compact JSON (Python's C encoder runs only without ``indent``: pretty-printing made
-    writing results the slowest step of a run); ``python -m json.tool`` shows it indented."""
-    text = json.dumps(obj, allow_nan=False, separators=(",", ":"))
+    writing results the slowest step of a run); ``python -m json.tool`` shows it indented.
+    ``atomic=False`` writes in place (inside an :func:`atomic_folder`, which is atomic already)."""
+    text = json.dumps(obj, allow_nan=False, separators=(",", ":")) + "\n"
+    if not atomic:
+        Path(path).write_text(text, encoding="utf-8", errors="backslashreplace")
+        return
     with atomic_write(path, "w") as f:
-        f.write(text + "\n")
+        f.write(text)
 
 
-def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+def write_npz(path: str | os.PathLike, atomic: bool = True, **arrays: np.ndarray) -> None:
     """Uncompressed ``.npz``, built in memory and written in one go (zipfile's seeks on a real
-    file cost more than the arrays)."""
+    file cost more than the arrays); ``atomic=False`` as for :func:`write_json`."""
     buf = io.BytesIO()
     np.savez(buf, **arrays)
+    if not atomic:
+        Path(path).write_bytes(buf.getbuffer())
+        return
     with atomic_write(path) as f:
         f.write(buf.getbuffer())
 

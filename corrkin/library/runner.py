@@ -281,7 +281,7 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
         item, key = owner[id(clip)]
         record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
         try:
-            write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",))
+            write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)
         except (OSError, ValueError) as e:
             _quarantine(quarantine, key, item, f"could not write results: {e}")
             continue

@@ -28,8 +28,7 @@ import torch
 from corrkin.ops import _math
 from corrkin.ops._checks import check_shape
 from corrkin.ops.reduce import blocked_sum
-
-Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+from corrkin.timing import Z95  # noqa: F401  (defined torch-free: the I/O workers need it too)
 
 
 def acf_effective_n(acf: torch.Tensor, n: torch.Tensor, max_lag: torch.Tensor) -> torch.Tensor:

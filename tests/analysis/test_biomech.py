@@ -143,3 +143,14 @@ def test_seed_clips_give_a_metric_row_each_finite_or_flagged(tmp_path):
             assert row["sequence_reasons"] or row["quality_reasons"]
     assert (frame["bat_speed_m_s_low"] <= frame["bat_speed_m_s"]).all()
     assert (frame["bat_speed_m_s"] <= frame["bat_speed_m_s_high"]).all()
+
+
+@pytest.mark.parametrize("window, order, deriv", [(7, 5, 1), (25, 5, 1), (11, 5, 0), (5, 3, 1)])
+def test_the_numpy_filter_is_scipys_savgol(window, order, deriv):
+    from scipy.signal import savgol_filter
+
+    from corrkin.analysis.biomech import _savgol
+
+    x = np.random.default_rng(0).normal(size=(3, 200)).cumsum(-1)
+    want = savgol_filter(x, window, order, deriv=deriv, delta=1 / 50, mode="nearest", axis=-1)
+    np.testing.assert_allclose(_savgol(x, window, order, 50.0, deriv), want, rtol=1e-9, atol=1e-9)
