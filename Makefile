@@ -18,7 +18,7 @@ MMDET    := 3.3.0
 MMPOSE_V := 1.3.2
 WHEELS   ?= $(HOME)/.cache/corrkin/wheels
 
-.PHONY: demo test bench install mmpose yolo chromium clean
+.PHONY: gpu-wheels demo test bench install mmpose yolo chromium clean
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
@@ -78,6 +78,14 @@ test: $(MMPOSE) $(YOLO) chromium
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py
+
+# the packages the GPU machine's image lacks (it holds torch, numpy, scipy, pandas, pyarrow,
+# peft, accelerate), for Python 3.12 on x86-64, to carry to it: benchmarks/gpu.sh installs them
+gpu-wheels:
+	PIP_FIND_LINKS= $(PIP) download --quiet --no-deps -d gpu_wheels --python-version 3.12 --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
+	  hydra-core==1.3.2 omegaconf==2.3.0 hydra-joblib-launcher kornia kornia_rs diffusers decord av
+	PIP_FIND_LINKS= $(PIP) download --quiet --no-deps --no-binary=:all: -d gpu_wheels antlr4-python3-runtime==4.9.3
 
 clean:
 	rm -rf $(VENV) build demo_output .pytest_cache
