@@ -99,23 +99,31 @@ def _derivative_gain(window: int, order: int, fps: float) -> float:
     return float(np.linalg.norm(_coeffs(window, order, 1, float(fps))))
 
 
-def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(speed, noise)``: the derivative of ``angle (..., T)`` (radians, unwrapped) in degrees
-    per second, and each series' speed noise ``(...)`` (its standard deviation, from the angle's
-    residual around its smoothed curve, through the derivative filter). All series at once:
-    one filter call for the lot."""
-    t = angle.shape[-1]
+def derivative(x: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``(dx/dt, noise, window, order)``: the time derivative of ``x (..., T)`` per second by an
+    order-``ORDER`` Savitzky-Golay filter (the window shortened, odd, to a short clip; the order
+    at most the window less two), and each series' derivative noise ``(...)``: its standard
+    deviation from the residual of ``x`` around its smoothed curve (the ends, where the filter
+    runs off the clip, left out), through the derivative filter. All series at once: one filter
+    call for the lot."""
+    t = x.shape[-1]
     if t < window:
         window = t if t % 2 else t - 1
     order = min(ORDER, window - 2)
     if window < 5:
-        raise ValueError(f"angular_speed: {t} frames, too few for a derivative")
-    speed = _savgol(angle, window, order, fps, deriv=1)
-    resid = (angle - _savgol(angle, window, order, fps))[..., window // 2: t - window // 2]
-    # (the ends, where the filter runs off the clip, left out) the residual of a fit with order + 1
-    # parameters over `window` points keeps that share of the noise
+        raise ValueError(f"derivative: {t} frames, too few for a derivative")
+    rate = _savgol(x, window, order, fps, deriv=1)
+    resid = (x - _savgol(x, window, order, fps))[..., window // 2: t - window // 2]
+    # the residual of a fit with order + 1 parameters over `window` points keeps that share of the noise
     sigma = np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
-    return np.degrees(speed), np.degrees(sigma * _derivative_gain(window, order, float(fps)))
+    return rate, sigma * _derivative_gain(window, order, float(fps)), window, order
+
+
+def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(speed, noise)``: :func:`derivative` of ``angle (..., T)`` (radians, unwrapped), both in
+    degrees per second."""
+    speed, noise, _, _ = derivative(angle, fps, window)
+    return np.degrees(speed), np.degrees(noise)
 
 
 FIT_S = 0.06  # the peak's shape is fitted over this many seconds either side (one frame at least)
@@ -251,13 +259,9 @@ def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) ->
     if np.isfinite(tip).all(-1).sum() < ORDER + 2:
         return None
     lo, hi = max(0, swing[0]), min(len(tip), swing[1])
-    window = min(derivative_window(fps), len(tip) - 1 + len(tip) % 2)
-    order = min(ORDER, window - 2)
-    xy = np.stack([_filled(tip[:, 0]), _filled(tip[:, 1])])
-    v = _savgol(xy, window, order, fps, deriv=1)
-    resid = (xy - _savgol(xy, window, order, fps))[:, window // 2: len(tip) - window // 2]
-    sigma = float(np.sqrt(np.mean(resid**2) * window / max(window - order - 1, 1)))  # per axis
-    noise = sigma * _derivative_gain(window, order, float(fps))
+    v, noises, window, order = derivative(np.stack([_filled(tip[:, 0]), _filled(tip[:, 1])]), fps,
+                                          derivative_window(fps))
+    noise = float(np.sqrt(np.mean(noises**2)))  # per axis
     found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
     ratio = noise / max(abs(found["speed_deg_s"]), 1e-9)
     return {"speed_sw_s": found["speed_deg_s"], "time_ms": found["time_ms"], "time_ci_ms": found["time_ci_ms"],
