@@ -12,6 +12,12 @@ ms), the median error of the peak speeds (%), the share of clips whose order is 
 distal, and the bat tip's speed in m/s against the truth (the noise-free motion sampled at
 2,400 fps). Targets (issue 15): peak times within 0.25 frame (median), peak speeds within 5 %,
 bat speed in m/s within 5 % given the bat length.
+
+The second table: whole strokes (:func:`corrkin.synth.stroke_spec`: backlift, stride, downswing,
+follow-through) through :func:`corrkin.analysis.events.stroke_events`, each event's median
+|error| in frames against :func:`corrkin.synth.stroke_truth` (the same definitions on the
+noise-free motion at 2,400 fps), and the stride and backlift height's median error. Target:
+events within one frame.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import argparse
 
 import numpy as np
 
-from corrkin.analysis.biomech import SEGMENTS, bat_calibration, kinematic_sequence, tip_peak_speed
-from corrkin.synth import RotationSpec, make_rotation_clip, rotation_truth
+from corrkin.analysis.biomech import SEGMENTS, kinematic_sequence, tip_peak_speed
+from corrkin.analysis.events import EVENTS, stroke_events
+from corrkin.analysis.units import bat_calibration
+from corrkin.synth import RotationSpec, make_rotation_clip, rotation_truth, stroke_spec, stroke_truth
 from corrkin.timing import savgol_window
 
 RATES = (25, 30, 50, 60, 120, 240)
@@ -67,6 +75,30 @@ def main() -> None:
             bat_err.append(tip["speed_sw_s"] * cal["m_per_shoulder_width"] / true_tip_speed_m_s(spec, args.bat_length_m) - 1)
         print(f"| {fps} | {np.median(t_err):.3f} | {np.median(t_err) * 1000 / fps:.2f} | {np.median(v_err):.1%} | "
               f"{np.median(tv_err):.3f} | {np.median(vv_err):.1%} | {np.mean(p2d):.0%} | {np.median(bat_err):+.1%} |")
+
+
+    print(f"\n# stroke events, {args.clips} synthetic strokes per rate: median |error| in frames\n")
+    print("| fps | " + " | ".join(e.replace("_", " ") for e in EVENTS) + " | stride err | backlift height err |")
+    print("|---:|" + "---:|" * (len(EVENTS) + 2))
+    for fps in RATES:
+        errs, stride, height = {e: [] for e in EVENTS}, [], []
+        for seed in range(args.clips):
+            rng = np.random.default_rng(seed)
+            spec = stroke_spec(fps, swing_at_s=float(rng.uniform(1.2, 1.4)))
+            truth = stroke_truth(spec)
+            clip = make_rotation_clip(spec, seed=seed)
+            pos = np.concatenate([clip.keypoints, clip.bat[:, None]], 1).astype(np.float64) / spec.shoulder_px
+            pos -= ((pos[:, 7] + pos[:, 8]) / 2)[:, None]  # the hips' centre, as the analysis centres
+            k = int(round(truth["events_s"]["impact"] * fps))
+            tip = tip_peak_speed(pos, fps, (k - int(0.5 * fps), k + int(0.5 * fps) + 1))
+            ev = stroke_events(pos, fps, savgol_window(0.2, fps, 2), "l", tip["time_ms"] * fps / 1000)
+            for e in EVENTS:
+                got = ev["events"][e]
+                errs[e].append(np.nan if got is None else abs(got["clip_ms"] / 1000 - truth["events_s"][e]) * fps)
+            stride.append(ev["stride_sw"] / truth["stride_sw"] - 1)
+            height.append(ev["backlift_height_sw"] / truth["backlift_height_sw"] - 1)
+        cells = " | ".join(f"{np.nanmedian(errs[e]):.2f}" for e in EVENTS)
+        print(f"| {fps} | {cells} | {np.median(stride):+.1%} | {np.median(height):+.1%} |")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -61,15 +62,42 @@ class QualityConfig:
 
 @dataclass
 class UnitsConfig:
-    """Real units: metres from the bat's length (the longest bat seen in the clip)."""
+    """Real units (:mod:`corrkin.analysis.units`): metres per shoulder width from the bat's
+    length (the longest bat seen in the clip), the batter's stature, or two image points a
+    known distance apart."""
 
+    calibration: str = "bat"  # bat | stature | points
     bat_length_m: float = 0.85  # a full-size bat is 0.84-0.87 m (the Laws allow 0.965 m)
     bat_length_sd_m: float = 0.03  # how well that length is known (0: measured)
+    stature_m: Optional[float] = None  # the batter's standing height (calibration=stature)
+    stature_sd_m: float = 0.02
+    points_px: Optional[list[Any]] = None  # [[x, y], [x, y]] in the video's pixels (calibration=points)
+    points_m: float = 1.22  # their distance: popping crease to stumps 1.22 m; stumps 0.711 m high
+    points_sd_px: float = 2.0  # how well each point is placed
 
     def __post_init__(self) -> None:
-        _need(0.2 < self.bat_length_m < 1.5, "analysis.units.bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
-        _need(0 <= self.bat_length_sd_m < self.bat_length_m, "analysis.units.bat_length_sd_m", self.bat_length_sd_m,
+        u = "analysis.units."
+        _need(self.calibration in ("bat", "stature", "points"), u + "calibration", self.calibration,
+              "must be bat, stature or points")
+        _need(0.2 < self.bat_length_m < 1.5, u + "bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
+        _need(0 <= self.bat_length_sd_m < self.bat_length_m, u + "bat_length_sd_m", self.bat_length_sd_m,
               "must be >= 0 and below the length")
+        if self.calibration == "stature" or self.stature_m is not None:
+            _need(self.stature_m is not None and 0.8 < self.stature_m < 2.5, u + "stature_m", self.stature_m,
+                  "must be the batter's height, 0.8-2.5 m (calibration=stature needs it)")
+            _need(0 <= self.stature_sd_m < self.stature_m, u + "stature_sd_m", self.stature_sd_m,
+                  "must be >= 0 and below the stature")
+        if self.calibration == "points" or self.points_px is not None:
+            pts = self.points_px
+            try:
+                ok = (len(pts) == 2 and all(len(q) == 2 for q in pts)
+                      and all(math.isfinite(float(v)) for q in pts for v in q) and list(pts[0]) != list(pts[1]))
+            except (TypeError, ValueError):  # None, a number, a string: not two points
+                ok = False
+            _need(ok, u + "points_px", pts, "must be two distinct image points [[x, y], [x, y]] "
+                                            "(calibration=points needs them)")
+            _need(0 < self.points_m < 100, u + "points_m", self.points_m, "must be 0-100 m")
+            _need(0 <= self.points_sd_px < 100, u + "points_sd_px", self.points_sd_px, "must be 0-100 px")
 
 
 @dataclass

@@ -244,6 +244,27 @@ class RotationSpec:
     shoulder_px: float = 80.0
     pan_px_s: tuple[float, float] = (30.0, 0.0)
     jitter_px: float = 0.3
+    # the stroke's other events (:func:`stroke_spec` sets them): the backlift, a turn of the bat
+    # before the downswing (degrees, 0: none), and the front (lead, left) foot's stride
+    backlift_deg: float = 0.0
+    backlift_at_s: float = -0.5  # its speed's peak, from swing_at_s
+    backlift_width_s: float = 0.12
+    stride_sw: float = 0.0  # how far the lead ankle moves, away from the back foot (shoulder widths)
+    stride_at_s: float = -0.25
+    stride_width_s: float = 0.06
+
+
+def stroke_spec(fps: float = 50.0, **overrides) -> RotationSpec:
+    """A whole stroke: the bat hangs behind the back foot, lifts behind the batter (the
+    backlift), comes down through the line of the ball and follows through; the front foot
+    strides 0.9 shoulder widths (about 0.36 m) before the downswing. The events' truth is
+    :func:`stroke_truth`."""
+    kw = dict(fps=fps, duration_s=2.4, swing_at_s=1.3,
+              start_deg={"pelvis": 0.0, "trunk": 0.0, "lead_arm": 250.0, "bat": 100.0},
+              turn_deg={"pelvis": 60.0, "trunk": 80.0, "lead_arm": -120.0, "bat": -250.0},
+              width_s={"pelvis": 0.08, "trunk": 0.07, "lead_arm": 0.06, "bat": 0.08},
+              backlift_deg=160.0, stride_sw=0.9, stride_at_s=-0.12, stride_width_s=0.08)
+    return RotationSpec(**(kw | overrides))
 
 
 def rotation_truth(spec: RotationSpec) -> dict:
@@ -267,7 +288,8 @@ def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation"
 
     def angle(seg):
         step = _step(t, spec.swing_at_s + spec.offset_s[seg], spec.width_s[seg])
-        return np.radians(spec.start_deg[seg] + spec.turn_deg[seg] * step)
+        lift = _step(t, spec.swing_at_s + spec.backlift_at_s, spec.backlift_width_s) if seg == "bat" else 0.0
+        return np.radians(spec.start_deg[seg] + spec.turn_deg[seg] * step + spec.backlift_deg * lift)
 
     def unit(a):
         return np.stack([np.cos(a), np.sin(a)], -1)
@@ -291,6 +313,9 @@ def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation"
     world["bat"] = hands + spec.bat_length_sw * unit(angle("bat"))
     for j in ("l_knee", "r_knee", "l_ankle", "r_ankle"):
         world[j] = np.tile(STANCE[j], (len(t), 1)).astype(float)
+    stride = spec.stride_sw * _step(t, spec.swing_at_s + spec.stride_at_s, spec.stride_width_s)
+    world["l_ankle"][:, 0] -= stride  # the lead foot steps away from the back foot
+    world["l_knee"][:, 0] -= stride / 2
     world["pelvis"] = (world["l_hip"] + world["r_hip"]) / 2
     world["nose"] = shoulders + np.array([0.0, -0.5])
     pan = np.outer(t, spec.pan_px_s)
@@ -298,3 +323,67 @@ def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation"
     kps = np.stack([px[j] for j in JOINTS], 1).astype(np.float32)
     return Clip(name=name, path=f"<{name}>", keypoints=kps, scores=np.ones(kps.shape[:2], np.float32),
                 bat=px["bat"].astype(np.float32), bat_scores=np.ones(len(t), np.float32), fps=spec.fps, source="synth")
+
+
+EVENT_SHARE = 0.10  # a movement starts (or ends) where its speed passes this share of its peak
+
+
+def stroke_truth(spec: RotationSpec, fine_fps: float = 2400.0) -> dict:
+    """The true events of ``spec``'s stroke, in seconds from the clip's start, and its true
+    stride (shoulder widths), found on the noise-free motion sampled at ``fine_fps`` by the
+    definitions :mod:`corrkin.analysis.events` documents, written here as plain loops:
+
+    * ``impact``: the bat tip's peak speed relative to the hips' centre;
+    * ``top_of_backlift``: the tip's highest point before impact;
+    * ``start_of_backlift``: going back from the tip's fastest rise before the top, where its
+      rising speed falls below ``EVENT_SHARE`` of that;
+    * ``start_of_downswing``: going back from the bat's fastest turn (in the image) before
+      impact, where its turning speed (in the downswing's sense) falls below that share;
+    * ``front_foot_lift`` / ``front_foot_plant``: either side of the lead ankle's fastest
+      movement relative to the back ankle, where that speed falls below the share;
+    * ``end_of_follow_through``: after impact, where the tip's speed falls below the share."""
+    fine = RotationSpec(**{**spec.__dict__, "fps": fine_fps, "jitter_px": 0.0, "pan_px_s": (0.0, 0.0)})
+    clip = make_rotation_clip(fine)
+    k, s = clip.keypoints / fine.shoulder_px, 1.0 / fine_fps
+    J = {n: i for i, n in enumerate(JOINTS)}
+    hips = (k[:, J["l_hip"]] + k[:, J["r_hip"]]) / 2
+    tip = clip.bat / fine.shoulder_px - hips
+    hands = (k[:, J["l_wrist"]] + k[:, J["r_wrist"]]) / 2
+    feet = k[:, J["l_ankle"]] - k[:, J["r_ankle"]]
+    tip_speed = np.linalg.norm(np.gradient(tip, s, axis=0), axis=1)
+    rise = -np.gradient(tip[:, 1], s)  # image y points down
+    bat = clip.bat / fine.shoulder_px - hands
+    turn = np.gradient(np.unwrap(np.arctan2(bat[:, 1], bat[:, 0])), s)
+    foot = np.linalg.norm(np.gradient(feet, s, axis=0), axis=1)
+
+    out = {}
+    impact = int(np.argmax(tip_speed))
+    out["impact"] = impact
+    top = int(np.argmax(-tip[:impact, 1]))
+    out["top_of_backlift"] = top
+    i = int(np.argmax(rise[:top]))
+    peak_value = rise[i]
+    while i > 0 and rise[i] >= EVENT_SHARE * peak_value:
+        i -= 1
+    out["start_of_backlift"] = i
+    sense = np.sign(turn[impact])
+    i = top + int(np.argmax(sense * turn[top:impact + 1]))
+    peak_value = sense * turn[i]
+    while i > 0 and sense * turn[i] >= EVENT_SHARE * peak_value:
+        i -= 1
+    out["start_of_downswing"] = i
+    if spec.stride_sw:
+        f = int(np.argmax(foot[:impact]))
+        i = j = f
+        while i > 0 and foot[i] >= EVENT_SHARE * foot[f]:
+            i -= 1
+        while j < len(foot) - 1 and foot[j] >= EVENT_SHARE * foot[f]:
+            j += 1
+        out["front_foot_lift"], out["front_foot_plant"] = i, j
+    i = impact
+    while i < len(tip_speed) - 1 and tip_speed[i] >= EVENT_SHARE * tip_speed[impact]:
+        i += 1
+    out["end_of_follow_through"] = i
+    truth = {name: frame * s for name, frame in out.items()}
+    return {"events_s": truth, "stride_sw": spec.stride_sw,
+            "backlift_height_sw": float(-tip[top, 1]), "tip_peak_sw_s": float(tip_speed[impact])}

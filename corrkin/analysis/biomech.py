@@ -113,10 +113,17 @@ def derivative(x: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.n
     if window < 5:
         raise ValueError(f"derivative: {t} frames, too few for a derivative")
     rate = _savgol(x, window, order, fps, deriv=1)
+    return rate, noise_sd(x, window, order, fps) * _derivative_gain(window, order, float(fps)), window, order
+
+
+def noise_sd(x: np.ndarray, window: int, order: int, fps: float) -> np.ndarray:
+    """The standard deviation of each series' noise ``(...)``: ``x (..., T)``'s residual around
+    its order-``order`` Savitzky-Golay fit over ``window`` (the ends left out, where the filter
+    runs off the clip), scaled up for what the fit absorbs."""
+    t = x.shape[-1]
     resid = (x - _savgol(x, window, order, fps))[..., window // 2: t - window // 2]
     # the residual of a fit with order + 1 parameters over `window` points keeps that share of the noise
-    sigma = np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
-    return rate, sigma * _derivative_gain(window, order, float(fps)), window, order
+    return np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
 
 
 def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -222,79 +229,108 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     return out
 
 
-def bat_calibration(positions: np.ndarray, bat_length_m: float, bat_length_sd_m: float) -> dict | None:
-    """Metres per shoulder width from the bat: its longest projection in the clip (the 95th
-    percentile of hands-to-tip over the frames it is seen) is taken as its true length
-    ``bat_length_m``, known to ``bat_length_sd_m``. ``positions (T, nodes, 2)`` in shoulder
-    widths. The relative uncertainty adds the bat's length and the spread of the longest
-    projections (the 90th to 99th percentile: a bat never seen side-on looks short). None when
-    the bat was seen in fewer than 5 frames."""
-    hands = (positions[:, N["l_wrist"]] + positions[:, N["r_wrist"]]) / 2
-    length = np.linalg.norm(positions[:, N["bat"]] - hands, axis=-1)
-    length = length[np.isfinite(length)]
-    if len(length) < 5:
-        return None
-    p90, p95, p99 = np.percentile(length, [90, 95, 99])
-    rel = math.hypot(bat_length_sd_m / bat_length_m, (p99 - p90) / 2 / max(p95, 1e-9))
-    return {"method": "bat length", "bat_length_m": bat_length_m, "bat_length_sw": round(float(p95), 4),
-            "m_per_shoulder_width": round(bat_length_m / max(float(p95), 1e-9), 5), "relative_sd": round(rel, 4),
-            "frames": int(len(length)),
-            "assumes": "the bat is seen at its full length (side-on) in some frames; the speeds are in the image plane"}
-
-
 TIP_NOISE = 0.10  # a tip speed whose noise passes this share of its peak is flagged noisy
 
 
 def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None:
-    """The bat tip's peak speed (shoulder widths/s, relative to the pelvis: the camera's pan
-    drops out) from its own derivative (order-5 Savitzky-Golay over ``TIP_S`` = 0.1 s, at least
-    7 frames; Gaussian-interpolated peak), not from the analysis' smoothed ``v_tip``, which is
-    made for correlations and flattens a fast swing's peak. Unbiased where the tip is sampled
-    finely enough (a peak 50 ms wide keeps 99 % of its height from 50 fps up; at 25 fps about
-    90 %). ``relative_sd`` is the speed's noise (the tip's residual around its fit, through the
-    filter) over the peak, ``noisy`` where it passes ``TIP_NOISE`` (broadcast keypoints at 25
-    fps: a smoother filter would only trade that noise for a flattened peak). None without the
-    tip in enough frames."""
-    tip = positions[:, N["bat"]]
-    if np.isfinite(tip).all(-1).sum() < ORDER + 2:
+    """The bat tip's :func:`peak_speed`, not the analysis' smoothed ``v_tip``, which is made for
+    correlations and flattens a fast swing's peak. Unbiased where the tip is sampled finely
+    enough (a peak 50 ms wide keeps 99 % of its height from 50 fps up; at 25 fps about 90 %).
+    ``noisy`` where the speed's noise passes ``TIP_NOISE`` of its peak (broadcast keypoints at
+    25 fps: a smoother filter would only trade that noise for a flattened peak)."""
+    found = peak_speed(positions[:, N["bat"]], fps, swing)
+    return None if found is None else found | {"noisy": bool(found["relative_sd"] > TIP_NOISE)}
+
+
+def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None:
+    """The peak speed of a point ``x (T, 2)`` (shoulder widths/s; pelvis-centred positions: the
+    camera's pan drops out) from its own derivative (order-5 Savitzky-Golay over ``TIP_S`` =
+    0.1 s, at least 7 frames; Gaussian-interpolated peak), within frames ``swing``. Used for the
+    bat tip (:func:`tip_peak_speed`) and the hands. ``relative_sd`` is the speed's noise (the
+    point's residual around its fit, through the filter) over the peak. None without the point
+    in enough frames."""
+    if np.isfinite(x).all(-1).sum() < ORDER + 2:
         return None
-    lo, hi = max(0, swing[0]), min(len(tip), swing[1])
-    v, noises, window, order = derivative(np.stack([_filled(tip[:, 0]), _filled(tip[:, 1])]), fps,
+    lo, hi = max(0, swing[0]), min(len(x), swing[1])
+    v, noises, window, order = derivative(np.stack([_filled(x[:, 0]), _filled(x[:, 1])]), fps,
                                           derivative_window(fps))
     noise = float(np.sqrt(np.mean(noises**2)))  # per axis
     found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
     ratio = noise / max(abs(found["speed_deg_s"]), 1e-9)
-    return {"speed_sw_s": found["speed_deg_s"], "time_ms": found["time_ms"], "time_ci_ms": found["time_ci_ms"],
-            "filter": {"order": order, "window_frames": window}, "relative_sd": round(ratio, 4),
-            "noisy": bool(ratio > TIP_NOISE)}
+    return {"speed_sw_s": found["speed_deg_s"], "frame": found["frame"], "time_ms": found["time_ms"],
+            "time_ci_ms": found["time_ci_ms"], "filter": {"order": order, "window_frames": window},
+            "relative_sd": round(ratio, 4)}
+
+
+def _in_metres(speed_sw_s: float, rel_noise: float, cal: dict) -> dict:
+    """A speed in m/s and km/h with its 95 % interval (calibration and noise together)."""
+    mps = speed_sw_s * cal["m_per_shoulder_width"]
+    rel = math.hypot(cal["relative_sd"], rel_noise)
+    return {"m_s": round(mps, 3), "m_s_ci": [round(mps * (1 - Z95 * rel), 3), round(mps * (1 + Z95 * rel), 3)],
+            "km_h": round(mps * 3.6, 2)}
+
+
+def _length_in_metres(sw: float | None, sd_sw: float | None, cal: dict) -> dict | None:
+    """A length in metres with its 95 % interval (calibration and the length's own noise)."""
+    if sw is None or "unavailable" in cal:
+        return None
+    m = sw * cal["m_per_shoulder_width"]
+    rel = math.hypot(cal["relative_sd"], (sd_sw or 0.0) / max(sw, 1e-9))
+    return {"m": round(m, 4), "m_ci": [round(m * (1 - Z95 * rel), 4), round(m * (1 + Z95 * rel), 4)]}
 
 
 def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
-    """``record`` (a clip's ``result.json``) with its ``kinematic_sequence`` block and the bat's
-    speed in m/s (``peak_speed_m_s``, its interval, ``km/h``, ``tip_peak``, ``calibration``),
-    from ``positions (T, nodes, 2)`` (``series.npz``'s) and ``cfg`` (the
-    :class:`corrkin.config.AnalysisConfig`: the swing window, the bat's length). Per clip, in
-    numpy: it runs where the clip's files are written (the I/O workers of ``corrkin analyse``),
-    beside the batched engine, not after it."""
+    """``record`` (a clip's ``result.json``) with its ``kinematic_sequence``, ``events``
+    (:mod:`corrkin.analysis.events`), ``calibration`` (:mod:`corrkin.analysis.units`) and
+    ``real_units`` blocks, and the bat's speed in m/s (``bat.peak_speed_m_s``, its interval,
+    ``km/h``, ``tip_peak``), from ``positions (T, nodes, 2)`` (``series.npz``'s) and ``cfg``
+    (the :class:`corrkin.config.AnalysisConfig`: the swing window, the calibration). A given
+    impact time (``record["impact_given_s"]``, from a manifest's ``impact_s``) replaces the
+    peak bat speed as the events' reference. Per clip, in numpy: it runs where the clip's files
+    are written (the I/O workers of ``corrkin analyse``), beside the batched engine."""
+    from corrkin.analysis.events import stroke_events
+    from corrkin.analysis.units import calibrate
+
     pos = np.asarray(positions, np.float64)
     fps, bat = record["fps"], record["bat"]
     peak_frame, half = bat["peak_frame"], int(round(cfg.quality.window_s * fps))
     swing = (peak_frame - half, peak_frame + half + 1)
-    record["kinematic_sequence"] = kinematic_sequence(pos, fps, record["smoothing_window_frames"],
-                                                      "l" if bat["top_hand"].startswith("l_") else "r", swing,
-                                                      bat["found"])
-    if not bat["found"]:
+    lead = "l" if bat["top_hand"].startswith("l_") else "r"
+    window = record["smoothing_window_frames"]
+    record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, swing, bat["found"])
+    cal = calibrate(pos, cfg.units, record["shoulder_width_px"])
+    record["calibration"] = cal
+    tip = tip_peak_speed(pos, fps, swing) if bat["found"] else None
+    given = record.get("impact_given_s")
+    note = None
+    if given is not None and not 0 <= given * fps <= len(pos) - 1:
+        note = (f"the given impact ({given:.3f} s into the clip) lies outside it (0-{(len(pos) - 1) / fps:.3f} s): "
+                "the peak bat speed is used instead")
+        given = None
+    if given is not None:
+        impact, impact_half = float(given) * fps, None
+    elif tip is not None:
+        impact = tip["time_ms"] * fps / 1000.0
+        ci = tip["time_ci_ms"]
+        impact_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
+    else:
+        impact, impact_half = float(peak_frame), None
+    ev = stroke_events(pos, fps, window, lead, impact, impact_half, bat["found"], given is not None)
+    if note:
+        ev["reasons"].insert(0, note)
+    hands = peak_speed((pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2, fps, swing)
+    units = {"calibration": cal.get("method"), "stride": _length_in_metres(ev["stride_sw"], ev["stride_sd_sw"], cal),
+             "backlift_height": _length_in_metres(ev["backlift_height_sw"], ev["backlift_height_sd_sw"], cal),
+             "hands_peak_speed": None}
+    if hands is not None and "unavailable" not in cal:
+        units["hands_peak_speed"] = _in_metres(hands["speed_sw_s"], hands["relative_sd"], cal) | {
+            "sw_s": hands["speed_sw_s"], "time_ms": hands["time_ms"]}
+    record["events"], record["real_units"] = ev, units
+    if tip is None or "unavailable" in cal:
         return record
-    cal = bat_calibration(pos, cfg.units.bat_length_m, cfg.units.bat_length_sd_m)
-    tip = tip_peak_speed(pos, fps, swing)
-    if cal is None or tip is None:
-        return record
-    mps = tip["speed_sw_s"] * cal["m_per_shoulder_width"]
-    rel = math.hypot(cal["relative_sd"], tip["relative_sd"])
+    m = _in_metres(tip["speed_sw_s"], tip["relative_sd"], cal)
     bat["tip_peak"] = tip | {"how": "the tip's own derivative (order-5 Savitzky-Golay, Gaussian interpolation); "
                                     "peak_speed is the analysis' smoothed v_tip"}
-    bat["peak_speed_m_s"] = round(mps, 3)
-    bat["peak_speed_m_s_ci"] = [round(mps * (1 - Z95 * rel), 3), round(mps * (1 + Z95 * rel), 3)]
-    bat["peak_speed_km_h"] = round(mps * 3.6, 2)
+    bat["peak_speed_m_s"], bat["peak_speed_m_s_ci"], bat["peak_speed_km_h"] = m["m_s"], m["m_s_ci"], m["km_h"]
     bat["calibration"] = cal
     return record

@@ -8,6 +8,7 @@ can be made again from its results. The columns, their units and how each is com
 from __future__ import annotations
 
 from corrkin.analysis.biomech import SEGMENTS
+from corrkin.analysis.events import EVENTS, HOW
 
 # name: (unit, how it is computed)
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -20,7 +21,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "quality_reasons": ("", "why not, '|'-separated"),
     "bat_found": ("", "the bat was seen through the swing (else no bat figure is given)"),
     "bat_peak_speed_sw_s": ("shoulder widths/s", "peak speed of the bat tip, pelvis-centred and scaled by the median shoulder width"),
-    "impact_ms": ("ms", "time of the peak bat speed from the clip's start: the reference of every *_to_impact_ms"),
+    "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or the "
+                        "manifest's impact_s): the reference of every *_to_impact_ms"),
+    "impact_given": ("", "impact_ms was given (the manifest's impact_s), not measured"),
     "bat_speed_m_s": ("m/s", "peak bat-tip speed from the tip's own derivative (order-5 Savitzky-Golay over 0.1 s), "
                               "pelvis-centred, metres from the bat's length (units.bat_length_m over the longest bat seen)"),
     "bat_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
@@ -33,6 +36,25 @@ COLUMNS: dict[str, tuple[str, str]] = {
        for s in SEGMENTS},
     **{f"{s}_vertical_peak_deg_s": ("deg/s", f"peak speed of the {s} line's turn about the vertical, from its foreshortening (sign unknown)")
        for s in ("pelvis", "trunk")},
+    **{f"{e}_to_impact_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; negative: before impact")
+       for e in EVENTS if e != "impact"},
+    "events_reasons": ("", "events not found and why, '|'-separated"),
+    "calibration": ("", "how metres were found: bat length | stature | known points (analysis.units.calibration)"),
+    "m_per_shoulder_width": ("m", "the calibration's scale"),
+    "calibration_relative_sd": ("", "its relative standard deviation"),
+    "stride_m": ("m", "the lead ankle's move relative to the back ankle, from 0.1 s before front-foot lift to "
+                      "0.1 s after plant, in the image plane"),
+    "stride_m_low": ("m", "its 95 % interval, low end (calibration)"),
+    "stride_m_high": ("m", "its 95 % interval, high end"),
+    "stride_sw": ("shoulder widths", "the stride in shoulder widths"),
+    "backlift_height_m": ("m", "height of the bat tip above the hips' centre at the top of the backlift"),
+    "hands_speed_m_s": ("m/s", "peak speed of the hands (wrists' midpoint) relative to the hips in the swing window"),
+    "x_factor_top_deg": ("deg", "shoulder line minus hip line, in the image, at the top of the backlift (wrapped to +-180)"),
+    "x_factor_max_deg": ("deg", "the same at its largest magnitude, from the start of the backlift to impact"),
+    "x_factor_vertical_top_deg": ("deg", "shoulder minus hip turn about the vertical (from foreshortening, both "
+                                         "assumed to turn the same way) at the top of the backlift"),
+    "x_factor_vertical_max_deg": ("deg", "the same at its largest magnitude"),
+    "x_factor_flags": ("", "why the in-image X-factor cannot be trusted (a line seen end-on), '|'-separated"),
     "sequence_order": ("", "segments in the order of their in-image peaks, '>'-separated"),
     "proximal_to_distal": ("", "the order is pelvis > trunk > lead arm > bat"),
     "gap_pelvis_trunk_ms": ("ms", "trunk peak time minus pelvis peak time"),
@@ -58,7 +80,9 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     seg = ks.get("segments") or {}
     vert = ks.get("about_vertical") or {}
     fps = rec["fps"]
-    impact = rec["bat"]["peak_frame"] * 1000.0 / fps
+    ev = rec.get("events") or {}
+    at = (ev.get("events") or {}).get("impact")
+    impact = at["clip_ms"] if at else rec["bat"]["peak_frame"] * 1000.0 / fps
     row = {
         "clip": rec["clip"], "batter": batter or rec.get("batter", ""), "shot": shot or rec.get("shot", ""),
         "fps": fps, "frames": rec["frames"], "reliable": rec["quality"]["reliable"],
@@ -76,6 +100,24 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     for s in ("pelvis", "trunk"):
         v = vert.get(s)
         row[f"{s}_vertical_peak_deg_s"] = _r(v["speed_deg_s"] if v else None, 1)
+    row["impact_given"] = bool(at and at["how"].startswith("given"))
+    found = ev.get("events") or {}
+    for e in EVENTS:
+        if e != "impact":
+            row[f"{e}_to_impact_ms"] = _r((found.get(e) or {}).get("time_ms"), 1)
+    row["events_reasons"] = " | ".join(ev.get("reasons", []))
+    cal = rec.get("calibration") or {}
+    units = rec.get("real_units") or {}
+    stride, lift, hands = units.get("stride") or {}, units.get("backlift_height") or {}, units.get("hands_peak_speed") or {}
+    xf = ev.get("x_factor") or {}
+    image, vertical = xf.get("in_image") or {}, xf.get("about_vertical") or {}
+    row |= {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
+            "calibration_relative_sd": _r(cal.get("relative_sd"), 4), "stride_m": _r(stride.get("m")),
+            "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
+            "stride_sw": _r(ev.get("stride_sw")), "backlift_height_m": _r(lift.get("m")),
+            "hands_speed_m_s": _r(hands.get("m_s")), "x_factor_top_deg": _r(image.get("at_top_of_backlift"), 1),
+            "x_factor_max_deg": _r(image.get("max"), 1), "x_factor_vertical_top_deg": _r(vertical.get("at_top_of_backlift"), 1),
+            "x_factor_vertical_max_deg": _r(vertical.get("max"), 1), "x_factor_flags": " | ".join(image.get("flags", []))}
     gaps, gains = ks.get("gaps_ms", {}), ks.get("gains", {})
     row |= {
         "sequence_order": " > ".join(ks.get("order", [])), "proximal_to_distal": ks.get("proximal_to_distal", ""),

@@ -1,7 +1,8 @@
 """``corrkin library``: a whole shot library, resumable, on one process or many.
 
 Input is a manifest (CSV with ``path``, ``batter``, ``shot`` and optional ``fps``, ``start_s``,
-``end_s``; paths relative to the manifest's folder) or a folder of keypoint files. A keypoint
+``end_s``, ``impact_s``: the moment of impact when known, in the file's time, which then replaces
+the peak bat speed as the events' reference; paths relative to the manifest's folder) or a folder of keypoint files. A keypoint
 file is read as ``corrkin analyse`` reads it; a video goes through the video front end (pose
 backend, batter, bat tip: :func:`corrkin.video_run.process_video`) and its keypoints are kept
 as ``clips/<key>/keypoints.npz``. Each clip's
@@ -61,6 +62,7 @@ class Item:
     fps: float | None = None
     start_s: float | None = None
     end_s: float | None = None
+    impact_s: float | None = None  # in the file's time (before trimming)
 
 
 def _number(row: dict, key: str, where: str) -> float | None:
@@ -96,7 +98,8 @@ def read_manifest(source: str | Path) -> list[Item]:
             full = Path(path) if Path(path).is_absolute() else source.parent / path
             items.append(Item(Path(path).stem, str(full), (row.get("batter") or "").strip(),
                               (row.get("shot") or "").strip(), _number(row, "fps", where),
-                              _number(row, "start_s", where), _number(row, "end_s", where)))
+                              _number(row, "start_s", where), _number(row, "end_s", where),
+                              _number(row, "impact_s", where)))
     return items
 
 
@@ -109,7 +112,8 @@ def clip_key(item: Item, settings: str) -> str:
     with open(item.path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(json.dumps([item.fps, item.start_s, item.end_s, item.batter, item.shot, settings]).encode())
+    h.update(json.dumps([item.fps, item.start_s, item.end_s, item.batter, item.shot, settings]
+                        + ([item.impact_s] if item.impact_s is not None else [])).encode())
     return h.hexdigest()[:16]
 
 
@@ -280,6 +284,9 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
     for clip, row, record, arrays in done:
         item, key = owner[id(clip)]
         record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
+        if item.impact_s is not None:  # the clip's time starts at the trim's start
+            first = 0 if item.start_s is None else max(0, round(item.start_s * record["fps"]))  # as trim() cuts
+            record["impact_given_s"] = item.impact_s - first / record["fps"]
         try:
             write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)
         except (OSError, ValueError) as e:

@@ -1,0 +1,243 @@
+"""The events of a stroke, in ms relative to impact, each with how it was found and its 95 %
+interval; and the figures read at them (stride, backlift height, X-factor proxy).
+
+Every signal is a keypoint track relative to the hips' centre (the camera's pan drops out),
+differentiated by the kinematic sequence's filter (:func:`corrkin.analysis.biomech.derivative`:
+order-5 Savitzky-Golay over the analysis' window). A movement *starts* (or *ends*) where its
+speed passes ``SHARE`` (10 %) of the peak it leads to (or comes from), found by walking from
+that peak and interpolating between the two frames either side of the crossing: a threshold on
+speed, not on position, so that it does not depend on where the movement ends. An event's
+interval is the speed's noise over its slope at the crossing (``Z95`` x noise / slope).
+
+* ``impact``: the bat tip's peak speed (:func:`corrkin.analysis.biomech.tip_peak_speed`), or the
+  time given (a manifest's ``impact_s``);
+* ``top_of_backlift``: the tip's highest point before impact (image up: the camera assumed level);
+* ``start_of_backlift``: going back from the tip's fastest rise before the top;
+* ``start_of_downswing``: going back from the bat's fastest turn in the image before impact, in
+  the sense it turns at impact;
+* ``front_foot_lift`` / ``front_foot_plant``: either side of the lead ankle's fastest movement
+  relative to the back ankle (the stride), before impact;
+* ``end_of_follow_through``: after impact, where the tip's speed falls below the share.
+
+An event that cannot be found is ``None`` with the reason (``reasons``): a clip that ends first,
+no stride, no bat. :func:`corrkin.synth.stroke_truth` writes the same definitions as plain loops
+on noise-free motion; the tests hold these to it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from corrkin.analysis.biomech import END_ON, _coeffs, _ends, _filled, _savgol, derivative, derivative_window, noise_sd
+from corrkin.skeleton import NODE_INDEX as N
+from corrkin.timing import Z95
+
+SHARE = 0.10  # a movement starts or ends where its speed passes this share of its peak
+BEFORE_S = 1.5  # events before impact are looked for this far back
+MIN_STRIDE_SW = 0.1
+FOOT_S = 0.3  # the foot's speed is filtered over at least this long: a stride is slow, and its ends are where noise tells most
+SETTLE_S = 0.1  # the stride is measured between the foot's places this long before lift and after plant  # a lead-ankle movement shorter than this (shoulder widths) is no stride
+EVENTS = ("start_of_backlift", "front_foot_lift", "top_of_backlift", "start_of_downswing", "front_foot_plant",
+          "impact", "end_of_follow_through")
+HOW = {
+    "impact": "peak speed of the bat tip relative to the hips",
+    "top_of_backlift": "highest point of the bat tip before impact (zero of its vertical speed)",
+    "start_of_backlift": f"tip rising at {SHARE:.0%} of its fastest rise before the top of the backlift",
+    "start_of_downswing": f"bat turning (in the image, towards the ball) at {SHARE:.0%} of its fastest turn",
+    "front_foot_lift": f"lead ankle moving (relative to the back ankle) at {SHARE:.0%} of its fastest stride speed",
+    "front_foot_plant": f"lead ankle slowed to {SHARE:.0%} of its fastest stride speed",
+    "end_of_follow_through": f"bat tip slowed to {SHARE:.0%} of its peak speed after impact",
+}
+
+
+def crossing(x: np.ndarray, start: int, step: int, level: float, noise: float) -> tuple[float, float] | None:
+    """Walk ``x (T,)`` from frame ``start`` by ``step`` (-1 or +1) while it stays at or above
+    ``level``: ``(frame, half-width)`` where it crosses below, the frame interpolated between the
+    last frame above and the first below, the half-width of its 95 % interval in frames from
+    ``noise`` (the standard deviation of ``x``) over the slope there. None if ``x`` never
+    crosses before the clip's end."""
+    i = start
+    while 0 <= i + step < len(x) and x[i + step] >= level:
+        i += step
+    j = i + step
+    if not 0 <= j < len(x) or x[i] < level:
+        return None
+    drop = max(float(x[i] - x[j]), 1e-12)
+    return i + step * float(x[i] - level) / drop, Z95 * noise / drop
+
+
+def _interp(x: np.ndarray, frame: float) -> np.ndarray:
+    """``x (T, ...)`` at a fractional frame (linear)."""
+    i = min(int(math.floor(frame)), len(x) - 2)
+    w = frame - i
+    return (1 - w) * x[i] + w * x[i + 1]
+
+
+def _event(frame: float, half: float | None, impact: float, fps: float, how: str) -> dict:
+    ms = 1000.0 / fps
+    t = (frame - impact) * ms
+    return {"time_ms": round(t, 2), "clip_ms": round(frame * ms, 2), "frame": round(frame, 3),
+            "ci_ms": None if half is None else [round(t - half * ms, 2), round(t + half * ms, 2)], "how": how}
+
+
+def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: str, impact: float,
+                  impact_half: float | None = None, bat_found: bool = True, given: bool = False) -> dict:
+    """The ``events`` block of a clip's ``result.json``.
+
+    Args:
+        positions: ``(T, nodes, 2)`` in shoulder widths (image axes: y down), NaN where missing.
+        fps: frames per second.
+        window_frames: the analysis' smoothing window (the derivative filter's length).
+        lead: ``"l"`` or ``"r"``: the lead (top-hand, front-foot) side.
+        impact: the impact's frame (fractional).
+        impact_half: its 95 % half-width in frames, if known.
+        bat_found: the bat was seen through the swing (else only the stride's events).
+        given: the impact time was given, not measured.
+
+    Returns:
+        ``{"events": {name: event or None}, "reasons": [...], "stride_sw", "backlift_height_sw",
+        "x_factor": {...}}``; an event is ``{"time_ms" (from impact), "clip_ms", "frame",
+        "ci_ms", "how"}``.
+    """
+    t = len(positions)
+    window = derivative_window(fps, window_frames)
+    p = np.stack([np.stack([_filled(positions[:, n, 0]), _filled(positions[:, n, 1])], -1)
+                  for n in range(positions.shape[1])], 1)
+    hips = (p[:, N["l_hip"]] + p[:, N["r_hip"]]) / 2
+    back = "r" if lead == "l" else "l"
+    ki = int(round(min(max(impact, 0), t - 1)))
+    lo = max(0, int(round(ki - BEFORE_S * fps)))
+    events: dict = dict.fromkeys(EVENTS)
+    reasons: list[str] = []
+    how_impact = "given (the manifest's impact_s)" if given else HOW["impact"]
+    events["impact"] = _event(impact, impact_half, impact, fps, how_impact)
+    out: dict = {"events": events, "reasons": reasons, "stride_sw": None, "stride_sd_sw": None,
+                 "stride_vector_sw": None, "backlift_height_sw": None, "backlift_height_sd_sw": None, "x_factor": None}
+    order = min(5, window - 2)
+    smooth_gain = float(np.linalg.norm(_coeffs(window, order, 0, float(fps))))  # a smoothed point's share of the noise
+
+    # the stride: the lead ankle relative to the back ankle
+    feet = p[:, N[f"{lead}_ankle"]] - p[:, N[f"{back}_ankle"]]
+    feet_s = _savgol(feet.T, window, order, fps)  # (2, T)
+    v, noise, _, _ = derivative(feet.T, fps, max(window, derivative_window(fps, int(round(FOOT_S * fps)))))
+    speed = np.hypot(v[0], v[1])
+    hi = min(t, ki + int(round(0.1 * fps)) + 1)
+    if hi - lo >= 3:
+        f = lo + int(np.argmax(speed[lo:hi]))
+        u = v[:, f] / max(speed[f], 1e-12)
+        along = u @ v  # the speed along the stride: its noise is symmetric, unlike |v|'s
+        n_along = float(np.sqrt(np.mean(noise**2)))
+        lift = crossing(along, f, -1, SHARE * along[f], n_along)
+        plant = crossing(along, f, +1, SHARE * along[f], n_along)
+        if lift is None or plant is None:
+            reasons.append("front foot: the stride runs past the clip's start or end")
+        else:
+            # where the foot stood before and stands after: SETTLE_S beyond the crossings, where
+            # a smooth step has finished (at the crossings themselves it has ~2 % still to go)
+            before = max(lift[0] - SETTLE_S * fps, 0.0)
+            after = min(plant[0] + SETTLE_S * fps, t - 1.0)
+            d = _interp(feet_s.T, after) - _interp(feet_s.T, before)
+            if np.hypot(*d) < MIN_STRIDE_SW:
+                reasons.append(f"front foot: no stride (the lead ankle moved {np.hypot(*d):.2f} shoulder widths, "
+                               f"less than {MIN_STRIDE_SW})")
+            else:
+                events["front_foot_lift"] = _event(*lift, impact, fps, HOW["front_foot_lift"])
+                events["front_foot_plant"] = _event(*plant, impact, fps, HOW["front_foot_plant"])
+                out["stride_sw"] = round(float(np.hypot(*d)), 4)
+                out["stride_vector_sw"] = [round(float(d[0]), 4), round(float(d[1]), 4)]
+                # two smoothed places, each axis' noise through the smoothing
+                sd = float(np.sqrt(np.mean(noise_sd(feet.T, window, order, fps) ** 2))) * smooth_gain * math.sqrt(2)
+                out["stride_sd_sw"] = round(sd, 5)
+    if not bat_found:
+        reasons.append("bat: not seen through the swing, so no backlift, downswing or follow-through")
+        return out
+
+    tip = p[:, N["bat"]] - hips
+    height = -tip[:, 1]  # image y points down
+    (rise,), (rise_noise,), _, _ = derivative(height[None], fps, window)
+    # top of backlift: the highest point before impact, to below a frame by its vertical speed's zero
+    if ki - lo < 3:
+        reasons.append("backlift: the clip starts too close to impact")
+    else:
+        smooth_h = _savgol(height, window, order, fps)
+        k = lo + int(np.argmax(smooth_h[lo:ki]))
+        if k == lo:
+            reasons.append("backlift: the tip is highest at the start of the search (the clip may start mid-backlift)")
+        a = k if rise[k] > 0 else k - 1
+        if 0 <= a < t - 1 and rise[a] > 0 >= rise[a + 1]:
+            drop = float(rise[a] - rise[a + 1])
+            top = (a + float(rise[a]) / drop, Z95 * rise_noise / drop)
+        else:
+            top = (float(k), None)
+        events["top_of_backlift"] = _event(*top, impact, fps, HOW["top_of_backlift"])
+        out["backlift_height_sw"] = round(float(_interp(smooth_h, top[0])), 4)
+        out["backlift_height_sd_sw"] = round(float(noise_sd(height, window, order, fps)) * smooth_gain, 5)
+        kt = int(round(top[0]))
+        if kt - lo >= 2:
+            r = lo + int(np.argmax(rise[lo:kt]))
+            start = crossing(rise, r, -1, SHARE * rise[r], rise_noise) if rise[r] > 0 else None
+            if start is None:
+                reasons.append("start of backlift: the tip rises from the start of the clip")
+            else:
+                events["start_of_backlift"] = _event(*start, impact, fps, HOW["start_of_backlift"])
+    # the bat's turn in the image, in the sense it turns at impact
+    hands_to_tip = p[:, N["bat"]] - (p[:, N["l_wrist"]] + p[:, N["r_wrist"]]) / 2
+    angle = _filled(np.unwrap(np.arctan2(hands_to_tip[:, 1], hands_to_tip[:, 0])))
+    (omega,), (w_noise,), _, _ = derivative(angle[None], fps, window)
+    sense = 1.0 if omega[ki] >= 0 else -1.0
+    turn = sense * omega
+    if ki - lo >= 2:
+        w = lo + int(np.argmax(turn[lo: ki + 1]))
+        start = crossing(turn, w, -1, SHARE * turn[w], float(w_noise))
+        if start is None:
+            reasons.append("start of downswing: the bat turns from the start of the clip")
+        else:
+            events["start_of_downswing"] = _event(*start, impact, fps, HOW["start_of_downswing"])
+            length = np.hypot(hands_to_tip[:, 0], hands_to_tip[:, 1])
+            share = float(length[int(round(start[0]))] / max(np.percentile(length, 95), 1e-9))
+            if share < END_ON:
+                reasons.append(f"start of downswing: the bat is seen end-on there ({share:.0%} of its longest)")
+    # end of the follow-through: the tip's speed after impact
+    (vx, vy), tip_noise, _, _ = derivative(tip.T, fps, window)
+    tip_speed = np.hypot(vx, vy)
+    end = crossing(tip_speed, ki, +1, SHARE * tip_speed[ki], float(np.sqrt(np.mean(tip_noise**2))))
+    if end is None:
+        reasons.append("end of follow-through: the clip ends before the bat slows")
+    else:
+        events["end_of_follow_through"] = _event(*end, impact, fps, HOW["end_of_follow_through"])
+    out["x_factor"] = x_factor(p, fps, window, events, lo, ki)
+    return out
+
+
+def x_factor(p: np.ndarray, fps: float, window: int, events: dict, lo: int, ki: int) -> dict:
+    """The X-factor proxy: the shoulder line's angle minus the hip line's (degrees, wrapped to
+    +-180) at the top of the backlift and its largest magnitude from the start of the backlift
+    (or the search's start) to impact; in the image and about the vertical (from each line's
+    foreshortening, :mod:`corrkin.analysis.biomech`: magnitudes, so their difference assumes
+    both lines turn the same way)."""
+    ends = _ends(p, "l")
+    lines = {s: ends[s][1] - ends[s][0] for s in ("pelvis", "trunk")}
+    order = min(5, window - 2)
+    ang = {s: _savgol(np.unwrap(np.arctan2(d[:, 1], d[:, 0])), window, order, fps) for s, d in lines.items()}
+    width = {s: np.hypot(d[:, 0], d[:, 1]) for s, d in lines.items()}
+    vert = {s: np.arccos(np.clip(_savgol(w / max(np.percentile(w, 95), 1e-9), window, order, fps), 0.0, 1.0))
+            for s, w in width.items()}
+    image = np.degrees((ang["trunk"] - ang["pelvis"] + np.pi) % (2 * np.pi) - np.pi)
+    about = np.degrees(vert["trunk"] - vert["pelvis"])
+    start = events.get("start_of_backlift")
+    a = int(round(start["frame"])) if start else lo
+    top = events.get("top_of_backlift")
+    span = slice(a, ki + 1)
+    out = {"units": "degrees", "in_image": {}, "about_vertical": {}}
+    for view, x in (("in_image", image), ("about_vertical", about)):
+        k = a + int(np.argmax(np.abs(x[span])))
+        out[view] = {"at_top_of_backlift": None if top is None else round(float(_interp(x, top["frame"])), 2),
+                     "max": round(float(x[k]), 2), "max_time_frame": k}
+    short = [s for s, w in width.items() if top is not None
+             and w[int(round(top["frame"]))] < END_ON * np.percentile(w, 95)]
+    out["in_image"]["flags"] = [f"{s} line seen end-on at the top of the backlift: its angle on screen is noise"
+                                for s in short]
+    out["about_vertical"]["flags"] = ["sign unknown: assumes both lines turn the same way"]
+    return out

@@ -1,0 +1,114 @@
+"""Metres from shoulder widths: the calibration a clip's real-unit figures carry.
+
+Three, chosen by ``analysis.units.calibration``; each returns ``m_per_shoulder_width``, its
+relative standard deviation (``relative_sd``), what it assumes and what it was measured from:
+
+* ``bat``: the bat's longest projection in the clip (95th percentile of hands -> tip) is its
+  length ``bat_length_m`` (the batter's own, or 0.85 m, full size);
+* ``stature``: the batter's standing height ``stature_m``. The chain ankle -> knee -> hip ->
+  shoulder (the shoulders' and hips' centres for the trunk), each link at its longest projection
+  in the clip (legs: the longer side), is ``STATURE_SHARE`` of stature (Winter, *Biomechanics
+  and Motor Control of Human Movement*, 2009: ankle 0.039, shoulder 0.818 of height; that share
+  varies by ~3 % between adults);
+* ``points``: two fixed image points a known distance apart (``points_px``, ``points_m``): the
+  popping crease to the stumps is 1.22 m, the stumps 0.711 m high. Assumes a still camera (no
+  zoom) and the points at the batter's distance from it.
+
+Everything in the image plane: a movement towards the camera is not seen.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from corrkin.skeleton import NODE_INDEX as N
+
+STATURE_SHARE = 0.779  # ankle -> shoulder as a share of stature (Winter 2009: 0.818 - 0.039)
+STATURE_SHARE_SD = 0.03  # its spread between adults (relative)
+METHODS = ("bat", "stature", "points")
+
+
+def _longest(length: np.ndarray) -> tuple[float, float] | None:
+    """The 95th percentile of a length over the frames it is seen, and the relative spread of
+    the longest projections (90th to 99th percentile, half of it over the 95th): a segment
+    never seen at its full length looks short, and the spread says how sure the longest is.
+    None when seen in fewer than 5 frames."""
+    length = length[np.isfinite(length)]
+    if len(length) < 5:
+        return None
+    p90, p95, p99 = np.percentile(length, [90, 95, 99])
+    return float(p95), float((p99 - p90) / 2 / max(p95, 1e-9))
+
+
+def bat_calibration(positions: np.ndarray, bat_length_m: float, bat_length_sd_m: float) -> dict | None:
+    """From the bat: ``positions (T, nodes, 2)`` in shoulder widths. None when the bat was seen
+    in fewer than 5 frames."""
+    hands = (positions[:, N["l_wrist"]] + positions[:, N["r_wrist"]]) / 2
+    found = _longest(np.linalg.norm(positions[:, N["bat"]] - hands, axis=-1))
+    if found is None:
+        return None
+    bat_sw, spread = found
+    rel = math.hypot(bat_length_sd_m / bat_length_m, spread)
+    return {"method": "bat length", "bat_length_m": bat_length_m, "bat_length_sw": round(bat_sw, 4),
+            "m_per_shoulder_width": round(bat_length_m / max(bat_sw, 1e-9), 5), "relative_sd": round(rel, 4),
+            "assumes": "the bat is seen at its full length (side-on) in some frames; the speeds are in the image plane"}
+
+
+def stature_calibration(positions: np.ndarray, stature_m: float, stature_sd_m: float) -> dict | None:
+    """From the batter's stature: ``positions (T, nodes, 2)`` in shoulder widths."""
+    p = positions
+
+    def link(a, b):
+        return np.linalg.norm(p[:, N[a]] - p[:, N[b]], axis=-1)
+
+    hips = (p[:, N["l_hip"]] + p[:, N["r_hip"]]) / 2
+    shoulders = (p[:, N["l_shoulder"]] + p[:, N["r_shoulder"]]) / 2
+    parts = []
+    for side in ("l", "r"):
+        parts.append((_longest(link(f"{side}_ankle", f"{side}_knee")), _longest(link(f"{side}_knee", f"{side}_hip"))))
+    if any(x is None for pair in parts for x in pair):
+        return None
+    shank = max(parts, key=lambda pr: pr[0][0])[0]
+    thigh = max(parts, key=lambda pr: pr[1][0])[1]
+    trunk = _longest(np.linalg.norm(shoulders - hips, axis=-1))
+    if trunk is None:
+        return None
+    links = (shank, thigh, trunk)
+    chain = sum(x[0] for x in links)
+    spread = math.sqrt(sum((x[0] * x[1]) ** 2 for x in links)) / max(chain, 1e-9)
+    rel = math.sqrt((stature_sd_m / stature_m) ** 2 + STATURE_SHARE_SD**2 + spread**2)
+    return {"method": "stature", "stature_m": stature_m, "chain_sw": round(chain, 4),
+            "m_per_shoulder_width": round(stature_m * STATURE_SHARE / max(chain, 1e-9), 5),
+            "relative_sd": round(rel, 4),
+            "assumes": "shank, thigh and trunk each seen at full length in some frames; adult proportions "
+                       "(ankle to shoulder 0.779 of stature, Winter 2009); the speeds are in the image plane"}
+
+
+def points_calibration(points_px, points_m: float, points_sd_px: float, shoulder_width_px: float) -> dict:
+    """From two image points ``points_px [[x, y], [x, y]]`` ``points_m`` apart, and the clip's
+    shoulder width in pixels (the median the analysis scaled by)."""
+    (x0, y0), (x1, y1) = points_px
+    span_px = math.hypot(x1 - x0, y1 - y0)
+    span_sw = span_px / shoulder_width_px
+    rel = math.sqrt(2) * points_sd_px / span_px
+    return {"method": "known points", "points_px": [list(map(float, q)) for q in points_px], "points_m": points_m,
+            "m_per_shoulder_width": round(points_m / span_sw, 5), "relative_sd": round(rel, 4),
+            "assumes": "a still camera (no zoom or dolly) and the points at the batter's distance from it"}
+
+
+def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
+    """The clip's calibration by ``units.calibration`` (a :class:`corrkin.config.UnitsConfig`),
+    or ``{"method", "unavailable": reason}``."""
+    method = units.calibration
+    if method == "bat":
+        cal = bat_calibration(positions, units.bat_length_m, units.bat_length_sd_m)
+        why = "the bat was seen in fewer than 5 frames"
+    elif method == "stature":
+        cal = stature_calibration(positions, units.stature_m, units.stature_sd_m)
+        why = "a leg or the trunk was seen in fewer than 5 frames"
+    else:
+        cal = points_calibration(units.points_px, units.points_m, units.points_sd_px, shoulder_width_px)
+        why = ""
+    return cal if cal is not None else {"method": method, "unavailable": why}

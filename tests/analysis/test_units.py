@@ -1,0 +1,125 @@
+"""Real units: the three calibrations (bat, stature, known points), and metres through the
+command line against a stroke of known size (issue 15, part 3)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from corrkin.analysis.units import STATURE_SHARE, STATURE_SHARE_SD, points_calibration, stature_calibration
+from corrkin.cli import main
+from corrkin.io.keypoints import save_clip
+from corrkin.skeleton import NODE_INDEX as N
+from corrkin.synth import make_rotation_clip, stroke_spec, stroke_truth
+
+
+def _standing(frames: int = 60, short_every: int = 4) -> np.ndarray:
+    """A figure standing side-on (shoulder widths): shank 1.0, thigh 1.1, trunk 1.3; every ``short_every``-th frame each link is foreshortened to 80 %."""
+    pos = np.zeros((frames, len(N), 2))
+    up = np.array([0.0, -1.0])
+    for t in range(frames):
+        f = 0.8 if t % short_every == 0 else 1.0
+        for side, dx in (("l", -0.1), ("r", 0.1)):
+            ankle = np.array([dx, 0.0])
+            knee = ankle + f * 1.0 * up
+            hip = knee + f * 1.1 * up
+            pos[t, N[f"{side}_ankle"]], pos[t, N[f"{side}_knee"]], pos[t, N[f"{side}_hip"]] = ankle, knee, hip
+        hips = (pos[t, N["l_hip"]] + pos[t, N["r_hip"]]) / 2
+        shoulders = hips + f * 1.3 * up
+        pos[t, N["l_shoulder"]], pos[t, N["r_shoulder"]] = shoulders - [0.5, 0], shoulders + [0.5, 0]
+    return pos
+
+
+def test_stature_calibration_takes_each_links_longest_projection():
+    chain = 1.0 + 1.1 + 1.3
+    stature_m = 1.80
+    cal = stature_calibration(_standing(), stature_m, 0.0)
+    assert cal["chain_sw"] == pytest.approx(chain, rel=1e-6)
+    assert cal["m_per_shoulder_width"] == pytest.approx(stature_m * STATURE_SHARE / chain, rel=1e-4)
+    # the proportions' spread between adults stays in the uncertainty even with the height measured
+    assert cal["relative_sd"] >= STATURE_SHARE_SD
+
+
+def test_points_calibration():
+    cal = points_calibration([[100.0, 600.0], [400.0, 200.0]], 1.22, 2.0, shoulder_width_px=50.0)
+    assert cal["m_per_shoulder_width"] == pytest.approx(1.22 / (500.0 / 50.0))
+    assert cal["relative_sd"] == pytest.approx(math.sqrt(2) * 2.0 / 500.0, abs=1e-4)  # rounded to 4 places
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["analysis.units.calibration=stature"], "analysis.units.stature_m"),
+    (["analysis.units.calibration=points"], "analysis.units.points_px"),
+    (["analysis.units.calibration=points", "analysis.units.points_px=[[1,2],[1,2]]"], "two distinct image points"),
+    (["analysis.units.calibration=tape"], "must be bat, stature or points"),
+])
+def test_a_calibration_missing_its_input_stops_at_composition(tmp_path, capsys, bad, message):
+    assert main(["analyse", f"input={tmp_path}", f"output={tmp_path / 'o'}", *bad]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def stroke(tmp_path_factory):
+    """A 120-fps stroke (0.9 shoulder widths = 72 px of stride, a 2.1-sw = 168-px bat) as a
+    keypoint file, and its truth."""
+    spec = stroke_spec(120.0)
+    folder = tmp_path_factory.mktemp("stroke")
+    save_clip(folder / "stroke.npz", make_rotation_clip(spec, seed=5, name="stroke"))
+    return folder / "stroke.npz", spec, stroke_truth(spec)
+
+
+def _analyse(path, out, *extra):
+    assert main(["analyse", f"input={path}", f"output={out}", "plots=false", "progress=false", *extra]) in (0, 1)
+    rec = json.loads((out / "stroke" / "result.json").read_text())
+    with open(out / "metrics.csv", newline="") as f:
+        return rec, next(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("how, extra, m_per_px", [
+    ("bat length", ["analysis.units.bat_length_sd_m=0"], 0.85 / 168.0),
+    # the popping crease to the stumps, 1.22 m, 244 px apart in the frame
+    ("known points", ["analysis.units.calibration=points", "analysis.units.points_px=[[100,600],[344,600]]"],
+     1.22 / 244.0),
+])
+def test_stride_and_backlift_in_metres(tmp_path, stroke, how, extra, m_per_px):
+    """Through ``corrkin analyse``: the stride and the backlift's height in metres within 5 %
+    of the truth under either calibration, inside their intervals' reach; every event within a
+    frame of the truth, in result.json and metrics.csv alike."""
+    path, spec, truth = stroke
+    rec, row = _analyse(path, tmp_path / "out", *extra)
+    m_per_sw = m_per_px * spec.shoulder_px
+    assert row["calibration"] == how == rec["calibration"]["method"]
+    assert float(row["stride_m"]) == pytest.approx(truth["stride_sw"] * m_per_sw, rel=0.05)
+    assert float(row["stride_m_low"]) <= float(row["stride_m"]) <= float(row["stride_m_high"])
+    lo, hi = rec["real_units"]["stride"]["m_ci"]
+    assert lo < rec["real_units"]["stride"]["m"] < hi  # the stride's own noise, even with an exact calibration
+    assert float(row["backlift_height_m"]) == pytest.approx(truth["backlift_height_sw"] * m_per_sw, rel=0.05)
+    impact = rec["events"]["events"]["impact"]["clip_ms"]
+    assert impact / 1000 == pytest.approx(truth["events_s"]["impact"], abs=1 / spec.fps)
+    for e, t in truth["events_s"].items():
+        if e != "impact":
+            got = float(row[f"{e}_to_impact_ms"])
+            assert abs((impact + got) / 1000 - t) <= 1 / spec.fps, e
+    assert row["events_reasons"] == ""
+
+
+def test_a_given_impact_time_is_the_reference(tmp_path, stroke):
+    """A manifest's impact_s (the file's time; the row trimmed from start_s) replaces the peak
+    bat speed as impact; a time outside the clip is refused with the reason, not used."""
+    path, spec, truth = stroke
+    given = round(truth["events_s"]["impact"] + 0.02, 4)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path,batter,shot,start_s,impact_s\n{path},a,drive,0.25,{given}\n"
+                        f"{path},b,drive,0.25,9.0\n")
+    assert main(["library", f"input={manifest}", f"output={tmp_path / 'lib'}", "progress=false",
+                 "plots=false"]) in (0, 1)
+    rows = {r["batter"]: r for r in csv.DictReader(open(tmp_path / "lib" / "metrics.csv", newline=""))}
+    assert rows["a"]["impact_given"] == "True"
+    assert float(rows["a"]["impact_ms"]) == pytest.approx((given - 0.25) * 1000, abs=0.01)
+    assert rows["b"]["impact_given"] == "False"
+    assert "lies outside it" in rows["b"]["events_reasons"]
+    measured = float(rows["b"]["impact_ms"])
+    assert measured == pytest.approx((truth["events_s"]["impact"] - 0.25) * 1000, abs=1000 / spec.fps)
