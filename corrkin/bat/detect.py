@@ -265,8 +265,22 @@ def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) ->
     return path
 
 
+TRUNK_FLOOR = 0.55  # the scale is at least this share of the trunk's length (hips' to shoulders' centre)
+
+
 def _shoulders(kp: torch.Tensor) -> torch.Tensor:
-    return torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1).clamp_min(4.0)
+    """The person's size per frame ``(T,)``, pixels: the shoulder width, but at least
+    ``TRUNK_FLOOR`` times the trunk's length. A batter turning side-on narrows the shoulder
+    line to nothing (|cos| of the turn) while the bat stays as long as ever; without the floor
+    every length scaled by it (the longest bat, the body's margin, the evidence's unit) shrank
+    with it, and a bat held by a turned batter was refused as too long. Square-on the floor
+    stays below the shoulder width (a person's trunk is 1.1-1.3 shoulder widths long, so the
+    floor is 0.6-0.7 of it), so it changes nothing there."""
+    width = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
+    mid_s = (kp[:, J["l_shoulder"]] + kp[:, J["r_shoulder"]]) / 2
+    mid_h = (kp[:, J["l_hip"]] + kp[:, J["r_hip"]]) / 2
+    trunk = torch.linalg.vector_norm(mid_s - mid_h, dim=-1)
+    return torch.fmax(width, TRUNK_FLOOR * trunk).clamp_min(4.0)  # fmax: hips not seen leave the width
 
 
 def _hands(kp: torch.Tensor) -> torch.Tensor:
