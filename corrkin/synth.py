@@ -243,10 +243,12 @@ class RotationSpec:
     bat_length_sw: float = 2.1  # an 0.85 m bat at 0.40 m shoulders
     shoulder_px: float = 80.0
     pan_px_s: tuple[float, float] = (30.0, 0.0)
+    zoom: float = 0.0  # no zoom (:func:`camera_path`, for the renderer's ground)
     jitter_px: float = 0.3
     # the stroke's other events (:func:`stroke_spec` sets them): the backlift, a turn of the bat
     # before the downswing (degrees, 0: none), and the front (lead, left) foot's stride
     backlift_deg: float = 0.0
+    arm_backlift_deg: float = 0.0  # the lead arm's turn with the backlift (the hands rise with the bat)
     backlift_at_s: float = -0.5  # its speed's peak, from swing_at_s
     backlift_width_s: float = 0.12
     stride_sw: float = 0.0  # how far the lead ankle moves, away from the back foot (shoulder widths)
@@ -255,15 +257,17 @@ class RotationSpec:
 
 
 def stroke_spec(fps: float = 50.0, **overrides) -> RotationSpec:
-    """A whole stroke: the bat hangs behind the back foot, lifts behind the batter (the
-    backlift), comes down through the line of the ball and follows through; the front foot
-    strides 0.9 shoulder widths (about 0.36 m) before the downswing. The events' truth is
-    :func:`stroke_truth`."""
+    """A whole stroke: the hands at the waist and the bat hanging behind the back foot, the
+    bat and the hands lifting behind the batter (the backlift: hands to shoulder height, the bat
+    upright), the downswing through the line of the ball and a follow-through that stays clear
+    of the body (a bat laid along a limb is hidden from the bat detector); the front foot
+    strides 0.9 shoulder widths (about 0.36 m) before the downswing. Everything stays in a
+    1280 x 720 frame. The events' truth is :func:`stroke_truth`."""
     kw = dict(fps=fps, duration_s=2.4, swing_at_s=1.3,
-              start_deg={"pelvis": 0.0, "trunk": 0.0, "lead_arm": 250.0, "bat": 100.0},
-              turn_deg={"pelvis": 60.0, "trunk": 80.0, "lead_arm": -120.0, "bat": -250.0},
-              width_s={"pelvis": 0.08, "trunk": 0.07, "lead_arm": 0.06, "bat": 0.08},
-              backlift_deg=160.0, stride_sw=0.9, stride_at_s=-0.12, stride_width_s=0.08)
+              start_deg={"pelvis": 0.0, "trunk": 0.0, "lead_arm": 110.0, "bat": 100.0},
+              turn_deg={"pelvis": 60.0, "trunk": 80.0, "lead_arm": -80.0, "bat": -110.0}, arm_backlift_deg=60.0,
+              width_s={"pelvis": 0.08, "trunk": 0.07, "lead_arm": 0.06, "bat": 0.05},
+              backlift_deg=160.0, backlift_width_s=0.15, stride_sw=0.9, stride_at_s=-0.12, stride_width_s=0.08)
     return RotationSpec(**(kw | overrides))
 
 
@@ -288,8 +292,9 @@ def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation"
 
     def angle(seg):
         step = _step(t, spec.swing_at_s + spec.offset_s[seg], spec.width_s[seg])
-        lift = _step(t, spec.swing_at_s + spec.backlift_at_s, spec.backlift_width_s) if seg == "bat" else 0.0
-        return np.radians(spec.start_deg[seg] + spec.turn_deg[seg] * step + spec.backlift_deg * lift)
+        lift = _step(t, spec.swing_at_s + spec.backlift_at_s, spec.backlift_width_s)
+        lift_deg = {"bat": spec.backlift_deg, "lead_arm": spec.arm_backlift_deg}.get(seg, 0.0)
+        return np.radians(spec.start_deg[seg] + spec.turn_deg[seg] * step + lift_deg * lift)
 
     def unit(a):
         return np.stack([np.cos(a), np.sin(a)], -1)

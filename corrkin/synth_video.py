@@ -32,7 +32,7 @@ from corrkin.io.video import write_video
 from corrkin.ops.geometry import point_segment_distance
 from corrkin.skeleton import COCO17, JOINTS
 from corrkin.skeleton import JOINT_INDEX as J
-from corrkin.synth import FRAME_CENTRE, SwingSpec, camera_path, make_clip
+from corrkin.synth import FRAME_CENTRE, RotationSpec, SwingSpec, camera_path, make_clip, make_rotation_clip
 
 WHITES = (238, 236, 228)
 SKIN = (200, 152, 118)
@@ -199,7 +199,7 @@ def _photo(name: str) -> torch.Tensor:
     return img[..., :3].permute(2, 0, 1)[None]
 
 
-def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tuple[int, int] = (360, 640),
+def render_clip(spec: SwingSpec | RotationSpec, seed: int = 0, name: str = "rendered", size: tuple[int, int] = (360, 640),
                 blur_sigma: float = 0.8, noise: float = 3.0, chunk: int = 8, passer: bool = False,
                 crease: bool = True, look: Look = Look()):
     """Frames ``(T, 3, H, W)`` uint8, the batter's exact ground truth as a :class:`Clip` in the
@@ -208,12 +208,19 @@ def render_clip(spec: SwingSpec, seed: int = 0, name: str = "rendered", size: tu
     ``passer``, the truth also holds ``"passer"``: the second person's 13 joints ``(T, 13, 2)``,
     and ``"passer_size"``. ``crease``: paint the popping crease under the batter's feet.
     ``look``: bat, ground and blur (:class:`Look`); with no bat, the truth's bat is NaN with
-    score 0."""
+    score 0. A :class:`corrkin.synth.RotationSpec` (a whole stroke, :func:`corrkin.synth.stroke_spec`)
+    renders its segment rotations, stride and backlift: its truth has no chain (``stroke_truth``
+    gives its events)."""
     import kornia
 
     sub = max(1, int(look.shutter))
-    spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True, fps=spec.fps * sub)
-    clip, truth = make_clip(spec, seed=seed, name=name)
+    if isinstance(spec, RotationSpec):
+        spec = dataclasses.replace(spec, jitter_px=0.0, fps=spec.fps * sub)
+        clip = make_rotation_clip(spec, seed=seed, name=name)
+        truth = {"chain": [], "lag_frames": [], "peak_frames": {}, "fps": spec.fps}
+    else:
+        spec = dataclasses.replace(spec, jitter_px=0.0, rigid_bat=True, fps=spec.fps * sub)
+        clip, truth = make_clip(spec, seed=seed, name=name)
     h, w = size
     scale = w / (2 * FRAME_CENTRE[0])
     kps = torch.from_numpy(clip.keypoints).float()[:, MIRROR] * scale  # names as the person's own

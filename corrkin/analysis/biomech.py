@@ -167,6 +167,19 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
             "time_ci_ms": [round(t_ms - half, 3), round(t_ms + half, 3)] if half is not None else None}
 
 
+def segment_speeds(positions: np.ndarray, fps: float, window: int, lead: str,
+                   names: tuple[str, ...] | list[str] = SEGMENTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(speed (S, T), noise (S,), length (S, T))``: each segment's angular speed in the image
+    (deg/s, signed; the derivative filter of ``window`` frames) and its noise, and its projected
+    length (shoulder widths), gaps interpolated. ``names`` picks the segments, in order."""
+    ends = _ends(positions, lead)
+    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
+    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
+    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    speeds, noises = angular_speed(angles, fps, window)
+    return speeds, noises, lengths
+
+
 def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, lead: str, swing: tuple[int, int],
                        bat_found: bool = True) -> dict:
     """The kinematic-sequence block of ``result.json`` for one clip.
@@ -185,14 +198,10 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     lo, hi = max(0, swing[0]), min(t, swing[1])
     if hi - lo < 3 or t < 5:
         return {"note": f"too few frames ({t}) for the kinematic sequence"}
-    ends = _ends(positions, lead)
     out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "about_vertical": {}}
     names = [n for n in SEGMENTS if n != "bat" or bat_found]
-    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
-    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
-    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])  # (S, T)
+    speeds, noises, lengths = segment_speeds(positions, fps, window, lead, names)
     widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
-    speeds, noises = angular_speed(angles, fps, window)
     for i, name in enumerate(names):
         found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image"}
         k = found["frame"]

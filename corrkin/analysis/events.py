@@ -38,6 +38,7 @@ SHARE = 0.10  # a movement starts or ends where its speed passes this share of i
 BEFORE_S = 1.5  # events before impact are looked for this far back
 MIN_STRIDE_SW = 0.1
 FOOT_S = 0.3  # the foot's speed is filtered over at least this long: a stride is slow, and its ends are where noise tells most
+NOISE_TIMES = 5  # a movement whose peak speed is within this many noise SDs is not seen
 SETTLE_S = 0.1  # the stride is measured between the foot's places this long before lift and after plant  # a lead-ankle movement shorter than this (shoulder widths) is no stride
 EVENTS = ("start_of_backlift", "front_foot_lift", "top_of_backlift", "start_of_downswing", "front_foot_plant",
           "impact", "end_of_follow_through")
@@ -97,8 +98,8 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
         given: the impact time was given, not measured.
 
     Returns:
-        ``{"events": {name: event or None}, "reasons": [...], "stride_sw", "backlift_height_sw",
-        "x_factor": {...}}``; an event is ``{"time_ms" (from impact), "clip_ms", "frame",
+        ``{"events": {name: event or None}, "reasons": [...], "reliable", "stride_sw",
+        "backlift_height_sw", "x_factor": {...}}`` (``reliable``: no reason given); an event is ``{"time_ms" (from impact), "clip_ms", "frame",
         "ci_ms", "how"}``.
     """
     t = len(positions)
@@ -114,7 +115,8 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     how_impact = "given (the manifest's impact_s)" if given else HOW["impact"]
     events["impact"] = _event(impact, impact_half, impact, fps, how_impact)
     out: dict = {"events": events, "reasons": reasons, "stride_sw": None, "stride_sd_sw": None,
-                 "stride_vector_sw": None, "backlift_height_sw": None, "backlift_height_sd_sw": None, "x_factor": None}
+                 "stride_vector_sw": None, "backlift_height_sw": None, "backlift_height_sd_sw": None, "x_factor": None,
+                 "reliable": False}
     order = min(5, window - 2)
     smooth_gain = float(np.linalg.norm(_coeffs(window, order, 0, float(fps))))  # a smoothed point's share of the noise
 
@@ -131,7 +133,9 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
         n_along = float(np.sqrt(np.mean(noise**2)))
         lift = crossing(along, f, -1, SHARE * along[f], n_along)
         plant = crossing(along, f, +1, SHARE * along[f], n_along)
-        if lift is None or plant is None:
+        if along[f] < NOISE_TIMES * n_along:
+            reasons.append(f"front foot: no stride seen (the lead ankle's fastest movement is within {NOISE_TIMES}x its noise)")
+        elif lift is None or plant is None:
             reasons.append("front foot: the stride runs past the clip's start or end")
         else:
             # where the foot stood before and stands after: SETTLE_S beyond the crossings, where
@@ -208,6 +212,29 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     else:
         events["end_of_follow_through"] = _event(*end, impact, fps, HOW["end_of_follow_through"])
     out["x_factor"] = x_factor(p, fps, window, events, lo, ki)
+    reasons.extend(_out_of_order(events))
+    out["reliable"] = not reasons
+    return out
+
+
+TOP_TO_DOWNSWING_S = 0.3  # the downswing starts this close to the top of the backlift in any stroke
+
+
+def _out_of_order(events: dict) -> list[str]:
+    """What no stroke does, said instead of reported as if it were a stroke's timing: the
+    downswing starting far from the top of the backlift (the bat turned slowly throughout, or the
+    top is not the backlift's), the front foot planted after impact (late, or the movement found
+    is not the stride)."""
+    t = {e: v["time_ms"] for e, v in events.items() if v is not None}
+    out = []
+    if "top_of_backlift" in t and "start_of_downswing" in t:
+        gap = t["start_of_downswing"] - t["top_of_backlift"]
+        if abs(gap) > TOP_TO_DOWNSWING_S * 1000:
+            out.append(f"start of downswing {gap:+.0f} ms from the top of the backlift (more than "
+                       f"{TOP_TO_DOWNSWING_S * 1000:.0f} ms): one of them is not the stroke's")
+    if t.get("front_foot_plant", -1.0) > 0:
+        out.append(f"front foot planted {t['front_foot_plant']:.0f} ms after impact: late, or the movement found "
+                   "is not the stride")
     return out
 
 

@@ -38,7 +38,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
        for s in ("pelvis", "trunk")},
     **{f"{e}_to_impact_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; negative: before impact")
        for e in EVENTS if e != "impact"},
-    "events_reasons": ("", "events not found and why, '|'-separated"),
+    "events_reliable": ("", "every event found, in a stroke's order (the downswing within 0.3 s of the top of the "
+                            "backlift, the front foot planted before impact)"),
+    "events_reasons": ("", "events not found or out of order and why, '|'-separated"),
     "calibration": ("", "how metres were found: bat length | stature | known points (analysis.units.calibration)"),
     "m_per_shoulder_width": ("m", "the calibration's scale"),
     "calibration_relative_sd": ("", "its relative standard deviation"),
@@ -105,6 +107,7 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     for e in EVENTS:
         if e != "impact":
             row[f"{e}_to_impact_ms"] = _r((found.get(e) or {}).get("time_ms"), 1)
+    row["events_reliable"] = ev.get("reliable", False)
     row["events_reasons"] = " | ".join(ev.get("reasons", []))
     cal = rec.get("calibration") or {}
     units = rec.get("real_units") or {}
@@ -128,3 +131,14 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         "path": " > ".join(rec["path"]), "path_weight": rec["path_weight"],
     }
     return row
+
+
+def dictionary_markdown() -> str:
+    """The README's data dictionary: a Markdown table of :data:`COLUMNS` (a test holds the
+    README to it)."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| column | unit | how it is computed |", "|---|---|---|"]
+    lines += [f"| `{name}` | {cell(unit)} | {cell(how)} |" for name, (unit, how) in COLUMNS.items()]
+    return "\n".join(lines)

@@ -80,7 +80,8 @@ def _groups(seq: list, n: int) -> list[list]:
 
 def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool,
                keep: tuple[str, ...] = (), acfg: AnalysisConfig | None = None) -> dict:
-    """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` of one clip, as one
+    """``series.npz``, ``result.json`` and (with ``plots``) ``corrpath.png`` and
+    ``kinematics.png`` (:mod:`corrkin.plots.kinematics`) of one clip, as one
     unit (:func:`corrkin.io.results.atomic_folder`; ``keep`` names files of the clip's folder
     that stay, such as the keypoints ``corrkin run`` wrote). With ``acfg``, the record gets its
     biomechanics first (:func:`corrkin.analysis.biomech.biomechanics`: per clip, so it runs
@@ -102,6 +103,10 @@ def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool
             from corrkin.plots.corrpath import plot_corrpath
 
             plot_corrpath(record, arrays["time_s"], arrays["v_tip"], clip_dir / "corrpath.png")
+            if "kinematic_sequence" in record:
+                from corrkin.plots.kinematics import plot_kinematic_sequence
+
+                plot_kinematic_sequence(record, arrays["positions"], clip_dir / "kinematics.png")
     return metrics_row(record)
 
 

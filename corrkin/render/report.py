@@ -2,8 +2,11 @@
 
 For every analysed clip under ``input`` (``corrkin analyse``, ``run`` or ``library`` output): a
 tile with its source video (when ``videos=<folder>`` has ``<clip>.mp4`` or the run kept one),
-its skeleton video, its correlation-path figure and its key numbers (peak bat speed, the path,
-the lags along it); synchronised composites of the first ``composite`` clips' skeletons and of
+its skeleton video with the stroke's events on its timeline (a click seeks every video of the
+tile there), its correlation-path and kinematic-sequence figures and its key numbers (bat speed
+in m/s, stride, the sequence, the path and its lags); one sortable table of every clip's
+metrics (:mod:`corrkin.analysis.metrics`) and, per batter and per shot, the distribution of the
+main ones; synchronised composites of the first ``composite`` clips' skeletons and of
 the first ``composite`` source videos; the library tables of the alignment step when
 present (``<input>/align`` or ``align=<folder>``). "Play all" / "Pause all" start and stop every
 video together and keep them in step. Everything the page shows is copied or written under
@@ -64,7 +67,7 @@ def _numbers(rec: dict) -> list[tuple[str, str]]:
     bat = rec["bat"]
     speed = (f"{bat['peak_speed']:.2f} shoulder widths/s at {bat['peak_ms']:.0f} ms" if bat.get("peak_speed") is not None
              else bat.get("note", "no bat found"))
-    return [("peak bat speed", speed),
+    return [("peak bat speed", speed), *_biomech_numbers(rec),
             ("path", " → ".join(path) if path else "none reaches the bat"),
             ("lags along the path", chain or "–"),
             ("path weight", f"{rec['path_weight']:.3f}"), ("frames", f"{rec['frames']} at {rec['fps']:g} fps"),
@@ -130,6 +133,15 @@ def run_report(cfg) -> int:
             from corrkin.plots.corrpath import plot_corrpath
 
             plot_corrpath(rec, series["time_s"], series["v_tip"], figure)
+        kinematics = None
+        if "kinematic_sequence" in rec:
+            kinematics = media / f"{safe}_kinematics.png"
+            if (clip_dir / "kinematics.png").is_file():
+                shutil.copyfile(clip_dir / "kinematics.png", kinematics)
+            else:
+                from corrkin.plots.kinematics import plot_kinematic_sequence
+
+                plot_kinematic_sequence(rec, series["positions"], kinematics)
         video = _source_video(rec, videos)
         if video is not None:
             shutil.copyfile(video, media / f"{safe}_source{video.suffix.lower()}")
@@ -137,7 +149,8 @@ def run_report(cfg) -> int:
         tiles.append((name, safe, rec, None if video is None else f"media/{safe}_source{video.suffix.lower()}"))
     composite = _composites(skeletons, sources, media, cfg.composite)
     align = Path(cfg.align) if cfg.align else (src / "align" if (src / "align").is_dir() else None)
-    page = _page(src, tiles, composite, align, out)
+    metrics = _metrics_section([rec for _, _, rec, _ in tiles], media, _labels(align))
+    page = _page(src, tiles, composite, align, out, metrics)
     with atomic_write(out / "index.html", "w") as f:
         f.write(page)
     log.info("report of %d clips: %s", len(tiles), out / "index.html")
@@ -196,10 +209,17 @@ h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem} h3{font-size:1rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.85rem} dt{color:#9ab}
 table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padding:.2rem .5rem}
 .scroll{overflow-x:auto} .note{color:#888;font-size:.8rem}
+#metrics th{cursor:pointer;background:#222} #metrics th[data-dir=up]::after{content:" ▲"}
+#metrics th[data-dir=down]::after{content:" ▼"}
+.timeline{position:relative;background:#181818;margin:.3rem 0;border-radius:3px;overflow:hidden}
+.timeline .event{position:absolute;border-left:2px solid #9ab;padding-left:3px;font-size:10px;font-weight:normal;
+ white-space:nowrap;cursor:pointer;color:#ddd;line-height:12px}
+.timeline .ci{position:absolute;top:0;bottom:0;background:#345;opacity:.6}
+.timeline .playhead{position:absolute;top:0;bottom:0;width:2px;background:#f55;left:0}
 """
 
 
-def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path) -> str:
+def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path, metrics: str = "") -> str:
     parts = [f"<h1>corrkin report: {html.escape(src.name or str(src))}</h1>",
              f"<p class=note>{len(tiles)} clips. Videos start together with Play all and stay in step.</p>",
              "<div class=controls><button id=play>Play all</button><button id=pause>Pause all</button></div>"]
@@ -211,11 +231,14 @@ def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path)
         media = (f'<video src="{source}" muted playsinline loop preload=auto></video>' if source else "")
         media += f'<video src="media/{safe}_skeleton.mp4" muted playsinline loop preload=auto></video>'
         dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in _numbers(rec))
+        kin = (f'<img src="media/{safe}_kinematics.png" alt="kinematic sequence of {html.escape(name)}">'
+               if "kinematic_sequence" in rec else "")
         parts.append(f'<div class=tile id="{safe}"><h3>{html.escape(name)}</h3>'
-                     f'<div class="{"pair" if source else ""}">{media}</div>'
-                     f'<img src="media/{safe}_corrpath.png" alt="correlation path of {html.escape(name)}">'
+                     f'<div class="{"pair" if source else ""}">{media}</div>{_timeline(rec)}'
+                     f'<img src="media/{safe}_corrpath.png" alt="correlation path of {html.escape(name)}">{kin}'
                      f"<dl>{dl}</dl></div>")
     parts.append("</div>")
+    parts.append(metrics)
     if align is not None:
         parts.append("<h2>Library</h2>")
         for fig in ("aligned_speed.png", "edge_frequency.png"):
@@ -227,4 +250,137 @@ def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path)
                 parts.append(_table(align / f"{table}.csv"))
     body = "\n".join(parts)
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>corrkin report</title>"
-            f"<style>{CSS}</style></head><body>{body}<script>{PLAYER_JS}</script></body></html>\n")
+            f"<style>{CSS}</style></head><body>{body}<script>{PLAYER_JS}{TABLE_JS}</script></body></html>\n")
+
+
+def _biomech_numbers(rec: dict) -> list[tuple[str, str]]:
+    """The tile's biomechanics: bat and hand speed in m/s with the calibration, the stride, the
+    backlift, the kinematic sequence and whether the events can be trusted."""
+    if "kinematic_sequence" not in rec:
+        return []
+    bat, units, ks, ev = rec["bat"], rec.get("real_units") or {}, rec["kinematic_sequence"], rec.get("events") or {}
+    cal = rec.get("calibration") or {}
+    out = []
+    if bat.get("peak_speed_m_s") is not None:
+        lo, hi = bat["peak_speed_m_s_ci"]
+        out.append(("bat-tip speed", f"{bat['peak_speed_m_s']:.1f} m/s [{lo:.1f}, {hi:.1f}] = {bat['peak_speed_km_h']:.0f} km/h"
+                                     + (" (noisy)" if (bat.get("tip_peak") or {}).get("noisy") else "")))
+    hands = units.get("hands_peak_speed")
+    if hands:
+        out.append(("hand speed", f"{hands['m_s']:.1f} m/s [{hands['m_s_ci'][0]:.1f}, {hands['m_s_ci'][1]:.1f}]"))
+    for key, label in (("stride", "stride"), ("backlift_height", "backlift height")):
+        v = units.get(key)
+        if v:
+            out.append((label, f"{v['m']:.2f} m [{v['m_ci'][0]:.2f}, {v['m_ci'][1]:.2f}]"))
+    out.append(("metres from", cal.get("method", "") + (f": {cal['unavailable']}" if "unavailable" in cal else
+                                                         f" (±{cal.get('relative_sd', 0):.0%} sd)")))
+    order = " > ".join(s.replace("_", " ") for s in ks.get("order", []))
+    verdict = "proximal to distal" if ks.get("proximal_to_distal") else "not proximal to distal"
+    out.append(("kinematic sequence", f"{order} ({verdict})" + ("" if ks.get("reliable") else
+                                                              f"; NOT TRUSTED: {'; '.join(ks.get('reasons', []))}")))
+    out.append(("events", "found in a stroke's order" if ev.get("reliable") else
+                f"NOT TRUSTED: {'; '.join(ev.get('reasons', []))}"))
+    return out
+
+
+def _timeline(rec: dict) -> str:
+    """The clip's timeline, as wide as the tile: each event a tick at its time in the clip,
+    named, with its interval as a band; a playhead that follows the tile's videos; a click on
+    an event seeks them there."""
+    ev = (rec.get("events") or {}).get("events") or {}
+    found = sorted(((k, v) for k, v in ev.items() if v), key=lambda kv: kv[1]["clip_ms"])
+    if not found:
+        return ""
+    length = max(rec["frames"] / rec["fps"] * 1000.0, 1.0)
+
+    def pct(ms):
+        return f"{100.0 * min(max(ms, 0.0), length) / length:.2f}%"
+
+    marks, lanes = [], []  # lanes: where each lane's last label ends (% of the width)
+    for name, v in found:
+        label = html.escape(name.replace("_", " "))
+        at = 100.0 * min(max(v["clip_ms"], 0.0), length) / length
+        row = next((i for i, end in enumerate(lanes) if end < at), len(lanes))  # the first lane free here
+        lanes[row:row + 1] = [at + LABEL_PCT_PER_CHAR * (len(label) + 2)]
+        band = ""
+        if v.get("ci_ms"):
+            a, b = (v["clip_ms"] + c - v["time_ms"] for c in v["ci_ms"])
+            band = f'<i class=ci style="left:{pct(a)};width:calc({pct(b)} - {pct(a)})"></i>'
+        marks.append(f'{band}<b class=event style="left:{pct(v["clip_ms"])};top:{3 + 13 * row}px" '
+                     f'data-t="{v["clip_ms"] / 1000:.3f}" title="{label}: {v["time_ms"]:+.0f} ms from impact">'
+                     f"{label}</b>")
+    return (f'<div class=timeline style="height:{6 + 13 * len(lanes)}px" data-length="{length / 1000:.3f}">'
+            f'{"".join(marks)}<i class=playhead></i></div>')
+
+
+LABEL_PCT_PER_CHAR = 1.6  # a timeline label's width per character, as a share of a tile (~380 px)
+
+
+def _labels(align: Path | None) -> dict[str, tuple[str, str]]:
+    """``{clip: (batter, shot)}`` from the alignment's ``clips.csv`` (the labels ``corrkin
+    align labels=...`` was given), for results that do not carry their own."""
+    if align is None or not (align / "clips.csv").is_file():
+        return {}
+    with open(align / "clips.csv", newline="") as f:
+        return {r["clip"]: (r.get("batter", ""), r.get("shot", "")) for r in csv.DictReader(f)}
+
+
+def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[str, str]]) -> str:
+    """The sortable table of every clip's metrics and the distributions by batter and by shot."""
+    from corrkin.analysis.metrics import metrics_row
+    from corrkin.plots.kinematics import plot_distributions
+
+    rows = [metrics_row(r, *labels.get(r["clip"], ("", ""))) for r in records if "kinematic_sequence" in r]
+    if not rows:
+        return ""
+    cols = [c for c in TABLE_COLUMNS if any(r.get(c) not in (None, "") for r in rows)]
+    head = "".join(f'<th data-col="{i}" title="click to sort">{html.escape(c)}</th>' for i, c in enumerate(cols))
+    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in cols) + "</tr>" for r in rows)
+    parts = ["<h2>Metrics</h2><p class=note>One row per clip; click a column to sort. Units and how each is computed: "
+             "the README's data dictionary. Empty: not measured (the clip's reasons say why).</p>",
+             f"<div class=scroll><table id=metrics><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"]
+    for by in ("batter", "shot"):
+        if plot_distributions(rows, by, media / f"metrics_by_{by}.png"):
+            parts.append(f'<img src="media/metrics_by_{by}.png" alt="metrics by {by}" style="max-width:100%">')
+    return "\n".join(parts)
+
+
+TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_speed_m_s", "bat_speed_km_h", "hands_speed_m_s",
+                 "stride_m", "backlift_height_m", "start_of_backlift_to_impact_ms", "front_foot_lift_to_impact_ms",
+                 "start_of_downswing_to_impact_ms", "front_foot_plant_to_impact_ms", "sequence_order",
+                 "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms", "gap_lead_arm_bat_ms",
+                 "x_factor_top_deg", "sequence_reliable", "events_reliable", "path", "path_weight")
+
+
+def _cell(v) -> str:
+    """A table cell; numbers carry their value for sorting."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return f"<td>{html.escape('' if v is None else str(v))}</td>"
+    return f'<td data-v="{float(v)!r}">{float(v):.4g}</td>'
+
+
+TABLE_JS = """
+document.querySelectorAll('#metrics th').forEach(th => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0], col = +th.dataset.col;
+  const up = th.dataset.dir !== 'up'; th.dataset.dir = up ? 'up' : 'down';
+  const key = td => td.dataset.v !== undefined ? +td.dataset.v : td.textContent;
+  const rows = Array.from(body.rows).sort((a, b) => {
+    const x = key(a.cells[col]), y = key(b.cells[col]);
+    const blank = (x === '') - (y === '');  // empty cells last either way
+    if (blank) return blank;
+    return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1);
+  });
+  rows.forEach(r => body.appendChild(r));
+}));
+document.querySelectorAll('.tile').forEach(tile => {
+  const line = tile.querySelector('.timeline'); if (!line) return;
+  const vids = Array.from(tile.querySelectorAll('video')), head = line.querySelector('.playhead');
+  const length = +line.dataset.length;
+  line.querySelectorAll('.event').forEach(e => e.addEventListener('click', () => {
+    vids.forEach(v => { v.currentTime = +e.dataset.t; });
+  }));
+  if (vids.length) vids[vids.length - 1].addEventListener('timeupdate', ev => {
+    head.style.left = (100 * Math.min(ev.target.currentTime / length, 1)) + '%';
+  });
+});
+"""

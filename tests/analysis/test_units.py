@@ -123,3 +123,13 @@ def test_a_given_impact_time_is_the_reference(tmp_path, stroke):
     assert "lies outside it" in rows["b"]["events_reasons"]
     measured = float(rows["b"]["impact_ms"])
     assert measured == pytest.approx((truth["events_s"]["impact"] - 0.25) * 1000, abs=1000 / spec.fps)
+
+
+def test_the_readme_data_dictionary_is_the_code_s():
+    """Every metrics column, its unit and how it is computed, as the README documents them."""
+    from pathlib import Path
+
+    from corrkin.analysis.metrics import dictionary_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert dictionary_markdown() in readme

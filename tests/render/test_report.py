@@ -59,6 +59,34 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         assert len(state) == tiles + 2 + 2  # + the source videos + two composites (skeletons, sources)
         assert all(ready >= 2 and not err for ready, err in state), state
         assert all(images) and len(images) >= tiles + 2
+        # issue 15's panels: each tile's kinematic-sequence figure and its events on its timeline
+        kinematics = browser.eval("Array.from(document.querySelectorAll('.tile img')).filter(i => "
+                                  "i.alt.startsWith('kinematic sequence')).map(i => i.naturalWidth)")
+        assert len(kinematics) == tiles and all(w > 300 for w in kinematics)
+        events = browser.eval("Array.from(document.querySelectorAll('.tile')).map(t => "
+                              "t.querySelectorAll('.timeline .event').length)")
+        assert len(events) == tiles and all(n >= 1 for n in events) and max(events) == 7, events
+        # where events are missing, the tile says which and why instead of leaving them out silently
+        verdicts = browser.eval("Array.from(document.querySelectorAll('.tile dt')).filter(d => d.textContent == "
+                                "'events').map(d => d.nextElementSibling.textContent)")
+        assert all(v.startswith("NOT TRUSTED: ") for n, v in zip(events, verdicts) if n < 7), (events, verdicts)
+        # a click on an event seeks that tile's videos to it
+        seek = browser.eval("(() => { const e = document.querySelector('.tile .timeline .event'); e.click(); "
+                            "return [+e.dataset.t, e.closest('.tile').querySelector('video').currentTime]; })()")
+        assert abs(seek[0] - seek[1]) < 0.05, seek
+        # the metric table: a row per clip, sorted numerically by a click on a header
+        assert browser.eval("document.querySelectorAll('#metrics tbody tr').length") == tiles
+        col = browser.eval("Array.from(document.querySelectorAll('#metrics th')).findIndex(th => "
+                           "th.textContent.startsWith('bat_speed_m_s'))")
+        assert col >= 0
+        browser.eval(f"document.querySelectorAll('#metrics th')[{col}].click()")
+        values = browser.eval(f"Array.from(document.querySelectorAll('#metrics tbody tr')).map(r => r.cells[{col}]."
+                              "dataset.v).filter(v => v !== undefined).map(Number)")
+        assert len(values) >= 4 and values == sorted(values), values
+        # the distributions by batter and by shot (the library's labels)
+        dist = browser.eval("Array.from(document.images).filter(i => i.alt.startsWith('metrics by '))"
+                            ".map(i => [i.alt, i.naturalWidth])")
+        assert sorted(a for a, _ in dist) == ["metrics by batter", "metrics by shot"] and all(w > 300 for _, w in dist)
         browser.eval("document.getElementById('play').click()")
         import time
 
