@@ -218,13 +218,14 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
 
 
 TOP_TO_DOWNSWING_S = 0.3  # the downswing starts this close to the top of the backlift in any stroke
+PLANT_BEFORE_S = 0.5  # a stride planted earlier than this before impact is not the stroke's (drives: ~0.06 s)
 
 
 def _out_of_order(events: dict) -> list[str]:
     """What no stroke does, said instead of reported as if it were a stroke's timing: the
     downswing starting far from the top of the backlift (the bat turned slowly throughout, or the
     top is not the backlift's), the front foot planted after impact (late, or the movement found
-    is not the stride)."""
+    is not the stride) or long before it (a shuffle, or a keypoint jump taken for a stride)."""
     t = {e: v["time_ms"] for e, v in events.items() if v is not None}
     out = []
     if "top_of_backlift" in t and "start_of_downswing" in t:
@@ -235,6 +236,9 @@ def _out_of_order(events: dict) -> list[str]:
     if t.get("front_foot_plant", -1.0) > 0:
         out.append(f"front foot planted {t['front_foot_plant']:.0f} ms after impact: late, or the movement found "
                    "is not the stride")
+    if t.get("front_foot_plant", 0.0) < -PLANT_BEFORE_S * 1000:
+        out.append(f"front foot planted {-t['front_foot_plant']:.0f} ms before impact (more than "
+                   f"{PLANT_BEFORE_S * 1000:.0f} ms): too early to be the stroke's stride")
     return out
 
 

@@ -39,7 +39,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     **{f"{e}_to_impact_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; negative: before impact")
        for e in EVENTS if e != "impact"},
     "events_reliable": ("", "every event found, in a stroke's order (the downswing within 0.3 s of the top of the "
-                            "backlift, the front foot planted before impact)"),
+                            "backlift, the front foot planted within 0.5 s before impact)"),
     "events_reasons": ("", "events not found or out of order and why, '|'-separated"),
     "calibration": ("", "how metres were found: bat length | stature | known points (analysis.units.calibration)"),
     "m_per_shoulder_width": ("m", "the calibration's scale"),
@@ -51,6 +51,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "stride_sw": ("shoulder widths", "the stride in shoulder widths"),
     "backlift_height_m": ("m", "height of the bat tip above the hips' centre at the top of the backlift"),
     "hands_speed_m_s": ("m/s", "peak speed of the hands (wrists' midpoint) relative to the hips in the swing window"),
+    "hands_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
+    "hands_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
+    "hands_speed_km_h": ("km/h", "hands_speed_m_s x 3.6"),
     "x_factor_top_deg": ("deg", "shoulder line minus hip line, in the image, at the top of the backlift (wrapped to +-180)"),
     "x_factor_max_deg": ("deg", "the same at its largest magnitude, from the start of the backlift to impact"),
     "x_factor_vertical_top_deg": ("deg", "shoulder minus hip turn about the vertical (from foreshortening, both "
@@ -118,7 +121,8 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
             "calibration_relative_sd": _r(cal.get("relative_sd"), 4), "stride_m": _r(stride.get("m")),
             "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
             "stride_sw": _r(ev.get("stride_sw")), "backlift_height_m": _r(lift.get("m")),
-            "hands_speed_m_s": _r(hands.get("m_s")), "x_factor_top_deg": _r(image.get("at_top_of_backlift"), 1),
+            "hands_speed_m_s": _r(hands.get("m_s")), "hands_speed_m_s_low": _r((hands.get("m_s_ci") or [None])[0]),
+            "hands_speed_m_s_high": _r((hands.get("m_s_ci") or [None, None])[1]), "hands_speed_km_h": _r(hands.get("km_h"), 2), "x_factor_top_deg": _r(image.get("at_top_of_backlift"), 1),
             "x_factor_max_deg": _r(image.get("max"), 1), "x_factor_vertical_top_deg": _r(vertical.get("at_top_of_backlift"), 1),
             "x_factor_vertical_max_deg": _r(vertical.get("max"), 1), "x_factor_flags": " | ".join(image.get("flags", []))}
     gaps, gains = ks.get("gaps_ms", {}), ks.get("gains", {})
