@@ -253,22 +253,84 @@ def tip_peak_speed(positions: np.ndarray, fps: float, swing: tuple[int, int]) ->
 
 def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None:
     """The peak speed of a point ``x (T, 2)`` (shoulder widths/s; pelvis-centred positions: the
-    camera's pan drops out) from its own derivative (order-5 Savitzky-Golay over ``TIP_S`` =
-    0.1 s, at least 7 frames; Gaussian-interpolated peak), within frames ``swing``. Used for the
-    bat tip (:func:`tip_peak_speed`) and the hands. ``relative_sd`` is the speed's noise (the
-    point's residual around its fit, through the filter) over the peak. None without the point
-    in enough frames."""
+    camera's pan drops out) within frames ``swing``. Used for the bat tip
+    (:func:`tip_peak_speed`) and the hands. None without the point in enough frames.
+
+    Its time (and interval) comes from the point's own derivative: order-5 Savitzky-Golay over
+    ``TIP_S`` = 0.1 s, Gaussian-interpolated peak. Its height too where that filter spans 0.1 s;
+    below ``SAMPLED_FPS`` (where it cannot: 7 frames at least) a fast peak is only a frame or two
+    wide and any such filter flattens it (-9 % at 25 fps), so the height comes from
+    :func:`chord_peak` instead, where the filtered speed's noise is within ``TIP_NOISE`` of its
+    peak and the chords' peak within ~25 % above it (noisy keypoints at 25 fps: the filter's
+    height is kept, and ``method`` says it may read low). ``relative_sd`` is the speed's noise (the
+    point's residual around its fit, through the filter or the frame difference) over the peak."""
     if np.isfinite(x).all(-1).sum() < ORDER + 2:
         return None
     lo, hi = max(0, swing[0]), min(len(x), swing[1])
-    v, noises, window, order = derivative(np.stack([_filled(x[:, 0]), _filled(x[:, 1])]), fps,
-                                          derivative_window(fps))
+    filled = np.stack([_filled(x[:, 0]), _filled(x[:, 1])])
+    v, noises, window, order = derivative(filled, fps, derivative_window(fps))
     noise = float(np.sqrt(np.mean(noises**2)))  # per axis
     found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
-    ratio = noise / max(abs(found["speed_deg_s"]), 1e-9)
-    return {"speed_sw_s": found["speed_deg_s"], "frame": found["frame"], "time_ms": found["time_ms"],
-            "time_ci_ms": found["time_ci_ms"], "filter": {"order": order, "window_frames": window},
-            "relative_sd": round(ratio, 4)}
+    speed, method = abs(found["speed_deg_s"]), "Savitzky-Golay derivative"
+    if fps < SAMPLED_FPS:
+        # frame differences carry the position's whole noise, and the largest of noisy speeds
+        # reads high: only where the filtered speed is clean, and never far above it
+        chord = chord_peak(filled.T, fps, found["frame"])
+        if noise > TIP_NOISE * speed:
+            method += " (too noisy for frame-to-frame arcs: may read low at this frame rate)"
+        elif chord is not None and chord > CHORD_MAX_GAIN * 1.1 * speed:
+            method += f" (frame-to-frame arcs {chord / speed:.1f}x higher, noise: not kept; may read low)"
+        elif chord is not None:
+            speed, method = chord, "frame-to-frame arcs, Gaussian peak less the frame's averaging"
+            position_sd = float(np.sqrt(np.mean(noise_sd(filled, window, order, fps) ** 2)))
+            noise = position_sd * math.sqrt(2) * fps  # a frame difference's noise, per axis
+    return {"speed_sw_s": round(speed, 3), "frame": found["frame"], "time_ms": found["time_ms"],
+            "time_ci_ms": found["time_ci_ms"], "method": method,
+            "filter": {"order": order, "window_frames": window}, "relative_sd": round(noise / max(speed, 1e-9), 4)}
+
+
+SAMPLED_FPS = 70.0  # from here the 0.1-s derivative filter has its 7 frames: no chord needed
+CHORD_MAX_GAIN = 1.15  # the most the frame's averaging is undone by (a peak under ~0.7 frame wide)
+
+
+def chord_peak(x: np.ndarray, fps: float, near: int) -> float | None:
+    """The peak speed of ``x (T, 2)`` near frame ``near`` from its frame-to-frame movement,
+    for a peak too narrow for any derivative filter at ``fps``:
+
+    1. each frame's chord is lengthened to its arc, the point's path turning by the angle
+       between the chords either side (a circle through the three: exact for a bat turning
+       about the hands, 3 % at 50 degrees a frame);
+    2. arc x fps is the mean speed over the frame, at its middle; the peak's height is the
+       vertex of the parabola through the logs of the three around the largest (exact for a
+       Gaussian pulse);
+    3. a mean over a frame is the speed convolved with a one-frame box, which adds 1/12
+       frame^2 to the pulse's variance: the fitted variance less that gives the pulse's own
+       width, and the height is raised by the ratio of the widths (at most ``CHORD_MAX_GAIN``).
+
+    None where the three speeds do not make a peak (flat, or at the clip's edge)."""
+    d = np.diff(x, axis=0)
+    chord = np.hypot(d[:, 0], d[:, 1])
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.abs(np.angle(np.exp(1j * np.diff(heading))))  # between consecutive chords
+    half = np.zeros_like(chord)
+    half[1:] += turn / 4
+    half[:-1] += turn / 4  # each chord's own turn: half of each neighbour's, split at its ends
+    arc = chord * np.where(half > 1e-6, half / np.sin(np.maximum(half, 1e-6)), 1.0)
+    lo, hi = max(near - 2, 1), min(near + 2, len(arc) - 1)
+    if hi <= lo:
+        return None
+    k = lo + int(np.argmax(arc[lo:hi]))
+    y = arc[k - 1: k + 2] * fps
+    if len(y) < 3 or (y <= 0).any():
+        return None
+    a = (np.log(y[0]) + np.log(y[2])) / 2 - np.log(y[1])
+    if a >= 0:
+        return None
+    b = (np.log(y[2]) - np.log(y[0])) / 2
+    top = math.exp(math.log(y[1]) - b * b / (4 * a))
+    fitted = -1 / (2 * a)  # the box-averaged pulse's variance, frames^2
+    gain = min(math.sqrt(fitted / max(fitted - 1 / 12, 1e-9)), CHORD_MAX_GAIN)
+    return top * gain
 
 
 def _in_metres(speed_sw_s: float, rel_noise: float, cal: dict) -> dict:

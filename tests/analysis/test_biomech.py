@@ -156,3 +156,52 @@ def test_the_numpy_filter_is_scipys_savgol(window, order, deriv):
     x = np.random.default_rng(0).normal(size=(3, 200)).cumsum(-1)
     want = savgol_filter(x, window, order, deriv=deriv, delta=1 / 50, mode="nearest", axis=-1)
     np.testing.assert_allclose(_savgol(x, window, order, 50.0, deriv), want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("fps, jitter_px", [(25, 0.3), (30, 0.3), (50, 0.3), (25, 2.0), (50, 2.0)])
+def test_bat_speed_in_metres_at_broadcast_rates(fps, jitter_px):
+    """Where the tip's speed peak is a frame or two wide (25-50 fps), its height from the
+    frame-to-frame arcs (:func:`corrkin.analysis.biomech.chord_peak`) is within 5 % of the
+    truth (median over clips), also with keypoints 7x noisier (2 px at 80-px shoulders: frame
+    differences must not read the noise as speed); the 0.1-s derivative filter alone read 5-9 %
+    low there."""
+    from corrkin.analysis.biomech import tip_peak_speed
+    from corrkin.analysis.units import bat_calibration
+
+    errs = []
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        spec = RotationSpec(fps=fps, swing_at_s=float(rng.uniform(0.9, 1.1)), jitter_px=jitter_px)
+        clip = make_rotation_clip(spec, seed=seed)
+        pos = np.concatenate([clip.keypoints, clip.bat[:, None]], 1).astype(np.float64) / spec.shoulder_px
+        pos -= ((pos[:, 7] + pos[:, 8]) / 2)[:, None]
+        k = int(round((spec.swing_at_s + spec.offset_s["bat"]) * fps))
+        tip = tip_peak_speed(pos, fps, (k - fps // 2, k + fps // 2 + 1))
+        assert tip["method"].startswith("frame-to-frame")
+        mps = tip["speed_sw_s"] * bat_calibration(pos, 0.85, 0.0)["m_per_shoulder_width"]
+        fine = RotationSpec(fps=2400.0, swing_at_s=spec.swing_at_s, jitter_px=0.0, pan_px_s=(0.0, 0.0))
+        true_tip = make_rotation_clip(fine).bat / fine.shoulder_px
+        truth = np.linalg.norm(np.diff(true_tip, axis=0), axis=1).max() * fine.fps * 0.85 / fine.bat_length_sw
+        errs.append(mps / truth - 1)
+    assert abs(np.median(errs)) <= 0.05, errs
+
+
+def test_chord_peak_of_a_turning_point_against_the_analytic_peak():
+    """A point on a circle whose angular speed is a Gaussian pulse 1.2 frames wide (sd):
+    sampled once a frame, the chords' peak, lengthened to arcs and freed of the frame's
+    averaging, is the true peak speed within 2 %; the raw chord speed is 6 % low or worse."""
+    from scipy.special import erf
+
+    from corrkin.analysis.biomech import chord_peak
+
+    fps, sigma_f, turn = 25.0, 1.2, np.radians(200)
+    radius = 2.0
+    for phase in (0.0, 0.25, 0.5):
+        t = np.arange(30) + phase  # frames
+        angle = turn * 0.5 * (1 + erf((t - 15) / (np.sqrt(2) * sigma_f)))
+        x = radius * np.stack([np.cos(angle), np.sin(angle)], 1)
+        true_peak = radius * turn / (sigma_f * np.sqrt(2 * np.pi)) * fps  # units per second
+        got = chord_peak(x, fps, 15)
+        assert got == pytest.approx(true_peak, rel=0.02)
+        raw = np.linalg.norm(np.diff(x, axis=0), axis=1).max() * fps
+        assert raw < 0.94 * true_peak
