@@ -56,6 +56,9 @@ def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
         err = tip_error(found.bat, truth)
         assert seen.mean() >= 0.5 and np.median(err[seen]) <= 0.1 and found.fps == truth.fps
         np.testing.assert_array_equal(found.keypoints, truth.keypoints)
+    # one metrics row per clip analysed, the failed file left out (issue 15)
+    metrics = {r["clip"]: r for r in csv.DictReader(open(out / "metrics.csv"))}
+    assert set(metrics) == {"swing0", "swing1"} and all(float(r["fps"]) > 0 for r in metrics.values())
 
 
 def test_missing_pose_file_is_reported(library, tmp_path):

@@ -143,6 +143,9 @@ def test_seed_clips_give_a_metric_row_each_finite_or_flagged(tmp_path):
         assert all(math.isfinite(v) for v in values.dropna())
         if values.isna().any() or not row["sequence_reliable"]:
             assert row["sequence_reasons"] or row["quality_reasons"]
+        # an event, the stride or a calibrated figure missing is said, with why
+        if not row["events_reliable"] or pd.isna(row["stride_m"]) or pd.isna(row["front_foot_plant_to_impact_ms"]):
+            assert row["events_reasons"]
     assert (frame["bat_speed_m_s_low"] <= frame["bat_speed_m_s"]).all()
     assert (frame["bat_speed_m_s"] <= frame["bat_speed_m_s_high"]).all()
 
