@@ -18,7 +18,7 @@ MMDET    := 3.3.0
 MMPOSE_V := 1.3.2
 WHEELS   ?= $(HOME)/.cache/corrkin/wheels
 
-.PHONY: gpu-wheels demo test bench install mmpose yolo chromium clean
+.PHONY: gpu-wheels demo test bench install mmpose yolo chromium clean dist
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
@@ -73,8 +73,14 @@ demo: $(STAMP)
 	$(BIN)/corrkin demo output=demo_output
 
 # CORRKIN_REQUIRE_MMPOSE / _YOLO / _CHROMIUM: those tests fail, rather than skip, if it is missing
+# ruff first ([tool.ruff] in pyproject.toml): a lint error fails the run before the tests start
 test: $(MMPOSE) $(YOLO) chromium
+	$(BIN)/ruff check .
 	CORRKIN_REQUIRE_MMPOSE=1 CORRKIN_REQUIRE_YOLO=1 CORRKIN_REQUIRE_CHROMIUM=1 $(BIN)/python -m pytest -q
+
+# a wheel and an sdist in dist/ (what `pip install` takes; tests/test_package.py installs one)
+dist: $(STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py

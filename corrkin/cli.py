@@ -1,6 +1,6 @@
 """Thin Hydra entry points: ``corrkin <command> key=value ...``.
 
-Each command is a config in ``configs/`` and a plain ``run_*(cfg)`` function that tests call
+Each command is a config in ``corrkin/configs/`` and a plain ``run_*(cfg)`` function that tests call
 directly; this module only composes the config and passes the exit code on.
 """
 
@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 
 from corrkin.config import register_configs
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
+CONFIG_DIR = str(Path(__file__).resolve().parent / "configs")  # inside the package: found from a wheel too
 
 
 def _analyse(cfg: DictConfig) -> int:
@@ -121,7 +121,7 @@ def checked(cfg: DictConfig) -> None:
         raise ValueError(str(cause) if cause else str(e).splitlines()[0]) from None
 
 
-# the setting Hydra's own run folder is placed under (configs/<command>.yaml, hydra.run.dir)
+# the setting Hydra's own run folder is placed under (corrkin/configs/<command>.yaml, hydra.run.dir)
 RUN_DIR_KEY = {"analyse": "output", "run": "output", "align": "output", "library": "output", "sample": "output",
                "render": "output", "report": "input", "demo": "output"}
 REQUIRED = {"analyse": ("input", "output"), "run": ("input", "output"), "align": ("input", "output"),
@@ -164,7 +164,8 @@ def path_problems(name: str, argv: list[str]) -> str:
 
 
 def usage() -> str:
-    lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job] [--verbose]", "", "commands:"]
+    lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job] [--verbose]", "       corrkin --version",
+             "", "commands:"]
     lines += [f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -174,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed escaped, never an error
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    if argv[:1] in (["--version"], ["-V"]):
+        from corrkin import __version__
+
+        print(f"corrkin {__version__}")
+        return 0
     if not argv or argv[0] not in COMMANDS:
         print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2

@@ -102,7 +102,7 @@ class UnitsConfig:
 
 @dataclass
 class AnalysisConfig:
-    """Every parameter of the correlated-kinetics analysis (see ``configs/analysis``)."""
+    """Every parameter of the correlated-kinetics analysis (see ``corrkin/configs/analysis``)."""
 
     name: str = "default"
     smooth_window_s: float = 0.20  # Savitzky–Golay window, rounded to an odd number of frames
@@ -232,7 +232,7 @@ class RunConfig:
     plots: bool = True
     chunk_frames: int = 64
     progress: bool = True
-    pose: Any = MISSING  # a pose backend config with its _target_ (configs/pose)
+    pose: Any = MISSING  # a pose backend config with its _target_ (corrkin/configs/pose)
     batter: BatterConfig = field(default_factory=BatterConfig)
     bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
@@ -302,7 +302,7 @@ class LibraryConfig:
     align: bool = True  # and the alignment tables over the finished clips (corrkin align)
     alignment: AlignConfig = field(default_factory=lambda: AlignConfig(input="", output=""))
     # videos in the manifest go through the video front end (corrkin run's stages)
-    pose: Any = None  # a pose backend config with its _target_ (configs/pose)
+    pose: Any = None  # a pose backend config with its _target_ (corrkin/configs/pose)
     stride: int = 1
     chunk_frames: int = 64
     batter: BatterConfig = field(default_factory=BatterConfig)

@@ -121,8 +121,8 @@ def _mediapipe_demo(cfg: DictConfig, out: Path, rng, lines: list[str]) -> int:
 
     from corrkin.config import RunConfig
     from corrkin.io.keypoints import load_clip
-    from corrkin.synth import random_spec
     from corrkin.skeleton import JOINT_INDEX as J
+    from corrkin.synth import random_spec
     from corrkin.synth_video import mirror_name, tip_error, write_rendered
     from corrkin.video_run import run_video
 

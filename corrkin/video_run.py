@@ -26,10 +26,10 @@ from corrkin.bat.detect import detect_bat
 from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
 from corrkin.io.results import remove_stale_temporaries
-from corrkin.runtime import stop_on_signals, stop_requested
 from corrkin.io.video import VIDEO_SUFFIXES, DecodedOnce, VideoInfo
 from corrkin.pose.evidence import pixel_evidence
 from corrkin.pose.select import People, Selection, box_iou, select_batter
+from corrkin.runtime import stop_on_signals, stop_requested
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+
 from corrkin.cli import main
 from corrkin.sweep import summarise_run
 from corrkin.synth import make_library

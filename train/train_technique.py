@@ -27,6 +27,7 @@ from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_
 from diffusers.optimization import get_scheduler
 from omegaconf import DictConfig
 
+from corrkin.cli import CONFIG_DIR as CORRKIN_CONFIGS
 from corrkin.config import as_object, register_configs
 from corrkin.io.results import write_json
 from corrkin.library.align import read_labels
@@ -34,11 +35,17 @@ from corrkin.synth import CHAIN
 from corrkin.technique.data import SwingData, load_swings
 from corrkin.technique.model import SwingDenoiser
 from corrkin.technique.training import (
-    NoiseRNG, add_lora, chain_lags, denoising_loss, noise_scheduler, sample_swings, set_stats,
+    NoiseRNG,
+    add_lora,
+    chain_lags,
+    denoising_loss,
+    noise_scheduler,
+    sample_swings,
+    set_stats,
 )
 
 log = logging.getLogger("train_technique")
-CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs" / "train")
+CONFIG_DIR = str(Path(CORRKIN_CONFIGS) / "train")
 
 
 def checkpoints(out: Path) -> list[Path]:

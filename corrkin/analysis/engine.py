@@ -17,13 +17,13 @@ import numpy as np
 import torch
 
 from corrkin import ops
-from corrkin.ops.timing import Z95
-from corrkin.config import AnalysisConfig, as_object
-from corrkin.io.keypoints import KeypointBatch
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
 from corrkin.analysis.quality import quality_block, swing_evidence
-from corrkin.timing import lag_frames, savgol_window
+from corrkin.config import AnalysisConfig, as_object
+from corrkin.io.keypoints import KeypointBatch
+from corrkin.ops.timing import Z95
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
+from corrkin.timing import lag_frames, savgol_window
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK = JOINT_INDEX["l_ankle"], JOINT_INDEX["r_ankle"]

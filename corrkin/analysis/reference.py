@@ -9,13 +9,14 @@ Needs ``networkx`` (the ``dev`` extra).
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_coeffs as scipy_savgol_coeffs, savgol_filter
+from scipy.signal import savgol_coeffs as scipy_savgol_coeffs
+from scipy.signal import savgol_filter
 from scipy.stats import false_discovery_control, norm
 
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
-from corrkin.timing import savgol_window
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
+from corrkin.timing import savgol_window
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK, L_WR, R_WR = (JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_wrist", "r_wrist"))

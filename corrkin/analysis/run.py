@@ -10,20 +10,26 @@ go on.
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import os
 from collections import deque
-import multiprocessing as mp
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
-from corrkin.config import AnalysisConfig, AnalyseConfig, as_object
+from corrkin.config import AnalyseConfig, AnalysisConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, collate, find_inputs, load_clip
+from corrkin.io.results import (
+    atomic_folder,
+    finite_or_raise,
+    merge_summary,
+    remove_stale_temporaries,
+    write_json,
+    write_npz,
+)
 from corrkin.io.tables import write_table
-from corrkin.io.results import (atomic_folder, finite_or_raise, merge_summary, remove_stale_temporaries, write_json,
-                                write_npz)
 from corrkin.runtime import keep_freed_memory, stop_on_signals, stop_requested, worker_init
 
 log = logging.getLogger(__name__)

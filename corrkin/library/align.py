@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from corrkin.ops.dtw import default_radius, dtw
-from corrkin.ops.timing import Z95
 from corrkin.ops.procrustes import procrustes
+from corrkin.ops.timing import Z95
 from corrkin.skeleton import NODES
 
 

@@ -27,8 +27,16 @@ from corrkin.analysis.quality import check_min_quality, passes
 from corrkin.io.results import atomic_write, remove_stale_temporaries, write_json, write_npz
 from corrkin.io.tables import write_table
 from corrkin.library.align import (
-    LibraryClip, aggregate, align_library, common_ms, distance_to, load_library, mapped_edges,
-    procrustes_templates, read_labels, resample,
+    LibraryClip,
+    aggregate,
+    align_library,
+    common_ms,
+    distance_to,
+    load_library,
+    mapped_edges,
+    procrustes_templates,
+    read_labels,
+    resample,
 )
 from corrkin.skeleton import NODES
 

@@ -38,12 +38,20 @@ from corrkin.analysis.metrics import COLUMNS as METRIC_COLUMNS
 from corrkin.analysis.metrics import metrics_row
 from corrkin.analysis.run import analyse_split, resolve_device, write_clip
 from corrkin.config import as_object
-from corrkin.io.keypoints import (MAX_VIDEO_BYTES, SUFFIXES, Clip, ClipError, find_inputs, load_clip, regular_file,
-                                  save_clip)
+from corrkin.io.keypoints import (
+    MAX_VIDEO_BYTES,
+    SUFFIXES,
+    Clip,
+    ClipError,
+    find_inputs,
+    load_clip,
+    regular_file,
+    save_clip,
+)
 from corrkin.io.results import remove_stale_temporaries, write_json
+from corrkin.io.tables import write_table
 from corrkin.io.video import VIDEO_SUFFIXES
 from corrkin.runtime import stop_on_signals, stop_requested
-from corrkin.io.tables import write_table
 
 log = logging.getLogger(__name__)
 

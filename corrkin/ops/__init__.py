@@ -7,12 +7,22 @@ clip gives bit for bit what the same clip gives alone (see :mod:`corrkin.ops.red
 """
 
 from corrkin.ops.fill import fill_gaps
+from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_path
 from corrkin.ops.kinematics import central_difference
 from corrkin.ops.normalize import masked_median, median_scale, normalize_pose
 from corrkin.ops.procrustes import procrustes
 from corrkin.ops.reduce import blocked_sum, masked_mean
 from corrkin.ops.savgol import savgol_coeffs, savgol_filter, savgol_window
 from corrkin.ops.swing import bat_angular_velocity, swing_axis
+from corrkin.ops.timing import (
+    acf_effective_n,
+    fit_peak_times,
+    lag_peak,
+    lag_search_p_value,
+    lag_standard_error,
+    refine_peak,
+    smoothing_noise_gains,
+)
 from corrkin.ops.xcorr import (
     benjamini_hochberg,
     effective_n,
@@ -20,10 +30,6 @@ from corrkin.ops.xcorr import (
     lag1_autocorrelation,
     lagged_xcorr,
     zscore,
-)
-from corrkin.ops.graph import activation_frames, correlation_edges, max_weight_path
-from corrkin.ops.timing import (
-    acf_effective_n, fit_peak_times, lag_peak, lag_search_p_value, lag_standard_error, refine_peak, smoothing_noise_gains,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Schemas of ``configs/train/technique.yaml`` (registered with the other configs)."""
+"""Schemas of ``corrkin/configs/train/technique.yaml`` (registered with the other configs)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import collate
 from corrkin.synth import make_clip, random_spec
 
-
 CHAIN = ["pelvis", "l_shoulder", "l_elbow", "l_wrist", "bat"]
 
 

@@ -206,8 +206,17 @@ def test_ray_body_masks_equal_point_by_point_distances():
     """The interval count along whole rays marks exactly the ray and side points within the
     body's capsules (:func:`near_body`, a plain distance to every limb), but for points on a
     capsule's rim to float rounding; and nothing for an absent other person."""
-    from corrkin.bat.detect import (_directions, _hands, _shoulders, body_capsules, near_body, others_capsules,
-                                    ray_body_masks, ray_points, side_points)
+    from corrkin.bat.detect import (
+        _directions,
+        _hands,
+        _shoulders,
+        body_capsules,
+        near_body,
+        others_capsules,
+        ray_body_masks,
+        ray_points,
+        side_points,
+    )
     from corrkin.config import BatSettings
     from corrkin.ops.geometry import point_segment_distance
 

@@ -91,8 +91,9 @@ def test_decoded_once_keeps_the_frames(tmp_path, read_rgb, monkeypatch):
     pose model saw to a fraction of a grey level on average; then the temporary file goes."""
     import os
 
-    import corrkin.io.video as video_mod
     from skimage import data
+
+    import corrkin.io.video as video_mod
 
     img = data.astronaut()[::4, ::4]
     path = tmp_path / "photo.mp4"

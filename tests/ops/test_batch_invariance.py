@@ -7,7 +7,8 @@ fixed, derandomised search (tests/conftest.py); local runs search at random.
 
 import numpy as np
 import torch
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from corrkin import ops
 from corrkin.analysis import analyse, to_records

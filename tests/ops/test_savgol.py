@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from corrkin.ops import savgol_coeffs, savgol_filter, savgol_window
 from tests.helpers.data import ragged

@@ -1,11 +1,17 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 from scipy.stats import false_discovery_control, norm
 
 from corrkin.ops import (
-    benjamini_hochberg, effective_n, fisher_p_value, lag1_autocorrelation, lagged_xcorr, zscore,
+    benjamini_hochberg,
+    effective_n,
+    fisher_p_value,
+    lag1_autocorrelation,
+    lagged_xcorr,
+    zscore,
 )
 from corrkin.ops.reduce import blocked_sum
 from tests.helpers.data import mask_from, ragged

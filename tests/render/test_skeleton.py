@@ -6,8 +6,18 @@ import pytest
 from PIL import Image
 
 from corrkin.render.skeleton import (
-    BAT_COLOUR, LEFT, OPENPOSE_COLOURS, OPENPOSE_LIMBS, OPENPOSE_POINTS, coco_to_openpose, draw_pose, joints_to_coco,
-    normalised, openpose_image, skeleton_frames, write_skeleton_video,
+    BAT_COLOUR,
+    LEFT,
+    OPENPOSE_COLOURS,
+    OPENPOSE_LIMBS,
+    OPENPOSE_POINTS,
+    coco_to_openpose,
+    draw_pose,
+    joints_to_coco,
+    normalised,
+    openpose_image,
+    skeleton_frames,
+    write_skeleton_video,
 )
 from corrkin.skeleton import JOINTS, NODE_INDEX
 from corrkin.synth import SwingSpec, make_clip

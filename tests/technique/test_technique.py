@@ -10,13 +10,19 @@ import torch
 
 from corrkin.cli import main as corrkin
 from corrkin.io.keypoints import load_clip, save_clip
-from tests.helpers.config import compose_config
-from tests.helpers.data import analysed_shot_library
 from corrkin.technique.data import MIRROR, SwingData, load_swings, mirror, window
 from corrkin.technique.model import SwingDenoiser
 from corrkin.technique.training import (
-    add_lora, chain_lags, denoising_loss, noise_scheduler, sample_swings, set_stats, to_clip,
+    add_lora,
+    chain_lags,
+    denoising_loss,
+    noise_scheduler,
+    sample_swings,
+    set_stats,
+    to_clip,
 )
+from tests.helpers.config import compose_config
+from tests.helpers.data import analysed_shot_library
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
