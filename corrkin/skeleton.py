@@ -44,3 +44,21 @@ def coco17_to_joints_index() -> list[int | tuple[int, int]]:
         else:
             out.append(COCO17.index(name))
     return out
+
+
+def coco17_to_joints(kps, scores):
+    """COCO-17 keypoints ``(..., 17, 2)`` and scores ``(..., 17)`` (numpy) to the 13 analysis
+    joints ``(..., 13, 2)``, ``(..., 13)`` float32: the pelvis is the hips' midpoint with the
+    lower of their scores. Readers (``io``) and pose backends (``pose``) both use it."""
+    import numpy as np
+
+    kps, scores = np.asarray(kps), np.asarray(scores)
+    out_k = np.empty((*kps.shape[:-2], len(JOINTS), 2), np.float32)
+    out_s = np.empty((*scores.shape[:-1], len(JOINTS)), np.float32)
+    for j, src in enumerate(coco17_to_joints_index()):
+        if isinstance(src, tuple):
+            out_k[..., j, :] = kps[..., list(src), :].mean(-2)
+            out_s[..., j] = scores[..., list(src)].min(-1)
+        else:
+            out_k[..., j, :], out_s[..., j] = kps[..., src, :], scores[..., src]
+    return out_k, out_s

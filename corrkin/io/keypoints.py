@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corrkin.skeleton import COCO17, JOINTS, coco17_to_joints_index
+from corrkin.skeleton import COCO17, JOINTS, coco17_to_joints
 
 if TYPE_CHECKING:  # torch is imported where a batch is built, so file readers stay light
     import torch
@@ -105,19 +105,6 @@ class KeypointBatch:
         return len(self.names)
 
 
-def _from_coco(kps: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """COCO-17 ``(T, 17, 2)`` to the 13 analysis joints; pelvis = hip midpoint, min of hip scores."""
-    out_k = np.empty((kps.shape[0], len(JOINTS), 2), np.float32)
-    out_s = np.empty((kps.shape[0], len(JOINTS)), np.float32)
-    for j, src in enumerate(coco17_to_joints_index()):
-        if isinstance(src, tuple):
-            out_k[:, j] = kps[:, list(src)].mean(1)
-            out_s[:, j] = scores[:, list(src)].min(1)
-        else:
-            out_k[:, j], out_s[:, j] = kps[:, src], scores[:, src]
-    return out_k, out_s
-
-
 def _to_joints(path, kps: np.ndarray, scores: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
     j = kps.shape[1]
     if names is not None:
@@ -127,7 +114,7 @@ def _to_joints(path, kps: np.ndarray, scores: np.ndarray, names) -> tuple[np.nda
         if names == JOINTS:
             return kps, scores
         if names == COCO17:
-            return _from_coco(kps, scores)
+            return coco17_to_joints(kps, scores)
         missing = [n for n in JOINTS if n not in names and n != "pelvis"]
         if missing:
             raise ClipError(path, f"joints {missing} missing from 'joints' {list(names)}")
@@ -143,7 +130,7 @@ def _to_joints(path, kps: np.ndarray, scores: np.ndarray, names) -> tuple[np.nda
     if j == len(JOINTS):
         return kps, scores
     if j == len(COCO17):
-        return _from_coco(kps, scores)
+        return coco17_to_joints(kps, scores)
     raise ClipError(path, f"{j} joints and no 'joints' names: expected 13 (analysis order) or 17 (COCO)")
 
 

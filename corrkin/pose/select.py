@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from corrkin.skeleton import coco17_to_joints
+
 
 @dataclass
 class People:
@@ -68,13 +70,10 @@ class People:
     def everyone(self, leave_out: np.ndarray | None = None) -> np.ndarray:
         """Every candidate's 13 analysis joints ``(T, P, 13, 2)``, NaN where a candidate is
         absent (and where ``leave_out (T,)`` names them: e.g. the batter, to mask the others)."""
-        from corrkin.io.keypoints import _from_coco
-
-        t, p = self.valid.shape
+        p = self.valid.shape[1]
         kps = self.keypoints
         if kps.shape[2] == 17:
-            flat = _from_coco(kps.reshape(t * p, 17, 2), self.scores.reshape(t * p, 17))[0]
-            kps = flat.reshape(t, p, -1, 2)
+            kps = coco17_to_joints(kps, self.scores)[0]
         absent = ~self.valid
         if leave_out is not None:
             absent = absent | (np.arange(p)[None] == np.asarray(leave_out)[:, None])
@@ -82,23 +81,18 @@ class People:
 
     def joint_scores(self) -> np.ndarray:
         """Every candidate's scores of the 13 analysis joints ``(T, P, 13)``, 0 where absent."""
-        from corrkin.io.keypoints import _from_coco
-
-        t, p = self.valid.shape
         scores = self.scores
         if scores.shape[2] == 17:
-            scores = _from_coco(self.keypoints.reshape(t * p, 17, 2), scores.reshape(t * p, 17))[1].reshape(t, p, -1)
+            scores = coco17_to_joints(self.keypoints, scores)[1]
         return np.where(self.valid[..., None], scores, 0.0).astype(np.float32)
 
     def batter(self, sel: "Selection") -> tuple[np.ndarray, np.ndarray]:
         """The chosen person's 13 joints and scores ``(T, 13, 2)``, ``(T, 13)``; score 0 where
         the batter is lost."""
-        from corrkin.io.keypoints import _from_coco
-
         rows, pick = np.arange(len(self.valid)), np.maximum(sel.index, 0)
         kps, scores = self.keypoints[rows, pick], np.where(sel.found[:, None], self.scores[rows, pick], 0.0)
         if kps.shape[1] == 17:
-            kps, scores = _from_coco(kps, scores)
+            kps, scores = coco17_to_joints(kps, scores)
         return kps.astype(np.float32), scores.astype(np.float32)
 
 
