@@ -121,7 +121,7 @@ def _mediapipe_demo(cfg: DictConfig, out: Path, rng, lines: list[str]) -> int:
 
     from corrkin.config import RunConfig
     from corrkin.io.keypoints import load_clip
-    from corrkin.skeleton import JOINT_INDEX as J
+    from corrkin.skeleton import shoulder_width
     from corrkin.synth import random_spec
     from corrkin.synth_video import mirror_name, tip_error, write_rendered
     from corrkin.video_run import run_video
@@ -137,7 +137,7 @@ def _mediapipe_demo(cfg: DictConfig, out: Path, rng, lines: list[str]) -> int:
     code = run_video(rcfg)
     truth = load_clip(truth_file)
     found = load_clip(res_dir / "rendered_mediapipe" / "keypoints.npz")
-    sw = np.linalg.norm(truth.keypoints[:, J["l_shoulder"]] - truth.keypoints[:, J["r_shoulder"]], axis=-1)
+    sw = shoulder_width(truth.keypoints)
     seen = found.scores > 0
     joint_err = np.linalg.norm(found.keypoints - truth.keypoints, axis=-1) / sw[:, None]
     res = json.loads((res_dir / "rendered_mediapipe" / "result.json").read_text()) if code == 0 else {}

@@ -35,6 +35,21 @@ ANATOMY_ROW = {
 }
 
 
+def shoulder_width(kp):
+    """The shoulder line's length ``(...)`` of joints ``kp (..., J, 2)`` (the 13 joints, or
+    the 14 nodes), numpy or torch alike: the scale every stage measures the body by (each
+    caller keeps its own floor, such as a few pixels for a detector's division). The numbers are
+    those of ``np.linalg.norm`` / ``torch.linalg.vector_norm``, to the bit."""
+    d = kp[..., JOINT_INDEX["l_shoulder"], :] - kp[..., JOINT_INDEX["r_shoulder"], :]
+    if hasattr(d, "detach"):  # a torch tensor
+        import torch
+
+        return torch.linalg.vector_norm(d, dim=-1)
+    import numpy as np
+
+    return np.linalg.norm(d, axis=-1)
+
+
 def coco17_to_joints_index() -> list[int | tuple[int, int]]:
     """For each analysis joint, its COCO-17 index, or the pair averaged (pelvis = hip midpoint)."""
     out: list[int | tuple[int, int]] = []

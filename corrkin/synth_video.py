@@ -30,7 +30,7 @@ import torch
 from corrkin.io.keypoints import Clip, save_clip
 from corrkin.io.video import write_video
 from corrkin.ops.geometry import point_segment_distance
-from corrkin.skeleton import COCO17, JOINTS
+from corrkin.skeleton import COCO17, JOINTS, shoulder_width
 from corrkin.skeleton import JOINT_INDEX as J
 from corrkin.synth import FRAME_CENTRE, RotationSpec, SwingSpec, camera_path, make_clip, make_rotation_clip
 
@@ -320,5 +320,5 @@ def write_rendered(out_dir: str | Path, spec: SwingSpec, seed: int = 0, name: st
 def tip_error(tip, truth: Clip) -> np.ndarray:
     """Per-frame distance of ``tip (T, 2)`` from the true bat tip, in shoulder widths."""
     tip = tip.cpu().numpy() if isinstance(tip, torch.Tensor) else np.asarray(tip)
-    sw = np.linalg.norm(truth.keypoints[:, J["l_shoulder"]] - truth.keypoints[:, J["r_shoulder"]], axis=-1)
+    sw = shoulder_width(truth.keypoints)
     return np.linalg.norm(tip - truth.bat, axis=-1) / sw

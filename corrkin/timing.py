@@ -21,6 +21,14 @@ def savgol_window(window_s: float, fps: float, order: int) -> int:
     return max(w, least, 3)
 
 
+def to_frames(seconds: float, fps: float) -> int:
+    """Seconds to whole frames: the nearest, halves to even (Python's ``round``, which is what
+    ``torch.round`` does on a tensor of them, so the batched engine and everything else agree).
+    The one rule for a duration in frames; a smoothing window is :func:`savgol_window`'s (the
+    nearest odd length)."""
+    return int(round(seconds * fps))
+
+
 def lag_frames(max_lag_s: float, fps: float) -> int:
-    """``round(max_lag_s * fps)``, halves rounded up."""
-    return int(math.floor(max_lag_s * fps + 0.5))
+    """The lags searched either side of zero: :func:`to_frames` of ``max_lag_s``."""
+    return to_frames(max_lag_s, fps)

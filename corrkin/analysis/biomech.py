@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from corrkin.skeleton import NODE_INDEX as N
-from corrkin.timing import Z95  # not corrkin.ops: this runs in the I/O workers, which never import torch
+from corrkin.timing import Z95, to_frames  # not corrkin.ops: this runs in the I/O workers, which never import torch
 
 SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")
 END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
@@ -71,7 +71,7 @@ TIP_S = 0.1  # the bat tip's derivative span: its speed peak is sharper than any
 def derivative_window(fps: float, window_frames: int | None = None) -> int:
     """The derivative filter's length: the analysis' smoothing window (or ``TIP_S`` seconds
     where none is given), odd, at least ``ORDER + 2`` frames."""
-    w = int(window_frames) if window_frames is not None else int(round(TIP_S * fps))
+    w = int(window_frames) if window_frames is not None else to_frames(TIP_S, fps)
     w = max(w, ORDER + 2)
     return w if w % 2 else w + 1
 
@@ -144,7 +144,7 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
     width); the interval is the vertex's standard error from the speed's ``noise``."""
     mag = np.abs(speed)
     k = lo + int(np.argmax(mag[lo:hi]))
-    h = max(1, int(round(FIT_S * fps)))
+    h = max(1, to_frames(FIT_S, fps))
     shift, value, half = 0.0, float(mag[k]), None
     near = slice(max(k - h, 0), min(k + h + 1, len(mag)))
     x = np.arange(near.start, near.stop, dtype=float) - k
@@ -364,7 +364,7 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
 
     pos = np.asarray(positions, np.float64)
     fps, bat = record["fps"], record["bat"]
-    peak_frame, half = bat["peak_frame"], int(round(cfg.quality.window_s * fps))
+    peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)
     swing = (peak_frame - half, peak_frame + half + 1)
     lead = "l" if bat["top_hand"].startswith("l_") else "r"
     window = record["smoothing_window_frames"]

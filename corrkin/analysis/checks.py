@@ -6,7 +6,7 @@ import numpy as np
 
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip, ClipError
-from corrkin.skeleton import JOINT_INDEX, NODES
+from corrkin.skeleton import JOINT_INDEX, NODES, shoulder_width
 from corrkin.timing import savgol_window
 
 L_SH, R_SH = JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
@@ -44,7 +44,7 @@ def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:
     # the pose is scaled by the median shoulder width over the frames that see both shoulders:
     # it must be a width, so more than half of those frames need the shoulders apart
     both = (clip.scores[:, L_SH] >= thr) & (clip.scores[:, R_SH] >= thr) if cfg.fill_gaps else np.ones(clip.frames, bool)
-    width = np.linalg.norm(clip.keypoints[:, L_SH] - clip.keypoints[:, R_SH], axis=-1)
+    width = shoulder_width(clip.keypoints)
     apart = (width > MIN_WIDTH)[both]
     if not apart.size or apart.mean() <= 0.5:
         share = 1.0 - (apart.mean() if apart.size else 0.0)

@@ -32,7 +32,7 @@ import numpy as np
 
 from corrkin.analysis.biomech import END_ON, _coeffs, _ends, _filled, _savgol, derivative, derivative_window, noise_sd
 from corrkin.skeleton import NODE_INDEX as N
-from corrkin.timing import Z95
+from corrkin.timing import Z95, to_frames
 
 SHARE = 0.10  # a movement starts or ends where its speed passes this share of its peak
 BEFORE_S = 1.5  # events before impact are looked for this far back
@@ -109,7 +109,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     hips = (p[:, N["l_hip"]] + p[:, N["r_hip"]]) / 2
     back = "r" if lead == "l" else "l"
     ki = int(round(min(max(impact, 0), t - 1)))
-    lo = max(0, int(round(ki - BEFORE_S * fps)))
+    lo = max(0, ki - to_frames(BEFORE_S, fps))
     events: dict = dict.fromkeys(EVENTS)
     reasons: list[str] = []
     how_impact = "given (the manifest's impact_s)" if given else HOW["impact"]
@@ -123,9 +123,9 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     # the stride: the lead ankle relative to the back ankle
     feet = p[:, N[f"{lead}_ankle"]] - p[:, N[f"{back}_ankle"]]
     feet_s = _savgol(feet.T, window, order, fps)  # (2, T)
-    v, noise, _, _ = derivative(feet.T, fps, max(window, derivative_window(fps, int(round(FOOT_S * fps)))))
+    v, noise, _, _ = derivative(feet.T, fps, max(window, derivative_window(fps, to_frames(FOOT_S, fps))))
     speed = np.hypot(v[0], v[1])
-    hi = min(t, ki + int(round(0.1 * fps)) + 1)
+    hi = min(t, ki + to_frames(0.1, fps) + 1)
     if hi - lo >= 3:
         f = lo + int(np.argmax(speed[lo:hi]))
         u = v[:, f] / max(speed[f], 1e-12)

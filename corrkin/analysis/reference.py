@@ -15,8 +15,8 @@ from scipy.stats import false_discovery_control, norm
 
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
-from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
-from corrkin.timing import savgol_window
+from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES, shoulder_width
+from corrkin.timing import savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK, L_WR, R_WR = (JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_wrist", "r_wrist"))
@@ -116,7 +116,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     else:
         valid = np.ones_like(scores, bool)
     both = valid[:, L_SH] & valid[:, R_SH]
-    scale = np.median(np.linalg.norm(pose[both, L_SH] - pose[both, R_SH], axis=-1))
+    scale = np.median(shoulder_width(pose[both]))
     nodes = (pose - pose[:, PELVIS: PELVIS + 1]) / scale
     if cfg.pelvis_signal == "ankles":
         nodes[:, PELVIS] = (pose[:, PELVIS] - (pose[:, L_ANK] + pose[:, R_ANK]) / 2) / scale
@@ -128,9 +128,9 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     peak = int(np.argmax(v_tip))
     used = np.ones(t, bool)
     if cfg.window.before_s is not None:
-        used &= np.arange(t) >= peak - round(cfg.window.before_s * fps)
+        used &= np.arange(t) >= peak - to_frames(cfg.window.before_s, fps)
     if cfg.window.after_s is not None:
-        used &= np.arange(t) <= peak + round(cfg.window.after_s * fps)
+        used &= np.arange(t) <= peak + to_frames(cfg.window.after_s, fps)
     bat = nodes[used, BAT]
     _, _, vt = np.linalg.svd(bat - bat.mean(0), full_matrices=False)
     axis = vt[0] if vt[0] @ vel[peak, BAT] >= 0 else -vt[0]
@@ -164,7 +164,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     std = series.std(0)
     z = np.where(std > 0, (series - series.mean(0)) / np.where(std > 0, std, 1), 0.0)
     r1 = np.array([np.corrcoef(series[:-1, i], series[1:, i])[0, 1] if std[i] > 0 else 0.0 for i in range(nn)])
-    max_lag = round(cfg.max_lag_s * fps)
+    max_lag = to_frames(cfg.max_lag_s, fps)
     lags = np.arange(-n + 1, n)
     keep = np.abs(lags) <= max_lag
     acf = [(np.correlate(z[:, i], z[:, i], "full") / n)[n - 1: n + max_lag] for i in range(nn)]

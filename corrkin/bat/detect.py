@@ -39,8 +39,9 @@ import torch.nn.functional as F
 
 from corrkin.config import BatSettings
 from corrkin.ops.geometry import point_segment_distance
+from corrkin.ops.swing import wrap_angle
 from corrkin.skeleton import JOINT_INDEX as J
-from corrkin.skeleton import LIMBS
+from corrkin.skeleton import LIMBS, shoulder_width
 
 # the trunk is drawn as an outline: its diagonals cover the inside too
 GAIN_CAP = 4.0
@@ -118,7 +119,7 @@ def body_capsules(keypoints: torch.Tensor, radius: torch.Tensor,
     kp = keypoints
     body = BODY if diagonals else LIMBS
     shoulders = (kp[:, J["l_shoulder"]] + kp[:, J["r_shoulder"]]) / 2
-    width = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
+    width = shoulder_width(kp)
     head = shoulders + 0.45 * (shoulders - kp[:, J["pelvis"]])
     a = torch.stack([kp[:, J[p]] for p, _ in body] + [shoulders], 1)
     b = torch.stack([kp[:, J[q]] for _, q in body] + [head], 1)
@@ -251,7 +252,7 @@ def length_caps(s: BatSettings) -> list[float]:
 def viterbi(score: torch.Tensor, angles: torch.Tensor, penalty: torch.Tensor) -> torch.Tensor:
     """Angle index per frame maximising ``sum_t score - penalty * (wrapped change)^2``."""
     t, k = score.shape
-    diff = torch.remainder(angles[:, None] - angles[None, :] + math.pi, 2 * math.pi) - math.pi
+    diff = wrap_angle(angles[:, None] - angles[None, :])
     cost = penalty * diff**2
     best = score[0].clone()
     back = torch.zeros(t, k, dtype=torch.long, device=score.device)
@@ -276,7 +277,7 @@ def _shoulders(kp: torch.Tensor) -> torch.Tensor:
     with it, and a bat held by a turned batter was refused as too long. Square-on the floor
     stays below the shoulder width (a person's trunk is 1.1-1.3 shoulder widths long, so the
     floor is 0.6-0.7 of it), so it changes nothing there."""
-    width = torch.linalg.vector_norm(kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]], dim=-1)
+    width = shoulder_width(kp)
     mid_s = (kp[:, J["l_shoulder"]] + kp[:, J["r_shoulder"]]) / 2
     mid_h = (kp[:, J["l_hip"]] + kp[:, J["r_hip"]]) / 2
     trunk = torch.linalg.vector_norm(mid_s - mid_h, dim=-1)
@@ -585,7 +586,7 @@ def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
     t = torch.arange(len(ok), device=ok.device)
     unwrapped = angle.clone()
     idx = torch.nonzero(ok).squeeze(1)
-    steps = torch.remainder(angle[idx[1:]] - angle[idx[:-1]] + math.pi, 2 * math.pi) - math.pi
+    steps = wrap_angle(angle[idx[1:]] - angle[idx[:-1]])
     unwrapped[idx] = angle[idx[0]] + torch.cat([steps.new_zeros(1), torch.cumsum(steps, 0)])
     prev = torch.where(ok, t, -1).cummax(0).values
     nxt = torch.where(ok, t, len(ok)).flip(0).cummin(0).values.flip(0)

@@ -29,6 +29,7 @@ from corrkin.ops.dtw import default_radius, dtw
 from corrkin.ops.procrustes import procrustes
 from corrkin.ops.timing import Z95
 from corrkin.skeleton import NODES
+from corrkin.timing import to_frames
 
 
 @dataclass
@@ -115,8 +116,8 @@ def windows(clips: list[LibraryClip], before_s: float, after_s: float) -> list[t
     """Each clip's bat-centred window ``[start, stop)``, clipped to the clip."""
     out = []
     for c in clips:
-        start = max(0, c.peak - round(before_s * c.fps))
-        stop = min(len(c.speed), c.peak + round(after_s * c.fps) + 1)
+        start = max(0, c.peak - to_frames(before_s, c.fps))
+        stop = min(len(c.speed), c.peak + to_frames(after_s, c.fps) + 1)
         out.append((start, stop))
     return out
 
@@ -185,7 +186,7 @@ def align_library(clips: list[LibraryClip], reference: str = "medoid", before_s:
         raise ValueError("align: no analysed clips")
     win = windows(clips, before_s, after_s)
     series = [_zscore(c.speed[a:b]) for c, (a, b) in zip(clips, win)]
-    radius = None if radius_s is None else max(1, round(radius_s * max(c.fps for c in clips)))
+    radius = None if radius_s is None else max(1, to_frames(radius_s, max(c.fps for c in clips)))
     if reference == "medoid":
         ref = medoid(series, radius, device, medoid_sample)
     else:

@@ -52,6 +52,7 @@ from corrkin.io.results import remove_stale_temporaries, write_json
 from corrkin.io.tables import write_table
 from corrkin.io.video import VIDEO_SUFFIXES
 from corrkin.runtime import stop_on_signals, stop_requested
+from corrkin.timing import to_frames
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,8 @@ def trim(clip: Clip, start_s: float | None, end_s: float | None) -> Clip:
     """The clip's frames in ``[start_s, end_s)`` (raises :class:`ClipError` when none)."""
     if start_s is None and end_s is None:
         return clip
-    a = 0 if start_s is None else max(0, round(start_s * clip.fps))
-    b = clip.frames if end_s is None else min(clip.frames, round(end_s * clip.fps))
+    a = 0 if start_s is None else max(0, to_frames(start_s, clip.fps))
+    b = clip.frames if end_s is None else min(clip.frames, to_frames(end_s, clip.fps))
     if b <= a:
         raise ClipError(clip.path, f"time range [{start_s}, {end_s}) s holds no frames of a {clip.frames}-frame clip")
     return Clip(clip.name, clip.path, clip.keypoints[a:b], clip.scores[a:b], clip.bat[a:b], clip.bat_scores[a:b],
@@ -293,7 +294,7 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
         item, key = owner[id(clip)]
         record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
         if item.impact_s is not None:  # the clip's time starts at the trim's start
-            first = 0 if item.start_s is None else max(0, round(item.start_s * record["fps"]))  # as trim() cuts
+            first = 0 if item.start_s is None else max(0, to_frames(item.start_s, record["fps"]))  # as trim() cuts
             record["impact_given_s"] = item.impact_s - first / record["fps"]
         try:
             write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)

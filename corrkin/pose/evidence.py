@@ -21,6 +21,7 @@ from corrkin.bat.detect import grey, grip_score
 from corrkin.config import BatSettings
 from corrkin.pose.select import People
 from corrkin.skeleton import JOINT_INDEX as J
+from corrkin.skeleton import shoulder_width
 
 SAMPLES = 16  # frames per clip where each candidate's evidence is measured
 
@@ -37,7 +38,7 @@ def crease_score(frames: torch.Tensor, keypoints: torch.Tensor, tau: float = 12.
     runs the whole width. A leg is vertical and adds little; a shadow is dark, not bright."""
     kp = keypoints.float().to(frames.device)
     t, _, h, w = frames.shape
-    sw = (kp[:, J["l_shoulder"]] - kp[:, J["r_shoulder"]]).norm(dim=-1).clamp_min(4.0)
+    sw = shoulder_width(kp).clamp_min(4.0)
     feet = (kp[:, J["l_ankle"]] + kp[:, J["r_ankle"]]) / 2
     dy = torch.linspace(-depth, depth, 25, device=frames.device)
     dx = torch.linspace(-reach, reach, 64, device=frames.device)
