@@ -30,7 +30,7 @@ from omegaconf import DictConfig
 from corrkin.cli import CONFIG_DIR as CORRKIN_CONFIGS
 from corrkin.config import as_object, register_configs
 from corrkin.io.results import write_json
-from corrkin.library.align import read_labels
+from corrkin.library.alignment import read_labels
 from corrkin.synth import CHAIN
 from corrkin.technique.data import SwingData, load_swings
 from corrkin.technique.model import SwingDenoiser

@@ -1,2 +1,2 @@
-"""Shot libraries: alignment and aggregation across clips (:mod:`corrkin.library.align`), the
+"""Shot libraries: alignment and aggregation across clips (:mod:`corrkin.library.alignment`), the
 resumable, shardable library runner (:mod:`corrkin.library.runner`)."""

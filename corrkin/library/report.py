@@ -26,7 +26,7 @@ import numpy as np
 from corrkin.analysis.quality import check_min_quality, passes
 from corrkin.io.results import atomic_write, remove_stale_temporaries, write_json, write_npz
 from corrkin.io.tables import write_table
-from corrkin.library.align import (
+from corrkin.library.alignment import (
     LibraryClip,
     aggregate,
     align_library,

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from corrkin.cli import main
-from corrkin.library.align import frame_map, medoid, procrustes_templates
+from corrkin.library.alignment import frame_map, medoid, procrustes_templates
 from corrkin.ops.dtw import dtw
 from corrkin.synth import SHOTS, load_truth, truth_path
 from tests.helpers.data import analysed_shot_library

@@ -75,7 +75,7 @@ def test_mirror_swaps_sides_and_twice_is_identity():
 
 def test_swings_from_an_analysis_with_labels(library):
     root, manifest = library
-    from corrkin.library.align import read_labels
+    from corrkin.library.alignment import read_labels
 
     data = load_swings(root / "res", frames=16, labels=read_labels(manifest))
     assert data.swings.shape == (8, 16, 14, 2) and set(data.batters) == {"batter_a", "batter_b"}
