@@ -31,7 +31,7 @@ def _run(cfg: DictConfig) -> int:
 
 def _align(cfg: DictConfig) -> int:
     from corrkin.config import as_object
-    from corrkin.library.report import run_align
+    from corrkin.library.align import run_align
 
     return run_align(as_object(cfg))
 

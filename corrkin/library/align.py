@@ -12,8 +12,9 @@ Tables (CSV, and Parquet with ``formats=[csv,parquet]``), in ``output``:
 * ``templates.npz``: the template swing ``(W, N, 2)`` of each shot type, and ``alignment.json``
   (reference, settings, failures).
 
-Figures: ``aligned_speed.png`` (every clip's bat speed on the common timeline, per shot type)
-and ``edge_frequency.png`` (edge frequency per shot type).
+Figures (:mod:`corrkin.plots.library`): ``aligned_speed.png`` (every clip's bat speed on the
+common timeline, per shot type) and ``edge_frequency.png`` (edge frequency per shot type).
+The maths is :mod:`corrkin.library.alignment`; this module is the command.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from corrkin.analysis.quality import check_min_quality, passes
-from corrkin.io.results import atomic_write, remove_stale_temporaries, write_json, write_npz
+from corrkin.io.results import remove_stale_temporaries, write_json, write_npz
 from corrkin.io.tables import write_table
 from corrkin.library.alignment import (
     LibraryClip,
@@ -104,65 +105,10 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
     write_npz(out / "templates.npz", nodes=np.array(NODES), **{f"shot_{g}": t.astype(np.float32)
                                                                  for g, t in templates.items()})
     if cfg.plots:
+        from corrkin.plots.library import plot_aligned_speed, plot_edge_frequency
+
         plot_aligned_speed(clips, al, out / "aligned_speed.png")
         plot_edge_frequency(by_shot, sorted(set(shots)), out / "edge_frequency.png")
     return {"reference": clips[al.reference].name, "clips": len(clips),
             "window_s": [cfg.window.before_s, cfg.window.after_s], "radius_s": cfg.radius_s,
             "shots": sorted(set(shots)), "batters": sorted({c.batter for c in clips})}
-
-
-def plot_aligned_speed(clips: list[LibraryClip], al, path: Path) -> None:
-    """Per shot type, every clip's bat speed against common time, the reference in black."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shots = sorted({c.shot for c in clips})
-    fig, axes = plt.subplots(len(shots), 1, figsize=(8, 2.6 * len(shots)), squeeze=False, sharex=True)
-    for ax, shot in zip(axes[:, 0], shots):
-        for k, c in enumerate(clips):
-            if c.shot != shot or k == al.reference:
-                continue
-            t = [common_ms(al, clips, k, f) for f in range(len(c.speed))]
-            ax.plot(t, c.speed, color="tab:blue", alpha=0.35, lw=1)
-        ref = clips[al.reference]
-        t = [common_ms(al, clips, al.reference, f) for f in range(len(ref.speed))]
-        ax.plot(t, ref.speed, color="black", lw=2, label=f"reference {ref.name}")
-        ax.set_title(f"{shot}: {sum(c.shot == shot for c in clips)} clips", loc="left", fontsize=10)
-        ax.set_ylabel("|v tip| (sw/s)")
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-    axes[-1, 0].set_xlabel("common time (ms from the reference's peak bat speed)")
-    axes[-1, 0].set_xlim(-1200, 800)
-    fig.tight_layout()
-    _save(fig, path)
-
-
-def plot_edge_frequency(edge_rows: list[dict], shots: list[str], path: Path) -> None:
-    """Per shot type, an N x N grid of how often each edge appears (source rows, target columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    idx = {n: i for i, n in enumerate(NODES)}
-    fig, axes = plt.subplots(1, len(shots), figsize=(4.6 * len(shots), 4.4), squeeze=False)
-    for ax, shot in zip(axes[0], shots):
-        grid = np.zeros((len(NODES), len(NODES)))
-        for r in edge_rows:
-            if r["shot"] == shot:
-                grid[idx[r["src"]], idx[r["dst"]]] = r["frequency"]
-        im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
-        ax.set_xticks(range(len(NODES)), NODES, rotation=90, fontsize=7)
-        ax.set_yticks(range(len(NODES)), NODES, fontsize=7)
-        ax.set_title(f"{shot}: edge frequency", fontsize=10)
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="fraction of clips")
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=110)
-    plt.close(fig)
