@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from einops import rearrange
 
 from corrkin import ops
 from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
@@ -116,8 +117,9 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     nn = len(NODES)
 
     # (B, N, 2, T) positions and (B, N, T) validity, nodes = 13 joints + bat
-    pose = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype).permute(0, 2, 3, 1).contiguous()
-    scores = torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2).transpose(1, 2)
+    nodes = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)
+    pose = rearrange(nodes, "b t n xy -> b n xy t").contiguous()
+    scores = rearrange(torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2), "b t n -> b n t")
     if cfg.fill_gaps:
         valid = fm[:, None] & (scores >= cfg.min_confidence)
     else:
@@ -375,6 +377,6 @@ def series_arrays(out: AnalysisOutput, batch: KeypointBatch) -> list[dict[str, n
         {"nodes": np.array(NODES), "series": s[b, :, : lengths[b]].T.copy(), "v_tip": v[b, : lengths[b]],
          "bat_angle": a[b, : lengths[b]], "omega_z": w[b, : lengths[b]], "frames_used": used[b, : lengths[b]],
          "time_s": (np.arange(lengths[b]) / fps[b]).astype(np.float32),
-         "positions": pos[b, :, :, : lengths[b]].transpose(2, 0, 1).copy()}
+         "positions": rearrange(pos[b, :, :, : lengths[b]], "n xy t -> t n xy").copy()}
         for b in range(len(batch))
     ]
