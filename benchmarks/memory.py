@@ -24,7 +24,7 @@ import numpy as np
 
 CHILD = """
 import json, resource, sys
-import corrkin.analysis.run as run
+import corrkin.runtime as run
 run.FRAMES_PER_SLOT = int(sys.argv[1])
 from corrkin.cli import main
 code = main(sys.argv[2:])
@@ -62,7 +62,7 @@ def main() -> None:
     ap.add_argument("--short", type=int, default=500, help="short clips (300 frames each)")
     ap.add_argument("--before-short", type=int, default=40, help="short clips beside the long one, the old way")
     args = ap.parse_args()
-    from corrkin.analysis.run import FRAMES_PER_SLOT
+    from corrkin.runtime import FRAMES_PER_SLOT
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

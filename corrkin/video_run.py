@@ -21,7 +21,6 @@ from hydra.utils import instantiate
 from tqdm import tqdm
 
 from corrkin.analysis.checks import validate_clip
-from corrkin.analysis.run import _failed, analyse_split, finish, resolve_device, write_clip
 from corrkin.bat.detect import detect_bat
 from corrkin.config import BatSettings, BatterConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, save_clip
@@ -29,7 +28,15 @@ from corrkin.io.results import remove_stale_temporaries
 from corrkin.io.video import VIDEO_SUFFIXES, DecodedOnce, VideoInfo
 from corrkin.pose.evidence import pixel_evidence
 from corrkin.pose.select import People, Selection, box_iou, select_batter
-from corrkin.runtime import stop_on_signals, stop_requested
+from corrkin.runtime import (
+    analyse_split,
+    failed_row,
+    finish,
+    resolve_device,
+    stop_on_signals,
+    stop_requested,
+    write_clip,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +147,10 @@ def run_video(cfg) -> int:
                     validate_clip(clip, acfg)
                     clips.append(clip)
                 except ClipError as e:
-                    rows.append(_failed(name, e))
+                    rows.append(failed_row(name, e))
                 except Exception as e:  # noqa: BLE001 - a decoder or model failing on one video fails that clip only
                     log.exception("%s failed", path)
-                    rows.append(_failed(name, ClipError(path, f"{type(e).__name__}: {e}")))
+                    rows.append(failed_row(name, ClipError(path, f"{type(e).__name__}: {e}")))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the videos done so far are analysed and listed
             stopped = True
             log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
@@ -154,7 +161,7 @@ def run_video(cfg) -> int:
             rows.append(row | {"_metrics": write_clip(out_dir, clip.name, rec, arrays, cfg.plots,
                                                       keep=("keypoints.npz",), acfg=acfg)})
         except (OSError, ValueError) as e:
-            rows.append(_failed(clip.name, f"could not write results: {e}"))
+            rows.append(failed_row(clip.name, f"could not write results: {e}"))
     rows += [row for _, row in failed]
     code = finish(out_dir, rows)
     return 130 if stopped else code

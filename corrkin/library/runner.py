@@ -36,7 +36,6 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.analysis.metrics import COLUMNS as METRIC_COLUMNS
 from corrkin.analysis.metrics import metrics_row
-from corrkin.analysis.run import analyse_split, resolve_device, write_clip
 from corrkin.config import as_object
 from corrkin.io.keypoints import (
     MAX_VIDEO_BYTES,
@@ -51,7 +50,7 @@ from corrkin.io.keypoints import (
 from corrkin.io.results import remove_stale_temporaries, write_json
 from corrkin.io.tables import write_table
 from corrkin.io.video import VIDEO_SUFFIXES
-from corrkin.runtime import stop_on_signals, stop_requested
+from corrkin.runtime import analyse_split, resolve_device, stop_on_signals, stop_requested, write_clip
 from corrkin.timing import to_frames
 
 log = logging.getLogger(__name__)

@@ -185,7 +185,7 @@ def test_degenerate_geometry_is_refused_before_analysis(case, good, tmp_path):
 def test_a_result_that_went_non_finite_is_not_written_and_the_old_one_stays(good, tmp_path):
     """The last guard: a clip whose analysis gives NaN (here forced) fails with nothing written,
     and an earlier good result in its place stays whole."""
-    from corrkin.analysis.run import write_clip
+    from corrkin.runtime import write_clip
 
     out = tmp_path / "out"
     folder = folder_with(good, tmp_path)
@@ -205,7 +205,7 @@ def test_a_result_that_went_non_finite_is_not_written_and_the_old_one_stays(good
 
 def test_a_write_that_fails_midway_leaves_the_old_folder_whole(good, tmp_path, monkeypatch):
     import corrkin.plots.corrpath as corrpath
-    from corrkin.analysis.run import write_clip
+    from corrkin.runtime import write_clip
 
     out = tmp_path / "out"
     assert analyse(folder_with(good, tmp_path), out) == 0
