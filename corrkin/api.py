@@ -35,18 +35,15 @@ class Results:
     exit_code: int = 0
 
     def paths(self) -> list[Path]:
-        """Every clip's ``result.json``, by clip name."""
-        import json
-
-        found = [p for p in self.folder.rglob("result.json")
-                 if not any(s.startswith(".") for s in p.relative_to(self.folder).parts)]
-        return sorted(found, key=lambda p: json.loads(p.read_text())["clip"])
+        """Every clip's ``result.json`` (hidden folders, such as Hydra's, left out)."""
+        return sorted(p for p in self.folder.rglob("result.json")
+                      if not any(s.startswith(".") for s in p.relative_to(self.folder).parts))
 
     def records(self) -> list[dict]:
-        """Every clip's ``result.json`` as a dict."""
+        """Every clip's ``result.json`` as a dict, by clip name (each file read once)."""
         import json
 
-        return [json.loads(p.read_text()) for p in self.paths()]
+        return sorted((json.loads(p.read_text()) for p in self.paths()), key=lambda r: r["clip"])
 
     def __len__(self) -> int:
         return len(self.paths())

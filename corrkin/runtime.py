@@ -16,11 +16,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip, ClipError, collate
 from corrkin.io.results import atomic_folder, finite_or_raise, merge_summary, write_json, write_npz
 from corrkin.io.tables import write_table
+
+if TYPE_CHECKING:  # annotations only: the worker processes need no config schemas
+    from corrkin.config import AnalysisConfig
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 

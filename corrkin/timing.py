@@ -28,7 +28,3 @@ def to_frames(seconds: float, fps: float) -> int:
     nearest odd length)."""
     return int(round(seconds * fps))
 
-
-def lag_frames(max_lag_s: float, fps: float) -> int:
-    """The lags searched either side of zero: :func:`to_frames` of ``max_lag_s``."""
-    return to_frames(max_lag_s, fps)

@@ -282,8 +282,9 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
             method += f" (frame-to-frame arcs {chord / speed:.1f}x higher, noise: not kept; may read low)"
         elif chord is not None:
             speed, method = chord, "frame-to-frame arcs, Gaussian peak less the frame's averaging"
-            position_sd = float(np.sqrt(np.mean(noise_sd(filled, window, order, fps) ** 2)))
-            noise = position_sd * math.sqrt(2) * fps  # a frame difference's noise, per axis
+            # the position's own noise (the derivative's, back through the filter), then a frame difference's
+            position_sd = noise / _derivative_gain(window, order, float(fps))
+            noise = position_sd * math.sqrt(2) * fps
     return {"speed_sw_s": round(speed, 3), "frame": found["frame"], "time_ms": found["time_ms"],
             "time_ci_ms": found["time_ci_ms"], "method": method,
             "filter": {"order": order, "window_frames": window}, "relative_sd": round(noise / max(speed, 1e-9), 4)}

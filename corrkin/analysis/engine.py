@@ -24,7 +24,7 @@ from corrkin.config import AnalysisConfig, as_object
 from corrkin.io.keypoints import KeypointBatch
 from corrkin.ops.timing import Z95
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
-from corrkin.timing import lag_frames, savgol_window
+from corrkin.timing import savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK = JOINT_INDEX["l_ankle"], JOINT_INDEX["r_ankle"]
@@ -193,7 +193,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
         t_sub, t_se = t_act.to(dtype), torch.full(t_act.shape, torch.inf, dtype=dtype, device=dev)
     z = ops.zscore(series, frames_used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
-    lag_cap = max(lag_frames(cfg.max_lag_s, f) for f in fps_list)
+    lag_cap = max(to_frames(cfg.max_lag_s, f) for f in fps_list)
     xc = ops.lagged_xcorr(z, frames_used, lag_cap)
     r1 = ops.lag1_autocorrelation(series, frames_used) if cfg.test == "lag1" else None
     n_used = frames_used.sum(1)

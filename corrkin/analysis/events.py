@@ -30,7 +30,17 @@ import math
 
 import numpy as np
 
-from corrkin.analysis.biomech import END_ON, _coeffs, _ends, _filled, _savgol, derivative, derivative_window, noise_sd
+from corrkin.analysis.biomech import (
+    END_ON,
+    ORDER,
+    _coeffs,
+    _ends,
+    _filled,
+    _savgol,
+    derivative,
+    derivative_window,
+    noise_sd,
+)
 from corrkin.skeleton import NODE_INDEX as N
 from corrkin.timing import Z95, to_frames
 
@@ -117,7 +127,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     out: dict = {"events": events, "reasons": reasons, "stride_sw": None, "stride_sd_sw": None,
                  "stride_vector_sw": None, "backlift_height_sw": None, "backlift_height_sd_sw": None, "x_factor": None,
                  "reliable": False}
-    order = min(5, window - 2)
+    order = min(ORDER, window - 2)
     smooth_gain = float(np.linalg.norm(_coeffs(window, order, 0, float(fps))))  # a smoothed point's share of the noise
 
     # the stride: the lead ankle relative to the back ankle
@@ -250,7 +260,7 @@ def x_factor(p: np.ndarray, fps: float, window: int, events: dict, lo: int, ki: 
     both lines turn the same way)."""
     ends = _ends(p, "l")
     lines = {s: ends[s][1] - ends[s][0] for s in ("pelvis", "trunk")}
-    order = min(5, window - 2)
+    order = min(ORDER, window - 2)
     ang = {s: _savgol(np.unwrap(np.arctan2(d[:, 1], d[:, 0])), window, order, fps) for s, d in lines.items()}
     width = {s: np.hypot(d[:, 0], d[:, 1]) for s, d in lines.items()}
     vert = {s: np.arccos(np.clip(_savgol(w / max(np.percentile(w, 95), 1e-9), window, order, fps), 0.0, 1.0))
