@@ -12,7 +12,7 @@ same checks, the same code. ::
 Settings are the fields of :class:`corrkin.config.AnalysisConfig` (``analysis.*`` on the command
 line) as keyword arguments, nested ones as dicts; they are merged into the command's composed
 config, so a misspelt key or a bad value raises ``ValueError`` naming it, as the command does.
-Each call runs the command's own function (:func:`corrkin.analysis.run.run_analyse`,
+Each call runs the command's own function (:func:`corrkin.commands.analyse.run_analyse`,
 :func:`corrkin.video_run.run_video`) on a folder: results are files first (resumable,
 inspectable), read back as :class:`Results`.
 """
@@ -155,7 +155,7 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
         :class:`Results` of the output folder (``exit_code`` 1 when a clip failed: see
         ``summary()``).
     """
-    from corrkin.analysis.run import run_analyse
+    from corrkin.commands.analyse import run_analyse
 
     out = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="corrkin_"))
     source = _input_folder(inputs, out / ".inputs")

@@ -18,7 +18,7 @@ CONFIG_DIR = str(Path(__file__).resolve().parent / "configs")  # inside the pack
 
 
 def _analyse(cfg: DictConfig) -> int:
-    from corrkin.analysis.run import run_analyse
+    from corrkin.commands.analyse import run_analyse
 
     return run_analyse(cfg)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from corrkin.analysis.run import run_analyse
+from corrkin.commands.analyse import run_analyse
 from corrkin.config import AnalyseConfig
 from corrkin.synth import chain_truth, load_truth, make_library, truth_path
 

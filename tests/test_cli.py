@@ -11,8 +11,8 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from corrkin.analysis.run import run_analyse
 from corrkin.cli import CONFIG_DIR, main
+from corrkin.commands.analyse import run_analyse
 from corrkin.config import register_configs
 from corrkin.demo import run_demo
 from corrkin.io.keypoints import save_clip
