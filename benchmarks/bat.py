@@ -169,7 +169,7 @@ def speed(args) -> None:
     """The bat stage at 640x360 and 1920x1080 (the same clip, enlarged), and corrkin run at
     1080p with pose=mediapipe against MediaPipe alone on the same frames."""
     from corrkin.config import BatSettings
-    from corrkin.video_run import process_video
+    from corrkin.perception import process_video
 
     spec = SwingSpec(fps=25.0, duration_s=args.speed_frames / 25.0, swing_at_s=args.speed_frames / 50.0,
                      shoulder_px=90.0)

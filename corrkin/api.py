@@ -13,7 +13,7 @@ Settings are the fields of :class:`corrkin.config.AnalysisConfig` (``analysis.*`
 line) as keyword arguments, nested ones as dicts; they are merged into the command's composed
 config, so a misspelt key or a bad value raises ``ValueError`` naming it, as the command does.
 Each call runs the command's own function (:func:`corrkin.commands.analyse.run_analyse`,
-:func:`corrkin.video_run.run_video`) on a folder: results are files first (resumable,
+:func:`corrkin.commands.run.run_video`) on a folder: results are files first (resumable,
 inspectable), read back as :class:`Results`.
 """
 
@@ -173,7 +173,7 @@ def run(videos, output: str | os.PathLike | None = None, *, pose: str = "mediapi
     """``corrkin run`` from Python: videos (a file or a folder) through pose (``mediapipe``,
     ``mmpose``, ``yolo``, or ``file`` with ``pose_keypoints`` = their keypoint files), the bat
     detector and the analysis; ``**analysis`` as for :func:`analyse`."""
-    from corrkin.video_run import run_video
+    from corrkin.commands.run import run_video
 
     out = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="corrkin_"))
     overrides = [f"input={_value(str(videos))}", f"output={_value(str(out))}", f"pose={pose}", f"device={device}",

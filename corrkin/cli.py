@@ -24,7 +24,7 @@ def _analyse(cfg: DictConfig) -> int:
 
 
 def _run(cfg: DictConfig) -> int:
-    from corrkin.video_run import run_video
+    from corrkin.commands.run import run_video
 
     return run_video(cfg)
 

@@ -82,11 +82,11 @@ def _video_demo(cfg: DictConfig, out: Path, lines: list[str]) -> int:
     (``pose=file``), the bat tip found on the pixels, then the analysis."""
     import numpy as np
 
+    from corrkin.commands.run import run_video
     from corrkin.config import RunConfig
     from corrkin.io.keypoints import load_clip
     from corrkin.synth import random_spec
     from corrkin.synth_video import tip_error, write_rendered
-    from corrkin.video_run import run_video
 
     video_dir, pose_dir, res_dir = out / "videos", out / "video_poses", out / "video_results"
     rng = np.random.default_rng(cfg.seed + 1)
@@ -119,12 +119,12 @@ def _mediapipe_demo(cfg: DictConfig, out: Path, rng, lines: list[str]) -> int:
     detector the bat, then the analysis; errors against the renderer's ground truth."""
     import numpy as np
 
+    from corrkin.commands.run import run_video
     from corrkin.config import RunConfig
     from corrkin.io.keypoints import load_clip
     from corrkin.skeleton import shoulder_width
     from corrkin.synth import random_spec
     from corrkin.synth_video import mirror_name, tip_error, write_rendered
-    from corrkin.video_run import run_video
 
     video_dir, res_dir = out / "video_mediapipe", out / "video_mediapipe_results"
     spec = random_spec(rng, shoulder_px=100.0)  # a figure MediaPipe's detector sees well at 640 x 360

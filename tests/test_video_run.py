@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hydra.errors import ConfigCompositionException
 
+from corrkin.commands.run import run_video
 from corrkin.io.keypoints import load_clip
 from corrkin.synth import SwingSpec
 from corrkin.synth_video import tip_error, write_rendered
-from corrkin.video_run import run_video
 from tests.helpers.config import compose_config
 
 

@@ -70,7 +70,7 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
     """A clip's ``quality`` for ``result.json``: the measures, the thresholds, the reasons it
     is not to be trusted (none: ``reliable: true``). ``evidence`` holds the clip's values of
     :func:`swing_evidence`; ``story`` what the video stages found
-    (:func:`corrkin.video_run.batter_story`: ``most_in_a_frame``, ``selection``,
+    (:func:`corrkin.perception.batter_story`: ``most_in_a_frame``, ``selection``,
     ``frames_without_batter``, ``switches``)."""
     story = story or {}
     gap_s = evidence["max_gap_frames"] / fps

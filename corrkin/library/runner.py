@@ -4,7 +4,7 @@ Input is a manifest (CSV with ``path``, ``batter``, ``shot`` and optional ``fps`
 ``end_s``, ``impact_s``: the moment of impact when known, in the file's time, which then replaces
 the peak bat speed as the events' reference; paths relative to the manifest's folder) or a folder of keypoint files. A keypoint
 file is read as ``corrkin analyse`` reads it; a video goes through the video front end (pose
-backend, batter, bat tip: :func:`corrkin.video_run.process_video`) and its keypoints are kept
+backend, batter, bat tip: :func:`corrkin.perception.process_video`) and its keypoints are kept
 as ``clips/<key>/keypoints.npz``. Each clip's
 results live in ``output/clips/<key>/``, ``key`` a hash of the file's bytes, its time range and
 frame rate, and the analysis settings, so:
@@ -87,7 +87,7 @@ def read_manifest(source: str | Path) -> list[Item]:
     """The manifest's rows, or one row per keypoint file of a folder."""
     source = Path(source)
     if source.is_dir():
-        from corrkin.video_run import find_videos
+        from corrkin.perception import find_videos
 
         videos = [(p.stem, p) for p in find_videos(source)]
         return [Item(name, str(path)) for name, path in sorted(find_inputs(source) + videos)]
@@ -255,7 +255,7 @@ def read_clip(item: Item, key: str, cfg, device, clips_dir: Path) -> Clip:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         from hydra.utils import instantiate
 
-        from corrkin.video_run import process_video
+        from corrkin.perception import process_video
 
         if cfg.pose is None:
             raise ClipError(path, "a video, and no pose backend configured (pose=mediapipe|mmpose|file)")

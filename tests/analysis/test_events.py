@@ -109,8 +109,8 @@ def test_a_rendered_stroke_through_the_video_path(tmp_path):
     to 17 % of its width), which the bat detector's scale must survive."""
     import json
 
+    from corrkin.commands.run import run_video
     from corrkin.synth_video import write_rendered
-    from corrkin.video_run import run_video
     from tests.helpers.config import compose_config
 
     spec = stroke_spec(50.0, duration_s=1.9)

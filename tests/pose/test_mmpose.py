@@ -124,10 +124,10 @@ def test_video_gives_t_by_people_by_17_in_image_coordinates(with_detector, tmp_p
 def test_corrkin_run_with_pose_mmpose_writes_keypoints(tmp_path):
     import csv
 
+    from corrkin.commands.run import run_video
     from corrkin.io.keypoints import load_clip
     from corrkin.synth import SwingSpec
     from corrkin.synth_video import write_rendered
-    from corrkin.video_run import run_video
     from tests.helpers.config import compose_config
 
     videos, out = tmp_path / "videos", tmp_path / "out"

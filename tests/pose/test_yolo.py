@@ -62,8 +62,8 @@ def test_two_people_from_two_photographs(model):
 def test_corrkin_run_gives_everyone_to_batter_selection(tmp_path):
     import json
 
+    from corrkin.commands.run import run_video
     from corrkin.io.video import write_video
-    from corrkin.video_run import run_video
     from tests.helpers.config import compose_config
 
     two = np.concatenate([np.repeat(data.camera()[:, :, None], 3, 2), data.astronaut()], 1)
@@ -86,9 +86,9 @@ def test_batter_selection_with_real_weights_on_a_composed_clip(tmp_path):
 
     import cv2
 
+    from corrkin.commands.run import run_video
     from corrkin.io.video import write_video
     from corrkin.skeleton import JOINT_INDEX as J
-    from corrkin.video_run import run_video
     from tests.helpers.config import compose_config
 
     two = np.concatenate([np.repeat(data.camera()[:, :, None], 3, 2), data.astronaut()], 1)

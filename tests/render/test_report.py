@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
 def run_output(tmp_path_factory):
     """Two rendered videos through corrkin run (pose from the truth file, bat from the pixels),
     and an aligned library of keypoint files beside them."""
-    from corrkin.video_run import run_video
+    from corrkin.commands.run import run_video
 
     root = tmp_path_factory.mktemp("report")
     videos, poses = root / "videos", root / "poses"

@@ -1,0 +1,81 @@
+"""``corrkin run``: videos in; keypoints, bat tip and the correlation analysis out.
+
+Each video goes through the video front end (:func:`corrkin.perception.process_video`: decoded
+once, pose, batter, bat tip), and the clip's keypoints, bat included, are written as
+``<output>/<clip>/keypoints.npz`` (so the analysis can be re-run without the video). All clips
+are then analysed together as ``corrkin analyse`` does. A video that cannot be used is reported
+by name and reason in ``summary.csv``; the others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+from hydra.utils import instantiate
+from tqdm import tqdm
+
+from corrkin.analysis.checks import validate_clip
+from corrkin.config import as_object
+from corrkin.io.keypoints import ClipError, save_clip
+from corrkin.io.results import remove_stale_temporaries
+from corrkin.io.video import VIDEO_SUFFIXES
+from corrkin.perception import clip_names, find_videos, process_video
+from corrkin.runtime import (
+    analyse_split,
+    failed_row,
+    finish,
+    resolve_device,
+    stop_on_signals,
+    stop_requested,
+    write_clip,
+)
+
+log = logging.getLogger(__name__)
+
+
+def run_video(cfg) -> int:
+    """Process every video under ``cfg.input``; returns the exit code (1 when any clip failed)."""
+    device = resolve_device(cfg.device, None, 0)
+    acfg, bat, batter = as_object(cfg.analysis), as_object(cfg.bat), as_object(cfg.batter)
+    pose = instantiate(cfg.pose)
+    videos = find_videos(cfg.input)
+    if not videos:
+        raise FileNotFoundError(f"{cfg.input}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
+    out_dir = Path(cfg.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)  # left by a run killed mid-write
+    rows, clips, stopped = [], [], False
+    with stop_on_signals():
+        try:
+            for path, name in tqdm(list(zip(videos, clip_names(videos))), unit="video", disable=not cfg.progress,
+                                   desc="run"):
+                stop_requested()
+                try:
+                    clip = process_video(path, pose, bat, cfg.fps, cfg.stride, cfg.chunk_frames, device, batter)
+                    clip.name = name
+                    save_clip(out_dir / name / "keypoints.npz", clip)  # the bat NaN where absent
+                    clip = dataclasses.replace(clip, bat=np.nan_to_num(clip.bat))  # as load_clip reads it back
+                    validate_clip(clip, acfg)
+                    clips.append(clip)
+                except ClipError as e:
+                    rows.append(failed_row(name, e))
+                except Exception as e:  # noqa: BLE001 - a decoder or model failing on one video fails that clip only
+                    log.exception("%s failed", path)
+                    rows.append(failed_row(name, ClipError(path, f"{type(e).__name__}: {e}")))
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the videos done so far are analysed and listed
+            stopped = True
+            log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
+                        len(clips) + len(rows), len(videos))
+    done, failed = analyse_split(clips, acfg, device)
+    for clip, row, rec, arrays in done:
+        try:
+            rows.append(row | {"_metrics": write_clip(out_dir, clip.name, rec, arrays, cfg.plots,
+                                                      keep=("keypoints.npz",), acfg=acfg)})
+        except (OSError, ValueError) as e:
+            rows.append(failed_row(clip.name, f"could not write results: {e}"))
+    rows += [row for _, row in failed]
+    code = finish(out_dir, rows)
+    return 130 if stopped else code
