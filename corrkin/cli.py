@@ -37,7 +37,7 @@ def _align(cfg: DictConfig) -> int:
 
 
 def _library(cfg: DictConfig) -> int:
-    from corrkin.library.runner import run_library
+    from corrkin.commands.library import run_library
 
     return run_library(cfg)
 

@@ -53,8 +53,8 @@ def _library_demo(cfg: DictConfig, out: Path, lines: list[str]) -> int:
     """A labelled library (two shot types, two batters) through ``corrkin library``, aligned."""
     import csv
 
+    from corrkin.commands.library import run_library
     from corrkin.config import LibraryConfig
-    from corrkin.library.runner import run_library
     from corrkin.synth import SHOTS, make_shot_library
 
     manifest = make_shot_library(out / "shots", cfg.shot_library, seed=cfg.seed)

@@ -121,7 +121,7 @@ def test_bad_clips_are_quarantined_and_the_rest_go_on(manifest, tmp_path):
 
 
 def test_manifest_errors_name_the_line(tmp_path):
-    from corrkin.library.runner import read_manifest
+    from corrkin.commands.library import read_manifest
 
     (tmp_path / "m.csv").write_text("file,shot\na.npz,drive\n")
     with pytest.raises(ValueError, match="needs a 'path' column"):
