@@ -30,8 +30,8 @@ def _run(cfg: DictConfig) -> int:
 
 
 def _align(cfg: DictConfig) -> int:
+    from corrkin.commands.align import run_align
     from corrkin.config import as_object
-    from corrkin.library.align import run_align
 
     return run_align(as_object(cfg))
 

@@ -18,7 +18,7 @@ frame rate, and the analysis settings, so:
 Under ``torchrun --nproc-per-node=N -m corrkin library ...`` each rank takes every N-th row of
 the manifest (NCCL on GPUs, gloo on the CPU), writes its own clips, and rank 0 merges the
 library summary (``library.csv``, ``library.json``) and, with ``align=true``, the alignment
-tables (:mod:`corrkin.library.align`) once every rank is done.
+tables (:mod:`corrkin.commands.align`) once every rank is done.
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
     write_json(out / "library.json", {"clips": len(items), "ok": len(items) - failed, "failed": failed})
     log.info("%d clips, %d ok, %d failed; %s", len(items), len(items) - failed, failed, out / "library.csv")
     if cfg.align and len(items) > failed:
-        from corrkin.library.align import run_align
+        from corrkin.commands.align import run_align
 
         acfg = as_object(cfg.alignment)
         acfg.input, acfg.output, acfg.device = str(out / "clips"), str(out / "align"), cfg.device

@@ -1,5 +1,5 @@
 """The library's figures: every clip's bat speed on the alignment's common timeline, and how
-often each edge appears per shot type (drawn by ``corrkin align``, :mod:`corrkin.library.align`)."""
+often each edge appears per shot type (drawn by ``corrkin align``, :mod:`corrkin.commands.align`)."""
 
 from __future__ import annotations
 
