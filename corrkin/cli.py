@@ -49,7 +49,7 @@ def _sample(cfg: DictConfig) -> int:
 
 
 def _render(cfg: DictConfig) -> int:
-    from corrkin.render.run import run_render
+    from corrkin.commands.render import run_render
 
     return run_render(cfg)
 
