@@ -12,28 +12,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from corrkin.io.keypoints import ClipError, find_inputs, load_clip
 from corrkin.io.results import atomic_write
-from corrkin.render.skeleton import coco_to_openpose, joints_to_coco, openpose_image, write_skeleton_video
-from corrkin.skeleton import BAT, NODE_INDEX
+from corrkin.render.skeleton import openpose_frames, write_skeleton_video
 
 log = logging.getLogger(__name__)
-
-
-def openpose_frames(clip, size: tuple[int, int], bat: bool):
-    """OpenPose pictures of every frame of ``clip`` at its own pixels in a ``size`` frame."""
-    pts = np.concatenate([clip.keypoints, clip.bat[:, None]], 1)
-    valid = np.concatenate([clip.scores, clip.bat_scores[:, None]], 1) > 0
-    hands = [NODE_INDEX["l_wrist"], NODE_INDEX["r_wrist"]]
-    for t in range(clip.frames):
-        coco, ok = joints_to_coco(pts[t], valid[t])
-        op, op_ok = coco_to_openpose(coco, ok)
-        stick = None
-        if bat and valid[t, BAT] and valid[t, hands].any():
-            stick = np.stack([pts[t, hands][valid[t, hands]].mean(0), pts[t, BAT]])
-        yield openpose_image(op, op_ok, size, stick)
 
 
 def run_render(cfg) -> int:

@@ -211,3 +211,17 @@ def openpose_image(points: np.ndarray, valid: np.ndarray, size: tuple[int, int],
         if valid[k]:
             cv2.circle(canvas, (int(points[k][0]), int(points[k][1])), 4, OPENPOSE_COLOURS[k], -1)
     return canvas
+
+
+def openpose_frames(clip, size: tuple[int, int], bat: bool):
+    """OpenPose pictures of every frame of ``clip`` at its own pixels in a ``size`` frame."""
+    pts = np.concatenate([clip.keypoints, clip.bat[:, None]], 1)
+    valid = np.concatenate([clip.scores, clip.bat_scores[:, None]], 1) > 0
+    hands = [NODE_INDEX["l_wrist"], NODE_INDEX["r_wrist"]]
+    for t in range(clip.frames):
+        coco, ok = joints_to_coco(pts[t], valid[t])
+        op, op_ok = coco_to_openpose(coco, ok)
+        stick = None
+        if bat and valid[t, BAT] and valid[t, hands].any():
+            stick = np.stack([pts[t, hands][valid[t, hands]].mean(0), pts[t, BAT]])
+        yield openpose_image(op, op_ok, size, stick)
