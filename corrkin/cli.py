@@ -43,7 +43,7 @@ def _library(cfg: DictConfig) -> int:
 
 
 def _sample(cfg: DictConfig) -> int:
-    from corrkin.technique.sample import run_sample
+    from corrkin.commands.sample import run_sample
 
     return run_sample(cfg)
 
@@ -55,7 +55,7 @@ def _render(cfg: DictConfig) -> int:
 
 
 def _report(cfg: DictConfig) -> int:
-    from corrkin.render.report import run_report
+    from corrkin.commands.report import run_report
 
     return run_report(cfg)
 

@@ -38,8 +38,8 @@ def run_demo(cfg: DictConfig) -> int:
         code = max(code, _library_demo(cfg, out, lines))
     if cfg.videos > 0:
         code = max(code, _video_demo(cfg, out, lines))
+    from corrkin.commands.report import run_report
     from corrkin.config import ReportConfig
-    from corrkin.render.report import run_report
 
     report = out / "report"
     run_report(ReportConfig(input=str(out), output=str(report), videos=str(out / "videos"),

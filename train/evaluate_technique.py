@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corrkin.io.results import write_json  # noqa: E402
 from corrkin.synth import CHAIN  # noqa: E402
 from corrkin.technique.data import load_swings  # noqa: E402
-from corrkin.technique.sample import _label, load_model  # noqa: E402
+from corrkin.technique.sample import label_index, load_model  # noqa: E402
 from corrkin.technique.training import chain_lags, fidelity, sample_swings  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def evaluate(real: str, base: str, lora: str, shot: str | None = None, batter: s
     real_lags, real_paths = chain_lags(swings.swings, swings.fps, chain)
     report = {"chain": list(chain), "real": {"clips": len(swings), "mean_lag_frames": real_lags.mean(0).tolist()}}
     for name, model in models.items():
-        labels = _label(cfg.shot_names, shot, "shot"), _label(cfg.batter_names, batter, "batter")
+        labels = label_index(cfg.shot_names, shot, "shot"), label_index(cfg.batter_names, batter, "batter")
         s = sample_swings(model, samples, *labels, None, guidance, 50, torch.Generator().manual_seed(seed))
         lags, paths = chain_lags(s.numpy(), cfg.fps, chain)
         report[name] = {"mean_lag_frames": lags.mean(0).tolist()} | fidelity(real_lags, real_paths, lags, paths)

@@ -1,4 +1,4 @@
-"""``corrkin report input=<output folder>``: one HTML page a coach can open from disk.
+"""The HTML report (``corrkin report``, :mod:`corrkin.commands.report`): one page a coach can open from disk.
 
 For every analysed clip under ``input`` (``corrkin analyse``, ``run`` or ``library`` output): a
 tile with its source video (when ``videos=<folder>`` has ``<clip>.mp4`` or the run kept one),
@@ -104,16 +104,16 @@ def _short(v: str) -> str:
         return v
 
 
-def run_report(cfg) -> int:
-    """Write ``cfg.output``/index.html for the results under ``cfg.input``; returns 0."""
-    src = Path(cfg.input)
-    out = Path(cfg.output) if cfg.output else src / "report"
+def write_report(src: Path, out: Path, videos: Path | None = None, align: Path | None = None,
+                 composite: int = 6) -> Path:
+    """``out``/index.html (and its ``media/``) for the results under ``src``: every clip's
+    skeleton, figures and numbers, ``videos`` (``<clip>.mp4``) beside them, the alignment
+    tables of ``align``, a synchronised grid of the first ``composite`` clips. Returns the page."""
     clips = find_clips(src)
     if not clips:
         raise FileNotFoundError(f"{src}: no analysed clips (result.json with series.npz)")
     media = out / "media"
     media.mkdir(parents=True, exist_ok=True)
-    videos = Path(cfg.videos) if cfg.videos else None
     tiles, skeletons, sources = [], [], []
     for clip_dir in clips:
         rec = json.loads((clip_dir / "result.json").read_text())
@@ -124,7 +124,7 @@ def run_report(cfg) -> int:
         kp = clip_dir / "keypoints.npz"
         clip = load_clip(kp, name=name) if kp.is_file() else _clip_from_series(rec, series)
         frames = write_skeleton_video(media / f"{safe}_skeleton.mp4", clip, rec, size=(360, 360))
-        if len(skeletons) < cfg.composite:  # the composite's tiles: the same frames
+        if len(skeletons) < composite:  # the composite's tiles: the same frames
             skeletons.append((clip, frames))
         figure = media / f"{safe}_corrpath.png"
         if (clip_dir / "corrpath.png").is_file():
@@ -147,15 +147,13 @@ def run_report(cfg) -> int:
             shutil.copyfile(video, media / f"{safe}_source{video.suffix.lower()}")
             sources.append(video)
         tiles.append((name, safe, rec, None if video is None else f"media/{safe}_source{video.suffix.lower()}"))
-    composite = _composites(skeletons, sources, media, cfg.composite)
-    align = Path(cfg.align) if cfg.align else (src / "align" if (src / "align").is_dir() else None)
+    grids = _composites(skeletons, sources, media, composite)
     metrics = _metrics_section([rec for _, _, rec, _ in tiles], media, _labels(align))
-    page = _page(src, tiles, composite, align, out, metrics)
+    page = _page(src, tiles, grids, align, out, metrics)
     with atomic_write(out / "index.html", "w") as f:
         f.write(page)
     log.info("report of %d clips: %s", len(tiles), out / "index.html")
-    print(out / "index.html")
-    return 0
+    return out / "index.html"
 
 
 def _composites(skeletons, sources, media: Path, n: int) -> list[str]:

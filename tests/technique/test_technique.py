@@ -220,8 +220,8 @@ def test_corrkin_sample_writes_keypoint_files_from_base_and_lora(library, tmp_pa
     assert len(info["samples"]) == 3 and info["fps"] == pytest.approx(11 / 1.24)
     clip = load_clip(out / info["samples"][0]["file"])
     assert clip.keypoints.shape == (12, 13, 2) and np.isfinite(clip.keypoints).all()
+    from corrkin.commands.sample import run_sample
     from corrkin.technique.config import SampleConfig
-    from corrkin.technique.sample import run_sample
     from train.evaluate_technique import evaluate
 
     report = evaluate(str(root / "res"), str(tmp_path / "base"), str(tmp_path / "lora"), shot="pull", samples=3)
