@@ -61,7 +61,7 @@ def _report(cfg: DictConfig) -> int:
 
 
 def _demo(cfg: DictConfig) -> int:
-    from corrkin.demo import run_demo
+    from corrkin.commands.demo import run_demo
 
     return run_demo(cfg)
 

@@ -13,8 +13,8 @@ from omegaconf import OmegaConf
 
 from corrkin.cli import CONFIG_DIR, main
 from corrkin.commands.analyse import run_analyse
+from corrkin.commands.demo import run_demo
 from corrkin.config import register_configs
-from corrkin.demo import run_demo
 from corrkin.io.keypoints import save_clip
 from corrkin.synth import SwingSpec, make_clip
 
