@@ -1,8 +1,8 @@
 """What every batch command shares (``corrkin analyse``, ``run``, ``library``): the device and
 threads, worker processes and signals, analysing clips in batches by length with the failing
 ones isolated, writing each clip's folder as one unit with its metrics row, and the summary
-with the exit code. The commands themselves live with their stages (``analysis/run.py``,
-``video_run.py``, ``library/runner.py``) and orchestrate these."""
+with the exit code, and :class:`ClipResult`, what a clip is from its analysis to its summary row.
+The commands (:mod:`corrkin.commands`) orchestrate these."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,17 +124,44 @@ def resolve_device(name: str, threads: int | None = None, io_workers: int = 0):
     return dev
 
 
-def write_many(out_dir: Path, jobs: list[tuple[str, dict, dict]], plots: bool,
-               acfg: AnalysisConfig | None = None) -> list[tuple[str | None, dict | None]]:
-    """Write several clips (:func:`write_clip`); for each, ``(None, metrics row)`` or ``(the
-    reason it could not be written, None)``."""
-    out = []
-    for name, record, arrays in jobs:
-        try:
-            out.append((None, write_clip(out_dir, name, record, arrays, plots, acfg=acfg)))
-        except Exception as e:  # noqa: BLE001 - a full disk or a bad path fails that clip only
-            out.append((f"could not write results: {type(e).__name__}: {e}", None))
-    return out
+@dataclass
+class ClipResult:
+    """One clip through a batch command (analyse, run, library), from its analysis to its
+    summary: ``row`` is its ``summary.csv`` row (``status`` ok, or failed with the reason);
+    ``record`` (``result.json``) and ``arrays`` (``series.npz``) are held until the clip is
+    written, ``metrics`` (its ``metrics.csv`` row) once it is."""
+
+    name: str
+    row: dict
+    record: dict | None = None
+    arrays: dict | None = None
+    metrics: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.row["status"] == "ok"
+
+    @classmethod
+    def failed(cls, name: str, err: BaseException | str) -> ClipResult:
+        """A clip that failed (to read, analyse or write), with the reason (:func:`failed_row`)."""
+        return cls(name, failed_row(name, err))
+
+
+def write_result(out_dir: Path, result: ClipResult, plots: bool, keep: tuple[str, ...] = (),
+                 acfg: AnalysisConfig | None = None) -> ClipResult:
+    """Write an analysed clip (:func:`write_clip`): the clip with its metrics row, or failed with
+    the reason it could not be written (a full disk or a bad path fails that clip only)."""
+    try:
+        metrics = write_clip(out_dir, result.name, result.record, result.arrays, plots, keep, acfg)
+    except Exception as e:  # noqa: BLE001 - reported per clip, the run goes on
+        return ClipResult.failed(result.name, f"could not write results: {type(e).__name__}: {e}")
+    return ClipResult(result.name, result.row, metrics=metrics)
+
+
+def write_many(out_dir: Path, results: list[ClipResult], plots: bool,
+               acfg: AnalysisConfig | None = None) -> list[ClipResult]:
+    """Write several analysed clips (:func:`write_result`), as the I/O workers do."""
+    return [write_result(out_dir, r, plots, acfg=acfg) for r in results]
 
 
 def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool,
@@ -181,46 +209,45 @@ def failed_row(name: str, err: BaseException | str) -> dict:
 FRAMES_PER_SLOT = 1024  # a batch of n clips holds at most n x this many (padded) frames
 
 
-def length_buckets(clips: list[Clip]) -> list[list[Clip]]:
-    """``clips`` in batches by length, so that memory follows each clip, not the longest one
-    beside it: sorted by length, a batch closes before its padded size (clips x the longest's
-    padded frames) would pass ``len(clips) * FRAMES_PER_SLOT``. Short clips share one batch as
-    before; a 100,000-frame clip goes alone, or with few. Results do not depend on the
-    grouping (a clip's results are the same in any batch)."""
+def length_buckets(frames: list[int]) -> list[list[int]]:
+    """The clips of lengths ``frames``, by index, in batches by length, so that memory follows
+    each clip, not the longest one beside it: sorted by length, a batch closes before its padded
+    size (clips x the longest's padded frames) would pass ``len(frames) * FRAMES_PER_SLOT``.
+    Short clips share one batch as before; a 100,000-frame clip goes alone, or with few. Results
+    do not depend on the grouping (a clip's results are the same in any batch)."""
     from corrkin.ops.reduce import padded_length
 
-    budget = max(len(clips), 1) * FRAMES_PER_SLOT
+    budget = max(len(frames), 1) * FRAMES_PER_SLOT
     buckets, current = [], []
-    for clip in sorted(clips, key=lambda c: c.frames):
-        if current and (len(current) + 1) * padded_length(clip.frames) > budget:
+    for k in sorted(range(len(frames)), key=lambda k: frames[k]):
+        if current and (len(current) + 1) * padded_length(frames[k]) > budget:
             buckets.append(current)
             current = []
-        current.append(clip)
+        current.append(k)
     return buckets + [current] if current else buckets
 
 
-def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> tuple[list[tuple], list[dict]]:
-    """Analyse ``clips`` (in :func:`length_buckets`): ``(done, failed)``, ``done`` holding
-    ``(clip, summary row, record, arrays)`` to write and ``failed`` ``(clip, summary row)`` of
-    the clips the analysis could not take."""
-    done, failed = [], []
-    for bucket in length_buckets(clips):
-        for clip, rec, arrays in _analyse_clips(bucket, acfg, device):
-            if isinstance(rec, dict):
-                done.append((clip, _summary_row(clip, rec), rec, arrays))
-            else:
-                failed.append((clip, failed_row(clip.name, rec)))
-    return done, failed
+def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> list[ClipResult]:
+    """Analyse ``clips`` (in :func:`length_buckets`): one :class:`ClipResult` per clip, in the
+    order given, analysed (``record`` and ``arrays`` to write) or failed with the reason."""
+    results: list[ClipResult | None] = [None] * len(clips)
+    for bucket in length_buckets([c.frames for c in clips]):
+        for k, (rec, arrays) in zip(bucket, _analyse_clips([clips[k] for k in bucket], acfg, device)):
+            clip = clips[k]
+            results[k] = (ClipResult(clip.name, _summary_row(clip, rec), rec, arrays) if isinstance(rec, dict)
+                          else ClipResult.failed(clip.name, rec))
+    return results
 
 
-def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tuple[Clip, dict | Exception, dict | None]]:
-    """Analyse a batch; if the batch fails, analyse its clips one by one to isolate the culprit."""
+def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tuple[dict | Exception, dict | None]]:
+    """Analyse a batch: per clip ``(record, arrays)``, or ``(the exception, None)``; if the batch
+    fails, its clips are analysed one by one to isolate the culprit."""
     from corrkin.analysis.engine import analyse, series_arrays, to_records
 
     try:
         batch = collate(clips, device)
         out = analyse(batch, acfg)
-        return list(zip(clips, to_records(out, batch, acfg), series_arrays(out, batch)))
+        return list(zip(to_records(out, batch, acfg), series_arrays(out, batch)))
     except Exception:
         if len(clips) == 1:
             raise
@@ -230,7 +257,7 @@ def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tupl
             results.extend(_analyse_clips([clip], acfg, device))
         except Exception as e:  # noqa: BLE001 - reported per clip, the run goes on
             log.exception("clip %s failed", clip.name)
-            results.append((clip, e, None))
+            results.append((e, None))
     return results
 
 
@@ -256,18 +283,19 @@ def _blank(x):
     return "" if x is None else x
 
 
-def write_metrics(out_dir: Path, rows: list[dict]) -> None:
+def write_metrics(out_dir: Path, rows: list[dict], metrics: dict[str, dict] | None = None) -> None:
     """``metrics.csv`` and ``.parquet``: one row per clip listed ok in the summary, this run's
-    from memory, an earlier run's from its ``result.json`` (:func:`metrics_row`)."""
+    from memory (``metrics`` by clip), an earlier run's from its ``result.json`` (:func:`metrics_row`)."""
     import json
 
     from corrkin.analysis.metrics import COLUMNS, metrics_row
 
+    metrics = metrics or {}
     table = []
     for r in rows:
         if r.get("status") != "ok":
             continue
-        m = r.get("_metrics")
+        m = metrics.get(r["clip"])
         if m is None:
             try:
                 m = metrics_row(json.loads((out_dir / r["clip"] / "result.json").read_text()))
@@ -294,12 +322,13 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     }
 
 
-def finish(out_dir: Path, rows: list[dict]) -> int:
+def finish(out_dir: Path, results: list[ClipResult]) -> int:
     """Write ``summary.csv`` (with the clips of earlier runs into the same folder,
-    :func:`corrkin.io.results.merge_summary`), log every failure of this run by name, and
-    return the exit code (1 if any)."""
+    :func:`corrkin.io.results.merge_summary`) and ``metrics.csv``, log every failure of this run
+    by name, and return the exit code (1 if any)."""
+    rows = [r.row for r in results]
     listed = merge_summary(out_dir / "summary.csv", rows)
-    write_metrics(out_dir, listed)
+    write_metrics(out_dir, listed, {r.name: r.metrics for r in results if r.metrics is not None})
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:
         log.error("%s: %s", r.get("file") or r["clip"], r["error"])

@@ -25,8 +25,8 @@ from corrkin.io.results import (
     remove_stale_temporaries,
 )
 from corrkin.runtime import (
+    ClipResult,
     analyse_split,
-    failed_row,
     finish,
     keep_freed_memory,
     resolve_device,
@@ -87,42 +87,36 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
     batter = (list(cfg.batter.box) if cfg.batter.box is not None else None, cfg.batter.index)
     chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
-    rows: list[dict] = []
-    writes: list[tuple[list[tuple[str, dict]], Future]] = []
+    results: list[ClipResult] = []  # those that failed before writing
+    writes: list[Future] = []  # each a group of clips being written: its ClipResults
     # tasks go to the pool in groups: one future per file costs more than the file itself
     n_groups = max(2 * cfg.io_workers, 1)
     # the pool is forked before torch is imported: the workers start reading while it loads
     pool = _pool(cfg.io_workers)
     try:
         with stop_on_signals(), tqdm(total=len(items), unit="clip", disable=not cfg.progress, desc="analyse") as bar:
-            _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, writes, bar)
+            _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, results, writes, bar)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: no new work; what finished is kept and listed
         pool.shutdown(wait=True, cancel_futures=True)  # writes under way finish (each clip is one unit)
-        finished = _written(writes, rows)
+        finished = _written(writes, results)
         log.warning("stopped: %d of %d clips finished and listed in %s; run again to do the rest",
-                    len([r for r in finished if r["status"] == "ok"]), len(items), out_dir / "summary.csv")
+                    sum(r.ok for r in finished), len(items), out_dir / "summary.csv")
         finish(out_dir, finished)
         return 130
     finally:
         pool.shutdown(wait=True)
-    return finish(out_dir, _written(writes, rows))
+    return finish(out_dir, _written(writes, results))
 
 
-def _written(writes: list, rows: list[dict]) -> list[dict]:
-    """The summary rows: those known, and each write group's clips by how their writing went
+def _written(writes: list[Future], results: list[ClipResult]) -> list[ClipResult]:
+    """Every clip's result: those known, and each write group's clips as their writing went
     (a group cancelled by a stop is left out: nothing of it was written)."""
-    rows = list(rows)
-    for group, fut in writes:
-        if fut.cancelled() or not fut.done():
-            continue
-        for (name, row), (err, metrics) in zip(group, fut.result()):
-            rows.append(row | {"_metrics": metrics} if err is None else failed_row(name, err))
-    return rows
+    return list(results) + [r for fut in writes if fut.done() and not fut.cancelled() for r in fut.result()]
 
 
-def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, writes, bar) -> None:
+def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, results, writes, bar) -> None:
     """Read (ahead, in the pool), analyse (here) and write (in the pool) every chunk of files;
-    ``rows`` gets the failures, ``writes`` each write group's clips and future."""
+    ``results`` gets the failures, ``writes`` each write group's future."""
     def submit_loads(chunk):
         return [pool.submit(load_many, group, cfg.fps, acfg, batter) for group in _groups(chunk, n_groups)]
 
@@ -136,14 +130,13 @@ def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, rows, wr
         if k + ahead_chunks < len(chunks):
             pending.append(submit_loads(chunks[k + ahead_chunks]))
         clips = [c for c in loaded if isinstance(c, Clip)]
-        rows += [failed_row(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-        done, failed = analyse_split(clips, acfg, device)
-        rows += [row for _, row in failed]
-        for group in _groups(done, n_groups):
-            fut = pool.submit(write_many, out_dir, [(c.name, r, a) for c, _, r, a in group], cfg.plots, acfg)
-            writes.append(([(c.name, row) for c, row, _, _ in group], fut))
+        results += [ClipResult.failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
+        analysed = analyse_split(clips, acfg, device)
+        results += [r for r in analysed if not r.ok]
+        for group in _groups([r for r in analysed if r.ok], n_groups):
+            writes.append(pool.submit(write_many, out_dir, group, cfg.plots, acfg))
         bar.update(len(chunk))
-    for _, fut in writes:  # wait for every write (their errors are per clip, in the result), stoppable
+    for fut in writes:  # wait for every write (their errors are per clip, in the result), stoppable
         while True:
             try:
                 fut.result(timeout=0.2)

@@ -285,22 +285,21 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
         except Exception as e:  # noqa: BLE001 - a decoder or model failing on one file fails that clip only
             log.exception("%s failed", item.path)
             _quarantine(quarantine, key, item, f"{type(e).__name__}: {e}")
-    done, failed = analyse_split([c for _, _, c in loaded], cfg.analysis, device)
-    owner = {id(c): (item, key) for item, key, c in loaded}
-    for clip, row in failed:
-        _quarantine(quarantine, *owner[id(clip)], row["error"])
-    for clip, row, record, arrays in done:
-        item, key = owner[id(clip)]
-        record = record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
+    results = analyse_split([clip for _, _, clip in loaded], cfg.analysis, device)
+    for (item, key, clip), result in zip(loaded, results):
+        if not result.ok:
+            _quarantine(quarantine, key, item, result.row["error"])
+            continue
+        record = result.record | {"batter": item.batter, "shot": item.shot, "key": key, "source_path": item.path}
         if item.impact_s is not None:  # the clip's time starts at the trim's start
             first = 0 if item.start_s is None else max(0, to_frames(item.start_s, record["fps"]))  # as trim() cuts
             record["impact_given_s"] = item.impact_s - first / record["fps"]
         try:
-            write_clip(clips_dir, key, record, arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)
+            write_clip(clips_dir, key, record, result.arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)
         except (OSError, ValueError) as e:
             _quarantine(quarantine, key, item, f"could not write results: {e}")
             continue
-        write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": row})  # last
+        write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": result.row})  # last
 
 
 def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:

@@ -24,13 +24,13 @@ from corrkin.io.results import remove_stale_temporaries
 from corrkin.io.video import VIDEO_SUFFIXES
 from corrkin.perception import clip_names, find_videos, process_video
 from corrkin.runtime import (
+    ClipResult,
     analyse_split,
-    failed_row,
     finish,
     resolve_device,
     stop_on_signals,
     stop_requested,
-    write_clip,
+    write_result,
 )
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ def run_video(cfg) -> int:
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
-    rows, clips, stopped = [], [], False
+    results: list[ClipResult] = []  # the videos that failed, then every analysed clip
+    clips, stopped = [], False
     with stop_on_signals():
         try:
             for path, name in tqdm(list(zip(videos, clip_names(videos))), unit="video", disable=not cfg.progress,
@@ -61,21 +62,16 @@ def run_video(cfg) -> int:
                     validate_clip(clip, acfg)
                     clips.append(clip)
                 except ClipError as e:
-                    rows.append(failed_row(name, e))
+                    results.append(ClipResult.failed(name, e))
                 except Exception as e:  # noqa: BLE001 - a decoder or model failing on one video fails that clip only
                     log.exception("%s failed", path)
-                    rows.append(failed_row(name, ClipError(path, f"{type(e).__name__}: {e}")))
+                    results.append(ClipResult.failed(name, ClipError(path, f"{type(e).__name__}: {e}")))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the videos done so far are analysed and listed
             stopped = True
             log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
-                        len(clips) + len(rows), len(videos))
-    done, failed = analyse_split(clips, acfg, device)
-    for clip, row, rec, arrays in done:
-        try:
-            rows.append(row | {"_metrics": write_clip(out_dir, clip.name, rec, arrays, cfg.plots,
-                                                      keep=("keypoints.npz",), acfg=acfg)})
-        except (OSError, ValueError) as e:
-            rows.append(failed_row(clip.name, f"could not write results: {e}"))
-    rows += [row for _, row in failed]
-    code = finish(out_dir, rows)
+                        len(clips) + len(results), len(videos))
+    for result in analyse_split(clips, acfg, device):
+        results.append(write_result(out_dir, result, cfg.plots, keep=("keypoints.npz",), acfg=acfg)
+                       if result.ok else result)
+    code = finish(out_dir, results)
     return 130 if stopped else code
