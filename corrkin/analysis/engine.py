@@ -1,9 +1,20 @@
-"""The whole analysis as one batched pass over a :class:`~corrkin.io.keypoints.KeypointBatch`.
+"""The whole analysis as one batched pass over a :class:`~corrkin.io.keypoints.KeypointBatch`,
+as named stages (:func:`analyse` calls them in this order):
 
-keypoints + bat tip -> gap filling -> root-centred, shoulder-width-scaled nodes ->
-Savitzky–Golay smoothing -> centred-difference velocities -> swing axis (PCA of the bat trace) ->
-projected velocity per node -> activation frames, lagged cross-correlations, lag-1
-autocorrelations, Fisher-z p-values -> edges -> maximum-weight path from the sources to the bat.
+1. :func:`read_nodes`: the 13 joints and the bat tip, their validity and the gaps to fill;
+2. :func:`shoulder_scale`: the median shoulder width, the unit of every length;
+3. :func:`hands_and_bat`: bat tip and wrists about the pelvis, Savitzky–Golay smoothed,
+   centred-difference velocities;
+4. :func:`swing_reference`: the bat tip's peak speed (the faster wrist's with no bat);
+5. :func:`analysis_window`: the frames analysed around it;
+6. :func:`swing_axis`: the principal direction of that trace;
+7. :func:`axis_series`: every node's velocity along the swing axis, pelvis-centred;
+8. :func:`bat_turn`: the top hand, the bat's angle and its rate;
+9. :func:`activation_times`: each node's peak, below a frame, with its error;
+10. :func:`coupling`: lagged cross-correlations, their tests (Fisher-z, effective sample size,
+    Benjamini–Hochberg) and the edges;
+11. the maximum-weight path from the sources to the bat (:func:`corrkin.ops.max_weight_path`),
+    the quality evidence and the pelvis-centred positions (:func:`centred_positions`).
 
 Every step is a batched op from :mod:`corrkin.ops`; there is no loop over clips, and a clip's
 result does not depend on the other clips of its batch.
@@ -74,21 +85,6 @@ def _dtype(name: str) -> torch.dtype:
     return dt
 
 
-def _activation_times(raw, smooth, per_frame, valid, used, windows, order):
-    """Activation times refined by a peak fit over half the smoothing window, with their errors:
-    the pixel noise measured robustly from what the smoothing removed (median absolute residual,
-    scaled to a standard deviation for white noise through that smoother), carried through the
-    fit (:func:`corrkin.ops.fit_peak_times`)."""
-    halves = [max(w // 2, 1) for w in windows]
-    gains = [ops.smoothing_noise_gains(w, order, 2 * max(halves)) for w in windows]
-    res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
-    acov = torch.tensor([g[1] for g in gains], dtype=raw.dtype, device=raw.device)
-    mad = ops.masked_median((raw - smooth).abs(), valid)
-    sigma = 1.482602218505602 * torch.nan_to_num(mad) / torch.sqrt(res_var)[:, None]
-    half = torch.tensor(halves, device=raw.device)
-    return ops.fit_peak_times(per_frame, used, half, sigma, acov)
-
-
 def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
     """``(N, N)`` pairs whose series are functions of each other by construction, never tested:
     the hips (the pelvis is their midpoint, so one hip's series is minus the other's) and, with
@@ -103,68 +99,125 @@ def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
     return out
 
 
-def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
-    """Run the analysis on every clip of ``batch`` at once (on the batch's device)."""
-    cfg = as_object(cfg)  # a composed config as its dataclass
-    cfg.validate()  # as at composition: a config built in code may have been changed since
-    dtype = _dtype(cfg.dtype)
-    dev = batch.keypoints.device
-    bsz, t = batch.frame_mask.shape
-    fps_list = batch.fps.tolist()
-    fps = batch.fps.to(dtype)
-    lengths, fm = batch.lengths, batch.frame_mask
-    windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
-    nn = len(NODES)
+@dataclass
+class Nodes:
+    """A batch's 13 joints and bat tip as the stages read them (``N`` = 14 nodes)."""
 
-    # (B, N, 2, T) positions and (B, N, T) validity, nodes = 13 joints + bat
+    pose: torch.Tensor  # (B, N, 2, T) pixels, in the analysis's dtype
+    scores: torch.Tensor  # (B, N, T)
+    valid: torch.Tensor  # (B, N, T) bool: a frame of the clip where the node counts as seen
+    filled: torch.Tensor  # (B, N) fraction of the clip's frames to be filled
+    gaps: bool  # whether anything is to be filled at all (one look at the values per batch)
+
+    def fill(self, x: torch.Tensor, idx) -> torch.Tensor:
+        """``x`` (nodes ``idx`` of ``pose``, or a series per node) with its gaps interpolated."""
+        if not self.gaps:
+            return x
+        return ops.fill_gaps(x, self.valid[:, idx, None] if x.ndim == 4 else self.valid[:, idx])
+
+
+@dataclass
+class HandsAndBat:
+    """The bat tip and both wrists relative to the pelvis, in shoulder widths: the 2-D work the
+    swing's reference needs (index 0 the bat, 1 the left wrist, 2 the right)."""
+
+    rel: torch.Tensor  # (B, 3, 2, T) positions
+    smooth: torch.Tensor  # (B, 3, 2, T) Savitzky–Golay smoothed
+    velocity: torch.Tensor  # (B, 3, 2, T) per second
+    speed: torch.Tensor  # (B, 3, T)
+
+
+@dataclass
+class SwingReference:
+    """Where the swing is: the bat tip's peak speed, or, in a clip where no bat was seen at all,
+    the faster wrist's."""
+
+    has_bat: torch.Tensor  # (B,) bool
+    lead: torch.Tensor  # (B,) 0 (the bat), 1 or 2 (a wrist): the point followed
+    peak: torch.Tensor  # (B,) frame of its peak speed
+    direction: torch.Tensor  # (B, 2) its velocity there (orients the swing axis)
+
+
+def read_nodes(batch: KeypointBatch, cfg: AnalysisConfig, dtype: torch.dtype) -> Nodes:
+    """The joints and the bat as ``(B, N, 2, T)`` positions with their validity: a score below
+    ``min_confidence`` is a gap to fill (``fill_gaps``); without filling every frame counts, as
+    in the original."""
+    bsz, t = batch.frame_mask.shape
+    fm = batch.frame_mask
     nodes = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)
     pose = rearrange(nodes, "b t n xy -> b n xy t").contiguous()
     scores = rearrange(torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2), "b t n -> b n t")
     if cfg.fill_gaps:
         valid = fm[:, None] & (scores >= cfg.min_confidence)
     else:
-        valid = fm[:, None].expand(bsz, nn, t)  # every frame counts, as in the original
-    filled_frac = 1 - valid.sum(2).to(dtype) / lengths.to(dtype).clamp_min(1)[:, None]
-    # one look at the values per batch: skip the interpolation when nothing is missing
+        valid = fm[:, None].expand(bsz, len(NODES), t)
+    filled = 1 - valid.sum(2).to(dtype) / batch.lengths.to(dtype).clamp_min(1)[:, None]
     gaps = cfg.fill_gaps and bool((fm[:, None] & ~valid).any())
+    return Nodes(pose, scores, valid, filled, gaps)
 
-    def fill(x: torch.Tensor, idx) -> torch.Tensor:
-        return ops.fill_gaps(x, valid[:, idx, None] if x.ndim == 4 else valid[:, idx]) if gaps else x
 
-    # scale: median shoulder width over frames where both shoulders are valid
-    sh = pose[:, [L_SH, R_SH]]
+def shoulder_scale(nodes: Nodes) -> torch.Tensor:
+    """``(B,)`` the median shoulder width, pixels, over frames where both shoulders are valid."""
+    sh = nodes.pose[:, [L_SH, R_SH]]
     d = sh[:, 0] - sh[:, 1]
-    scale = ops.median_scale(torch.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]), valid[:, L_SH] & valid[:, R_SH])
+    return ops.median_scale(torch.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]),
+                            nodes.valid[:, L_SH] & nodes.valid[:, R_SH])
 
-    # 2-D work only where it is needed: the bat and both wrists, relative to the pelvis
+
+def hands_and_bat(nodes: Nodes, scale: torch.Tensor, windows: list[int], order: int, lengths: torch.Tensor,
+                  fps: torch.Tensor) -> HandsAndBat:
+    """The bat tip and the wrists relative to the pelvis, scaled, smoothed, differentiated."""
     few = [BAT, L_WR, R_WR, PELVIS]
-    xy = fill(pose[:, few], few)
-    rel = (xy[:, :3] - xy[:, 3:4]) / scale[:, None, None, None]  # (B, 3, 2, T)
-    smooth_xy = ops.savgol_filter(rel, windows, cfg.smooth_order, lengths)
-    v_xy = ops.central_difference(smooth_xy, lengths) * fps[:, None, None, None]  # (B, 3, 2, T)
-    speed = torch.sqrt(v_xy[:, :, 0] * v_xy[:, :, 0] + v_xy[:, :, 1] * v_xy[:, :, 1])  # (B, 3, T)
-    v_tip = speed[:, 0]
-    # the swing's reference frame: the bat tip's peak speed, or, in a clip where no bat was
-    # seen at all, the faster wrist's (its direction then sets the swing axis)
-    has_bat = (valid[:, BAT] & fm).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
+    xy = nodes.fill(nodes.pose[:, few], few)
+    rel = (xy[:, :3] - xy[:, 3:4]) / scale[:, None, None, None]
+    smooth = ops.savgol_filter(rel, windows, order, lengths)
+    velocity = ops.central_difference(smooth, lengths) * fps[:, None, None, None]
+    speed = torch.sqrt(velocity[:, :, 0] * velocity[:, :, 0] + velocity[:, :, 1] * velocity[:, :, 1])
+    return HandsAndBat(rel, smooth, velocity, speed)
+
+
+def swing_reference(hb: HandsAndBat, nodes: Nodes, batch: KeypointBatch, cfg: AnalysisConfig) -> SwingReference:
+    """The bat tip's peak speed, or the faster wrist's in a clip where no bat was seen at all
+    (its direction then sets the swing axis)."""
+    fm = batch.frame_mask
+    t = fm.shape[1]
+    has_bat = (nodes.valid[:, BAT] & fm).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
+    speed = hb.speed
     lead = torch.where(has_bat, 0, torch.where(speed[:, 1].amax(1) >= speed[:, 2].amax(1), 1, 2))
     lead_speed = speed.gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0]
-    bat_peak = torch.where(fm, lead_speed, -torch.inf).argmax(1)
-    lead_v = v_xy.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
-    direction = torch.gather(lead_v, 2, bat_peak[:, None, None].expand(bsz, 2, 1)).squeeze(-1)
+    peak = torch.where(fm, lead_speed, -torch.inf).argmax(1)
+    lead_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    direction = torch.gather(lead_v, 2, peak[:, None, None].expand(len(peak), 2, 1)).squeeze(-1)
+    return SwingReference(has_bat, lead, peak, direction)
 
-    frames_used = fm
-    frame = torch.arange(t, device=dev)[None]
-    if cfg.window.before_s is not None:
-        frames_used = frames_used & (frame >= (bat_peak - torch.round(cfg.window.before_s * fps).long())[:, None])
-    if cfg.window.after_s is not None:
-        frames_used = frames_used & (frame <= (bat_peak + torch.round(cfg.window.after_s * fps).long())[:, None])
-    trace = rel.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
-    axis = ops.swing_axis(trace.transpose(1, 2), frames_used, direction)
 
-    # everything else is linear in space: project on the swing axis first, then fill, centre,
-    # scale, smooth and differentiate (B, N, T) series instead of (B, N, 2, T) positions
-    proj = fill(pose[:, :, 0] * axis[:, 0, None, None] + pose[:, :, 1] * axis[:, 1, None, None], slice(None))
+def analysis_window(frame_mask: torch.Tensor, peak: torch.Tensor, fps: torch.Tensor, window) -> torch.Tensor:
+    """``(B, T)`` the frames analysed: the clip, cut to ``window`` around the peak where set."""
+    used = frame_mask
+    frame = torch.arange(frame_mask.shape[1], device=frame_mask.device)[None]
+    if window.before_s is not None:
+        used = used & (frame >= (peak - torch.round(window.before_s * fps).long())[:, None])
+    if window.after_s is not None:
+        used = used & (frame <= (peak + torch.round(window.after_s * fps).long())[:, None])
+    return used
+
+
+def swing_axis(hb: HandsAndBat, ref: SwingReference, used: torch.Tensor) -> torch.Tensor:
+    """``(B, 2)`` the in-plane swing axis: the principal direction of the followed point's
+    trace over the frames analysed, pointing along its velocity at the peak."""
+    t = used.shape[1]
+    trace = hb.rel.gather(1, ref.lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    return ops.swing_axis(trace.transpose(1, 2), used, ref.direction)
+
+
+def axis_series(nodes: Nodes, axis: torch.Tensor, scale: torch.Tensor, windows: list[int], lengths: torch.Tensor,
+                fps: torch.Tensor, cfg: AnalysisConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(raw, smooth, series)``, each ``(B, N, T)``: every node projected on the swing axis,
+    filled, centred on the pelvis (the pelvis itself over the mid-ankle with
+    ``pelvis_signal=ankles``), scaled, smoothed, and its velocity per second. Everything is
+    linear in space, so it projects first and works on series, not positions."""
+    pose = nodes.pose
+    proj = nodes.fill(pose[:, :, 0] * axis[:, 0, None, None] + pose[:, :, 1] * axis[:, 1, None, None], slice(None))
     root = proj[:, PELVIS: PELVIS + 1]
     centred = proj - root
     if cfg.pelvis_signal == "ankles":
@@ -172,46 +225,102 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
         centred = torch.cat([centred[:, :PELVIS], pelvis, centred[:, PELVIS + 1:]], 1)
     raw = centred / scale[:, None, None]
     smooth = ops.savgol_filter(raw, windows, cfg.smooth_order, lengths)
-    series = ops.central_difference(smooth, lengths) * fps[:, None, None]  # (B, N, T)
+    series = ops.central_difference(smooth, lengths) * fps[:, None, None]
+    return raw, smooth, series
 
-    if cfg.top_hand == "auto":
-        gap = smooth_xy[:, 1:3] - smooth_xy[:, :1]
+
+def bat_turn(hb: HandsAndBat, frame_mask: torch.Tensor, top_hand: str, lengths: torch.Tensor,
+             fps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(top hand's node, bat angle, its rate)``: the top hand is the wrist further from the
+    bat tip (``auto``, median over the clip) or the one configured."""
+    if top_hand == "auto":
+        gap = hb.smooth[:, 1:3] - hb.smooth[:, :1]
         dist = torch.sqrt(gap[:, :, 0] * gap[:, :, 0] + gap[:, :, 1] * gap[:, :, 1])
-        med = ops.masked_median(dist, fm[:, None])
+        med = ops.masked_median(dist, frame_mask[:, None])
         left_top = med[:, 0] >= med[:, 1]
     else:
-        left_top = torch.full((bsz,), cfg.top_hand == "left", device=dev)
-    top_hand = torch.where(left_top, L_WR, R_WR)
-    hand = torch.where(left_top[:, None, None], smooth_xy[:, 1], smooth_xy[:, 2])
-    angle, omega = ops.bat_angular_velocity(smooth_xy[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
+        left_top = torch.full((len(lengths),), top_hand == "left", device=frame_mask.device)
+    hand = torch.where(left_top[:, None, None], hb.smooth[:, 1], hb.smooth[:, 2])
+    angle, omega = ops.bat_angular_velocity(hb.smooth[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
+    return torch.where(left_top, L_WR, R_WR), angle, omega
 
-    if cfg.test == "acf":
-        t_act, t_sub, t_se = _activation_times(raw, smooth, series / fps[:, None, None], valid & frames_used[:, None],
-                                               frames_used, windows, cfg.smooth_order)
-    else:  # the seed: whole frames, no interval
-        t_act = ops.activation_frames(series, frames_used)
-        t_sub, t_se = t_act.to(dtype), torch.full(t_act.shape, torch.inf, dtype=dtype, device=dev)
-    z = ops.zscore(series, frames_used)
+
+def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg: AnalysisConfig):
+    """``(t_act, t_sub, t_se)`` per node: whole frames of peak speed, refined below a frame with
+    standard errors (``test=acf``: a peak fit over half the smoothing window, the pixel noise
+    measured robustly from what the smoothing removed (median absolute residual, scaled to a
+    standard deviation for white noise through that smoother), carried through the fit,
+    :func:`corrkin.ops.fit_peak_times`), or whole frames with no interval (the seed's test)."""
+    if cfg.test != "acf":
+        t_act = ops.activation_frames(series, used)
+        return t_act, t_act.to(series.dtype), torch.full(t_act.shape, torch.inf, dtype=series.dtype,
+                                                         device=series.device)
+    per_frame, valid = series / fps[:, None, None], nodes.valid & used[:, None]
+    halves = [max(w // 2, 1) for w in windows]
+    gains = [ops.smoothing_noise_gains(w, cfg.smooth_order, 2 * max(halves)) for w in windows]
+    res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
+    acov = torch.tensor([g[1] for g in gains], dtype=raw.dtype, device=raw.device)
+    mad = ops.masked_median((raw - smooth).abs(), valid)
+    sigma = 1.482602218505602 * torch.nan_to_num(mad) / torch.sqrt(res_var)[:, None]
+    half = torch.tensor(halves, device=raw.device)
+    return ops.fit_peak_times(per_frame, used, half, sigma, acov)
+
+
+def coupling(series, used, t_sub, nodes: Nodes, fps: torch.Tensor, fps_list: list[float],
+             cfg: AnalysisConfig) -> tuple[dict, torch.Tensor]:
+    """The lagged cross-correlation of every pair of nodes and its test: ``(edges, max_lag)``,
+    ``edges`` as :func:`corrkin.ops.correlation_edges` gives them (weight, lag, p, q, edge...);
+    the lags searched are sized by the clips' own frame rates (``fps_list``)."""
+    z = ops.zscore(series, used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
     lag_cap = max(to_frames(cfg.max_lag_s, f) for f in fps_list)
-    xc = ops.lagged_xcorr(z, frames_used, lag_cap)
-    r1 = ops.lag1_autocorrelation(series, frames_used) if cfg.test == "lag1" else None
-    n_used = frames_used.sum(1)
-    node_valid = (valid & frames_used[:, None]).any(2)
-    g = ops.correlation_edges(xc, t_sub, n_used, r1, max_lag, node_valid, cfg.theta, cfg.alpha,
-                              cfg.min_lag_frames, cfg.fdr, cfg.test, _dependent_pairs(cfg) if cfg.test == "acf" else None)
+    xc = ops.lagged_xcorr(z, used, lag_cap)
+    r1 = ops.lag1_autocorrelation(series, used) if cfg.test == "lag1" else None
+    node_valid = (nodes.valid & used[:, None]).any(2)
+    edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, node_valid, cfg.theta, cfg.alpha,
+                                  cfg.min_lag_frames, cfg.fdr, cfg.test,
+                                  _dependent_pairs(cfg) if cfg.test == "acf" else None)
+    return edges, max_lag
+
+
+def centred_positions(nodes: Nodes, scale: torch.Tensor) -> torch.Tensor:
+    """``(B, N, 2, T)`` pelvis-centred positions in shoulder widths, NaN where not valid."""
+    pose, valid = nodes.pose, nodes.valid
+    centre = pose[:, PELVIS: PELVIS + 1]
+    return torch.where(valid[:, :, None] & valid[:, PELVIS: PELVIS + 1, None],
+                       (pose - centre) / scale[:, None, None, None], torch.nan)
+
+
+def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
+    """Run the analysis on every clip of ``batch`` at once (on the batch's device): the stages
+    above, in the order of this module's docstring."""
+    cfg = as_object(cfg)  # a composed config as its dataclass
+    cfg.validate()  # as at composition: a config built in code may have been changed since
+    dtype = _dtype(cfg.dtype)
+    fps_list = batch.fps.tolist()
+    fps, lengths, fm = batch.fps.to(dtype), batch.lengths, batch.frame_mask
+    windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
+
+    nodes = read_nodes(batch, cfg, dtype)
+    scale = shoulder_scale(nodes)
+    hb = hands_and_bat(nodes, scale, windows, cfg.smooth_order, lengths, fps)
+    ref = swing_reference(hb, nodes, batch, cfg)
+    used = analysis_window(fm, ref.peak, fps, cfg.window)
+    axis = swing_axis(hb, ref, used)
+    raw, smooth, series = axis_series(nodes, axis, scale, windows, lengths, fps, cfg)
+    top_hand, angle, omega = bat_turn(hb, fm, cfg.top_hand, lengths, fps)
+    t_act, t_sub, t_se = activation_times(raw, smooth, series, nodes, used, windows, fps, cfg)
+    g, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
     path, path_weight, reaches = ops.max_weight_path(
         g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
-    evidence = swing_evidence(scores.to(dtype), fm, bat_peak, fps, cfg.min_confidence, cfg.quality)
-    centre = pose[:, PELVIS: PELVIS + 1]
-    positions = torch.where(valid[:, :, None] & valid[:, PELVIS: PELVIS + 1, None],
-                            (pose - centre) / scale[:, None, None, None], torch.nan)
+    evidence = swing_evidence(nodes.scores.to(dtype), fm, ref.peak, fps, cfg.min_confidence, cfg.quality)
     return AnalysisOutput(
-        positions=positions, evidence=evidence, series=series, v_tip=v_tip, angle=angle, omega=omega, axis=axis, scale=scale,
-        frames_used=frames_used, bat_peak=bat_peak, has_bat=has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se,
-        filled=filled_frac, weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"],
-        n_eff=g["n_eff"], resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"],
-        path=path, path_weight=path_weight, reaches=reaches, max_lag=max_lag, windows=windows,
+        positions=centred_positions(nodes, scale), evidence=evidence, series=series, v_tip=hb.speed[:, 0],
+        angle=angle, omega=omega, axis=axis, scale=scale, frames_used=used, bat_peak=ref.peak,
+        has_bat=ref.has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se, filled=nodes.filled,
+        weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"], n_eff=g["n_eff"],
+        resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"], path=path, path_weight=path_weight,
+        reaches=reaches, max_lag=max_lag, windows=windows,
     )
 
 
