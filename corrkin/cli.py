@@ -216,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = [f"corrkin {name}", *argv]
     try:
         entry()
+    except SystemExit as e:  # Hydra could not compose the config (a misspelt key, a value not
+        if verbose or e.code in (0, None):  # among a setting's choices) and has said why
+            raise
+        return 2
     finally:
         sys.argv = saved
     return code["value"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -11,7 +12,81 @@ from omegaconf import MISSING, OmegaConf
 
 from corrkin.skeleton import NODES as NODE_NAMES
 
-DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+class Choice(str, Enum):
+    """A setting with a fixed set of values. Hydra rejects any other value at composition
+    (``Invalid value 'x', expected one of [...]``); the member is its value everywhere it goes
+    (``==``, ``str()``, f-strings, JSON, CSV, Parquet, hashes), the same on every Python (3.12
+    changed how ``format()`` shows ``str`` mixins: pinned here)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return self.value.__format__(spec)
+
+
+class Test(Choice):
+    """How an edge is tested: ``acf`` the frame-rate-invariant test (the whole autocorrelation,
+    the lag search counted, sub-frame timing); ``lag1`` the seed's Fisher test with the lag-1
+    effective sample size."""
+
+    acf = "acf"
+    lag1 = "lag1"
+
+
+class PelvisSignal(Choice):
+    """The pelvis's own series: ``ankles`` its motion over the mid-ankle; ``root`` zero (the seed)."""
+
+    ankles = "ankles"
+    root = "root"
+
+
+class TopHand(Choice):
+    """The hand the bat's angle is measured from: ``auto`` the wrist further from the bat tip."""
+
+    auto = "auto"
+    left = "left"
+    right = "right"
+
+
+class Dtype(Choice):
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    float32 = "float32"
+    float64 = "float64"
+
+
+class Calibration(Choice):
+    """Metres per shoulder width from the bat's length, the batter's stature, or two image points."""
+
+    bat = "bat"
+    stature = "stature"
+    points = "points"
+
+
+class MinQuality(Choice):
+    """Which clips a library step takes: ``any``, or only those whose quality says reliable."""
+
+    any = "any"
+    reliable = "reliable"
+
+
+class VideoFormat(Choice):
+    mp4 = "mp4"  # H.264
+    webm = "webm"  # VP9
+
+
+DTYPES = tuple(d.value for d in Dtype)
+
+
+def _choice(kind: type[Choice], key: str, value) -> Choice:
+    """``value`` as a member of ``kind`` (a config built in code may give the plain string), or
+    one line naming the setting and the values it takes."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{key}={value!r}: must be one of {[c.value for c in kind]}") from None
 
 
 def _need(ok: bool, key: str, value, rule: str) -> None:
@@ -66,7 +141,7 @@ class UnitsConfig:
     length (the longest bat seen in the clip), the batter's stature, or two image points a
     known distance apart."""
 
-    calibration: str = "bat"  # bat | stature | points
+    calibration: Calibration = Calibration.bat
     bat_length_m: float = 0.85  # a full-size bat is 0.84-0.87 m (the Laws allow 0.965 m)
     bat_length_sd_m: float = 0.03  # how well that length is known (0: measured)
     stature_m: Optional[float] = None  # the batter's standing height (calibration=stature)
@@ -77,8 +152,7 @@ class UnitsConfig:
 
     def __post_init__(self) -> None:
         u = "analysis.units."
-        _need(self.calibration in ("bat", "stature", "points"), u + "calibration", self.calibration,
-              "must be bat, stature or points")
+        self.calibration = _choice(Calibration, u + "calibration", self.calibration)
         _need(0.2 < self.bat_length_m < 1.5, u + "bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
         _need(0 <= self.bat_length_sd_m < self.bat_length_m, u + "bat_length_sd_m", self.bat_length_sd_m,
               "must be >= 0 and below the length")
@@ -112,22 +186,27 @@ class AnalysisConfig:
     alpha: float = 0.05  # significance level (on BH q-values when fdr is true)
     # acf: the frame-rate-invariant test (whole autocorrelation, lag search counted, sub-frame
     # timing); lag1: the seed's Fisher test with the lag-1 effective sample size
-    test: str = "acf"
+    test: Test = Test.acf
     min_lag_frames: int = 0  # an edge i->j needs j to follow i by at least this many whole frames
     fdr: bool = True  # Benjamini–Hochberg over all tested pairs of a clip
     window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window
-    pelvis_signal: str = "ankles"  # "ankles": pelvis relative to mid-ankle; "root": zero (the seed)
+    pelvis_signal: PelvisSignal = PelvisSignal.ankles  # pelvis relative to mid-ankle; root: zero (the seed)
     min_confidence: float = 0.1  # joints below this score are gaps, filled by interpolation
     fill_gaps: bool = True
     min_valid_fraction: float = 0.5  # a core joint valid in fewer frames fails the clip
     sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])
     target: str = "bat"
-    top_hand: str = "auto"  # auto | left | right: the hand used for the bat angle
-    dtype: str = "float32"
+    top_hand: TopHand = TopHand.auto  # the hand used for the bat angle
+    dtype: Dtype = Dtype.float32
     quality: QualityConfig = field(default_factory=QualityConfig)
     units: UnitsConfig = field(default_factory=UnitsConfig)
 
     def __post_init__(self) -> None:
+        a = "analysis."
+        self.test = _choice(Test, a + "test", self.test)
+        self.pelvis_signal = _choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
+        self.top_hand = _choice(TopHand, a + "top_hand", self.top_hand)
+        self.dtype = _choice(Dtype, a + "dtype", self.dtype)
         self.validate()
 
     def validate(self) -> None:
@@ -141,17 +220,15 @@ class AnalysisConfig:
               "must be > 0 and at most 5 seconds (a stroke's whole chain takes well under one)")
         _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
         _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
-        _need(self.test in ("acf", "lag1"), a + "test", self.test, "must be acf or lag1")
+        for key, kind in (("test", Test), ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
+            _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
-        _need(self.pelvis_signal in ("ankles", "root"), a + "pelvis_signal", self.pelvis_signal, "must be ankles or root")
         _fraction(a + "min_confidence", self.min_confidence)
         _fraction(a + "min_valid_fraction", self.min_valid_fraction)
         unknown = [n for n in [*self.sources, self.target] if n not in NODE_NAMES]
         _need(not unknown, a + "sources/target", unknown, f"unknown nodes; nodes are {list(NODE_NAMES)}")
         _need(len(self.sources) > 0, a + "sources", list(self.sources), "name at least one node")
         _need(self.target not in self.sources, a + "target", self.target, "must not be one of the sources")
-        _need(self.top_hand in ("auto", "left", "right"), a + "top_hand", self.top_hand, "must be auto, left or right")
-        _need(self.dtype in DTYPES, a + "dtype", self.dtype, f"must be one of {list(DTYPES)}")
 
 
 @dataclass
@@ -281,7 +358,10 @@ class AlignConfig:
     formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
     plots: bool = True
     device: str = "cpu"
-    min_quality: str = "any"  # any | reliable: leave out clips whose quality says reliable: false
+    min_quality: MinQuality = MinQuality.any  # reliable: leave out clips whose quality says reliable: false
+
+    def __post_init__(self) -> None:
+        self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)
 
 
 @dataclass
@@ -333,10 +413,13 @@ class RenderConfig:
     video: Optional[str] = None  # the source video: draw over it (one clip)
     fps: Optional[float] = None  # for files without a frame rate
     size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H
-    format: str = "mp4"  # mp4 (H.264) | webm (VP9)
+    format: VideoFormat = VideoFormat.mp4
     gif: bool = True
     openpose: bool = False  # and OpenPose's 18-point body per frame, PNGs
     bat: bool = True  # the bat as an extra stick in the OpenPose pictures
+
+    def __post_init__(self) -> None:
+        self.format = _choice(VideoFormat, "format", self.format)
 
 
 def as_object(node):

@@ -166,3 +166,33 @@ def test_a_path_or_setting_error_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"corrkin analyse: {missing}: no such file or folder"
     with pytest.raises(SystemExit):  # --verbose: Hydra reports the whole error
         main(["analyse", f"input={missing}", f"output={tmp_path / 'out'}", "--verbose"])
+
+
+@pytest.mark.parametrize("command, override, choices", [
+    ("analyse", "analysis.test=fisher", "[acf, lag1]"),
+    ("analyse", "analysis.pelvis_signal=hips", "[ankles, root]"),
+    ("analyse", "analysis.top_hand=both", "[auto, left, right]"),
+    ("analyse", "analysis.dtype=int8", "[float16, bfloat16, float32, float64]"),
+    ("align", "min_quality=good", "[any, reliable]"),
+    ("render", "format=avi", "[mp4, webm]"),
+])
+def test_a_value_outside_a_settings_choices_fails_at_composition(tmp_path, capsys, command, override, choices):
+    assert main([command, f"input={tmp_path}", f"output={tmp_path / 'o'}", override]) == 2
+    assert f"expected one of {choices}" in capsys.readouterr().err
+
+
+def test_a_choice_is_its_value_wherever_it_goes():
+    """Choices reach file names, JSON, tables and the library's keys: as their plain value."""
+    import dataclasses
+
+    from corrkin.config import AnalysisConfig, Test
+
+    cfg = AnalysisConfig(test="lag1")  # a config built in code gives the plain string
+    assert cfg.test is Test.lag1 and cfg.test == "lag1"
+    assert (str(cfg.test), f"{cfg.test}", f"{cfg.test:>5}", "%s" % cfg.test) == ("lag1", "lag1", " lag1", "lag1")
+    assert json.loads(json.dumps(dataclasses.asdict(cfg)))["test"] == "lag1"
+    assert json.dumps(dataclasses.asdict(cfg), sort_keys=True) == json.dumps(
+        dataclasses.asdict(cfg) | {"test": "lag1", "pelvis_signal": "ankles", "top_hand": "auto", "dtype": "float32",
+                                   "units": dataclasses.asdict(cfg.units) | {"calibration": "bat"}}, sort_keys=True)
+    with pytest.raises(ValueError, match=r"analysis.test='fisher': must be one of \['acf', 'lag1'\]"):
+        AnalysisConfig(test="fisher")

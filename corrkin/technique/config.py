@@ -1,4 +1,4 @@
-"""Schemas of ``corrkin/configs/train/technique.yaml`` (registered with the other configs)."""
+"""Schemas of ``corrkin/configs/technique.yaml`` (registered with the other configs)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,21 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from omegaconf import MISSING
+
+from corrkin.config import Choice, MinQuality, _choice
+
+
+class Mode(Choice):
+    """What ``train/train_technique.py`` trains: the base model, or a batter's LoRA on it."""
+
+    base = "base"
+    lora = "lora"
+
+
+class Precision(Choice):
+    no = "no"
+    fp16 = "fp16"
+    bf16 = "bf16"
 
 
 @dataclass
@@ -44,7 +59,7 @@ class TrainSettings:
     warmup_steps: int = 100
     grad_accum: int = 1
     max_grad_norm: float = 1.0
-    mixed_precision: str = "no"  # no | fp16 | bf16
+    mixed_precision: Precision = Precision.no
     seed: int = 0
     cond_dropout: float = 0.1  # labels dropped (classifier-free guidance)
     prefix_dropout: float = 0.2  # stance dropped
@@ -54,6 +69,9 @@ class TrainSettings:
     resume: Optional[str] = None  # "latest" or a checkpoint folder
     stop_at: Optional[int] = None  # stop (with a checkpoint) after this step, to resume later
     log_every: int = 50
+
+    def __post_init__(self) -> None:
+        self.mixed_precision = _choice(Precision, "train.mixed_precision", self.mixed_precision)
 
 
 @dataclass
@@ -73,8 +91,8 @@ class TechniqueConfig:
     labels: Optional[str] = None  # CSV with clip (or path), batter, shot; else from result.json
     mirror_batters: list[str] = field(default_factory=list)  # left-handed: mirrored to play right-handed
     exclude_batters: list[str] = field(default_factory=list)  # left out (held-out evaluation)
-    min_quality: str = "any"  # any | reliable: leave out clips whose quality says reliable: false
-    mode: str = "base"  # base | lora
+    min_quality: MinQuality = MinQuality.any  # reliable: leave out clips whose quality says reliable: false
+    mode: Mode = Mode.base
     base_model: Optional[str] = None  # mode=lora: the base's folder (its model/ sub-folder)
     device: str = "cpu"  # cpu | cuda (accelerate launch for several GPUs)
     window: SwingWindow = field(default_factory=SwingWindow)
@@ -82,6 +100,10 @@ class TechniqueConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     train: TrainSettings = field(default_factory=TrainSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+
+    def __post_init__(self) -> None:
+        self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)
+        self.mode = _choice(Mode, "mode", self.mode)
 
 
 @dataclass
