@@ -36,7 +36,7 @@ def test_the_wheel_and_sdist_carry_the_configs_licence_and_version(dist):
     names = zipfile.ZipFile(wheel).namelist()
     for config in ("corrkin/configs/analyse.yaml", "corrkin/configs/run.yaml", "corrkin/configs/analysis/seed.yaml",
                    "corrkin/configs/pose/mediapipe.yaml", "corrkin/configs/hydra/launcher/slurm.yaml",
-                   "corrkin/configs/train/technique.yaml", "corrkin/ops/csrc/dtw.cpp"):
+                   "corrkin/configs/technique.yaml", "corrkin/ops/csrc/dtw.cpp"):
         assert config in names, config
     meta = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(meta).decode()

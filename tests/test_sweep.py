@@ -39,3 +39,15 @@ def test_the_launchers_compose():
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="the [slurm] extra")
     cfg = hydra_cfg("analyse", ["input=a", "output=b", "hydra/launcher=slurm"])
     assert "SlurmLauncher" in cfg.hydra.launcher._target_ and cfg.hydra.launcher.timeout_min == 120
+
+
+@pytest.mark.parametrize("name", ["analyse", "run", "library", "align", "render", "report", "sample", "demo",
+                                  "technique"])
+def test_every_command_keeps_hydras_record_under_its_folder(name):
+    """One run block (corrkin/configs/hydra_dirs) for every command and the training script:
+    Hydra's record under the output (report: the input), the working directory left alone."""
+    given = {"sample": ["model=m", "output=b"], "technique": ["data=d", "output=b"], "demo": ["output=b"],
+             "report": ["input=a"]}
+    cfg = hydra_cfg(name, given.get(name, ["input=a", "output=b"]))
+    folder = "a" if name == "report" else "b"
+    assert cfg.hydra.run.dir.startswith(f"{folder}/.hydra/") and cfg.hydra.job.chdir is False

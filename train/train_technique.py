@@ -45,7 +45,7 @@ from corrkin.technique.training import (
 )
 
 log = logging.getLogger("train_technique")
-CONFIG_DIR = str(Path(CORRKIN_CONFIGS) / "train")
+CONFIG_DIR = CORRKIN_CONFIGS  # technique.yaml beside the commands' configs, with their run block
 
 
 def checkpoints(out: Path) -> list[Path]:
