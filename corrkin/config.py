@@ -142,13 +142,13 @@ class UnitsConfig:
     known distance apart."""
 
     calibration: Calibration = Calibration.bat
-    bat_length_m: float = 0.85  # a full-size bat is 0.84-0.87 m (the Laws allow 0.965 m)
+    bat_length_m: float = 0.85  # a full-size bat is 0.84-0.87 m (the Laws allow 0.965 m); the batter's own if known
     bat_length_sd_m: float = 0.03  # how well that length is known (0: measured)
     stature_m: Optional[float] = None  # the batter's standing height (calibration=stature)
     stature_sd_m: float = 0.02
-    points_px: Optional[list[Any]] = None  # [[x, y], [x, y]] in the video's pixels (calibration=points)
+    points_px: Optional[list[Any]] = None  # [[x, y], [x, y]] video pixels of two fixed points (calibration=points; a still camera)
     points_m: float = 1.22  # their distance: popping crease to stumps 1.22 m; stumps 0.711 m high
-    points_sd_px: float = 2.0  # how well each point is placed
+    points_sd_px: float = 2.0  # how well each point is placed, px
 
     def __post_init__(self) -> None:
         u = "analysis.units."
@@ -179,7 +179,7 @@ class AnalysisConfig:
     """Every parameter of the correlated-kinetics analysis (see ``corrkin/configs/analysis``)."""
 
     name: str = "default"
-    smooth_window_s: float = 0.20  # Savitzky–Golay window, rounded to an odd number of frames
+    smooth_window_s: float = 0.20  # Savitzky–Golay window: the odd number of frames nearest window_s * fps
     smooth_order: int = 2
     max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
     theta: float = 0.40  # least peak correlation for an edge
@@ -189,17 +189,17 @@ class AnalysisConfig:
     test: Test = Test.acf
     min_lag_frames: int = 0  # an edge i->j needs j to follow i by at least this many whole frames
     fdr: bool = True  # Benjamini–Hochberg over all tested pairs of a clip
-    window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window
+    window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window, e.g. before_s=1.0 after_s=0.5
     pelvis_signal: PelvisSignal = PelvisSignal.ankles  # pelvis relative to mid-ankle; root: zero (the seed)
-    min_confidence: float = 0.1  # joints below this score are gaps, filled by interpolation
+    min_confidence: float = 0.1  # scores below this are gaps, filled by linear interpolation
     fill_gaps: bool = True
-    min_valid_fraction: float = 0.5  # a core joint valid in fewer frames fails the clip
-    sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])
-    target: str = "bat"
+    min_valid_fraction: float = 0.5  # a shoulder or hip valid in fewer frames fails the clip
+    sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])  # where paths start
+    target: str = "bat"  # where they end
     top_hand: TopHand = TopHand.auto  # the hand used for the bat angle
     dtype: Dtype = Dtype.float32
-    quality: QualityConfig = field(default_factory=QualityConfig)
-    units: UnitsConfig = field(default_factory=UnitsConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)  # when a clip's results are trusted
+    units: UnitsConfig = field(default_factory=UnitsConfig)  # real units (m, m/s, km/h) from one calibration
 
     def __post_init__(self) -> None:
         a = "analysis."
@@ -244,17 +244,17 @@ class BatterConfig:
 class AnalyseConfig:
     """``corrkin analyse``: keypoint files in, one result folder per clip out."""
 
-    input: str = MISSING
-    output: str = MISSING
+    input: str = MISSING  # a keypoint file (.npz, mmpose .json) or a folder of them
+    output: str = MISSING  # one folder per clip, plus summary.csv and metrics.csv
     recursive: bool = False  # also read the folder's sub-folders
-    fps: Optional[float] = None  # overrides (or supplies) every clip's frame rate
-    device: str = "cpu"
-    plots: bool = True
-    batch_size: int = 512
+    fps: Optional[float] = None  # overrides (or supplies) every clip's frame rate (required for seed / mmpose files)
+    device: str = "cpu"  # cpu | cuda | cuda:1 ...
+    plots: bool = True  # corrpath.png and kinematics.png per clip
+    batch_size: int = 512  # clips analysed at once
     io_workers: int = 2  # processes reading and writing files (0: threads)
     threads: Optional[int] = None  # torch CPU threads; null: the cores the I/O workers leave (>= 1)
     progress: bool = True
-    batter: BatterConfig = field(default_factory=BatterConfig)
+    batter: BatterConfig = field(default_factory=BatterConfig)  # files with several people (mmpose)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
     def __post_init__(self) -> None:
@@ -301,17 +301,17 @@ class BatSettings:
 class RunConfig:
     """``corrkin run``: videos in, keypoints, bat tip and the analysis out."""
 
-    input: str = MISSING
-    output: str = MISSING
-    fps: Optional[float] = None
-    stride: int = 1
+    input: str = MISSING  # a video or a folder of videos (.mp4 .mov .mkv .avi .webm .m4v)
+    output: str = MISSING  # per clip: keypoints.npz (bat tip included) and the analysis results
+    fps: Optional[float] = None  # overrides the container's frame rate
+    stride: int = 1  # keep every stride-th frame
     device: str = "cpu"
     plots: bool = True
-    chunk_frames: int = 64
+    chunk_frames: int = 64  # frames decoded at a time (bounds memory on long clips)
     progress: bool = True
-    pose: Any = MISSING  # a pose backend config with its _target_ (corrkin/configs/pose)
-    batter: BatterConfig = field(default_factory=BatterConfig)
-    bat: BatSettings = field(default_factory=BatSettings)
+    pose: Any = MISSING  # a pose backend config with its _target_ (corrkin/configs/pose): mediapipe | yolo | mmpose | file
+    batter: BatterConfig = field(default_factory=BatterConfig)  # several people in the frame: who the batter is
+    bat: BatSettings = field(default_factory=BatSettings)  # the bat-tip detector
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
     def __post_init__(self) -> None:
@@ -323,7 +323,7 @@ class DemoConfig:
     """``corrkin demo``: make the built-in synthetic library and analyse it."""
 
     output: str = "demo_output"
-    clips: int = 6
+    clips: int = 6  # synthetic keypoint clips with known chains, through corrkin analyse
     videos: int = 3  # rendered clips run through the whole video pipeline (pose=file, real bat detector)
     mediapipe: bool = True  # and one more with pose=mediapipe: nothing given but the video
     shot_library: int = 3  # clips per shot type and batter through corrkin library + align (0: none)
@@ -348,13 +348,13 @@ class AlignConfig:
     """``corrkin align``: an analysis output folder in, alignment tables and figures out."""
 
     input: str = MISSING  # a corrkin analyse / run / library output folder
-    output: str = MISSING
+    output: str = MISSING  # tables (clips, edges/paths by shot and batter), templates.npz, figures
     labels: Optional[str] = None  # CSV with clip (or path), batter, shot; else from result.json
-    reference: str = "medoid"  # medoid | a clip name
+    reference: str = "medoid"  # medoid (least summed DTW cost to the others) | a clip name
     medoid_sample: Optional[int] = 256  # the medoid among this many clips at most (pairs grow as B^2)
     window: AlignWindow = field(default_factory=AlignWindow)
-    radius_s: Optional[float] = None  # Sakoe-Chiba radius; null: 10 % of each pair's longer window
-    procrustes_iters: int = 5
+    radius_s: Optional[float] = None  # Sakoe-Chiba radius, s; null: 10 % of each pair's longer window
+    procrustes_iters: int = 5  # generalised Procrustes rounds for the template swing per shot type
     formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
     plots: bool = True
     device: str = "cpu"
@@ -369,22 +369,22 @@ class LibraryConfig:
     """``corrkin library``: a manifest or folder in, resumable per-clip results and the library
     summary out (``torchrun`` shards it over processes)."""
 
-    input: str = MISSING  # manifest CSV (path, batter, shot[, fps, start_s, end_s]) or a folder
-    output: str = MISSING
+    input: str = MISSING  # manifest CSV (path, batter, shot[, fps, start_s, end_s, impact_s]; paths relative to it) or a folder
+    output: str = MISSING  # clips/<key>/ (result.json, series.npz, done.json), quarantine/, library.csv|parquet, align/
     fps: Optional[float] = None  # for files that carry none and rows that give none
     device: str = "cpu"  # cuda: each torchrun rank takes cuda:LOCAL_RANK
-    batch_size: int = 256
-    threads: Optional[int] = None
+    batch_size: int = 256  # clips analysed at once
+    threads: Optional[int] = None  # torch CPU threads per process; null: all cores
     plots: bool = False  # corrpath.png per clip (thousands of figures cost more than the analysis)
-    progress: bool = True
+    progress: bool = True  # a progress bar (clips/s) on rank 0
     retry_failed: bool = False  # analyse quarantined clips again
     formats: list[str] = field(default_factory=lambda: ["csv", "parquet"])
     align: bool = True  # and the alignment tables over the finished clips (corrkin align)
     alignment: AlignConfig = field(default_factory=lambda: AlignConfig(input="", output=""))
     # videos in the manifest go through the video front end (corrkin run's stages)
     pose: Any = None  # a pose backend config with its _target_ (corrkin/configs/pose)
-    stride: int = 1
-    chunk_frames: int = 64
+    stride: int = 1  # videos: keep every stride-th frame
+    chunk_frames: int = 64  # videos: frames decoded at a time
     batter: BatterConfig = field(default_factory=BatterConfig)
     bat: BatSettings = field(default_factory=BatSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
@@ -397,9 +397,9 @@ class LibraryConfig:
 class ReportConfig:
     """``corrkin report``: an output folder in, a self-contained HTML page out."""
 
-    input: str = MISSING  # a corrkin analyse / run / library output folder
-    output: Optional[str] = None  # default: <input>/report
-    videos: Optional[str] = None  # a folder with the source videos, <clip>.mp4
+    input: str = MISSING  # a corrkin analyse / run / library output folder (result.json + series.npz at any depth)
+    output: Optional[str] = None  # default: <input>/report (index.html + media/)
+    videos: Optional[str] = None  # a folder with the source videos, <clip>.mp4, shown beside the skeletons
     align: Optional[str] = None  # alignment tables (default: <input>/align when there)
     composite: int = 6  # clips in the synchronised composite (2 x 3)
 
@@ -408,14 +408,14 @@ class ReportConfig:
 class RenderConfig:
     """``corrkin render``: skeleton videos and OpenPose pictures of keypoint files."""
 
-    input: str = MISSING  # a keypoint file or a folder of them
-    output: str = MISSING
+    input: str = MISSING  # a keypoint file (.npz, mmpose .json) or a folder of them
+    output: str = MISSING  # <clip>_skeleton.mp4, <clip>.gif, <clip>_openpose/<frame>.png
     video: Optional[str] = None  # the source video: draw over it (one clip)
     fps: Optional[float] = None  # for files without a frame rate
-    size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H
+    size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H (a shoulder width = 70 px)
     format: VideoFormat = VideoFormat.mp4
     gif: bool = True
-    openpose: bool = False  # and OpenPose's 18-point body per frame, PNGs
+    openpose: bool = False  # and OpenPose's 18-point body on black per frame, PNGs
     bat: bool = True  # the bat as an extra stick in the OpenPose pictures
 
     def __post_init__(self) -> None:

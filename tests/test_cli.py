@@ -41,6 +41,35 @@ def test_every_command_config_composes(name):
         assert cfg.analysis.name == "default"
 
 
+def _leaves(node, prefix=""):
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+@pytest.mark.parametrize("path", sorted(str(p.relative_to(CONFIGS)) for p in
+                                        [*CONFIGS.glob("*.yaml"), *(CONFIGS / "analysis").glob("*.yaml")]))
+def test_defaults_live_in_the_schema_alone(path):
+    """A yaml file sets only what differs from its schema's default (a preset, a run block):
+    a default written twice drifts apart the day one of them changes."""
+    from hydra.core.config_store import ConfigStore
+
+    register_configs()
+    raw = OmegaConf.to_container(OmegaConf.load(CONFIGS / path))
+    schema = "analysis/schema.yaml" if path.startswith("analysis") else f"{raw['defaults'][0]}.yaml"
+    defaults = OmegaConf.to_container(ConfigStore.instance().load(schema).node, enum_to_str=True)
+    repeated = []
+    for key, value in _leaves({k: v for k, v in raw.items() if k not in ("defaults", "hydra")}):
+        node = defaults
+        for part in key.split("."):
+            node = node[part]
+        if node == value:
+            repeated.append(key)
+    assert not repeated, f"{path} repeats the schema's defaults: {repeated}"
+
+
 def test_typos_fail_when_composing():
     with pytest.raises(ConfigCompositionException):
         compose_cfg("analyse", ["input=a", "output=b", "analysis.thetta=0.3"])
