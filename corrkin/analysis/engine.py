@@ -116,10 +116,13 @@ class Nodes:
         return ops.fill_gaps(x, self.valid[:, idx, None] if x.ndim == 4 else self.valid[:, idx])
 
 
+TIP, LEFT, RIGHT = 0, 1, 2  # the rows of HandsAndBat: the bat tip, the left wrist, the right wrist
+
+
 @dataclass
 class HandsAndBat:
     """The bat tip and both wrists relative to the pelvis, in shoulder widths: the 2-D work the
-    swing's reference needs (index 0 the bat, 1 the left wrist, 2 the right)."""
+    swing's reference needs (rows :data:`TIP`, :data:`LEFT`, :data:`RIGHT`)."""
 
     rel: torch.Tensor  # (B, 3, 2, T) positions
     smooth: torch.Tensor  # (B, 3, 2, T) Savitzky–Golay smoothed
@@ -133,7 +136,7 @@ class SwingReference:
     the faster wrist's."""
 
     has_bat: torch.Tensor  # (B,) bool
-    lead: torch.Tensor  # (B,) 0 (the bat), 1 or 2 (a wrist): the point followed
+    lead: torch.Tensor  # (B,) the row of HandsAndBat followed: TIP, or a wrist (LEFT, RIGHT)
     peak: torch.Tensor  # (B,) frame of its peak speed
     direction: torch.Tensor  # (B, 2) its velocity there (orients the swing axis)
 
@@ -143,16 +146,16 @@ def read_nodes(batch: KeypointBatch, cfg: AnalysisConfig, dtype: torch.dtype) ->
     ``min_confidence`` is a gap to fill (``fill_gaps``); without filling every frame counts, as
     in the original."""
     bsz, t = batch.frame_mask.shape
-    fm = batch.frame_mask
+    in_clip = batch.frame_mask
     nodes = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)
     pose = rearrange(nodes, "b t n xy -> b n xy t").contiguous()
     scores = rearrange(torch.cat([batch.scores, batch.bat_scores[:, :, None]], 2), "b t n -> b n t")
     if cfg.fill_gaps:
-        valid = fm[:, None] & (scores >= cfg.min_confidence)
+        valid = in_clip[:, None] & (scores >= cfg.min_confidence)
     else:
-        valid = fm[:, None].expand(bsz, len(NODES), t)
+        valid = in_clip[:, None].expand(bsz, len(NODES), t)
     filled = 1 - valid.sum(2).to(dtype) / batch.lengths.to(dtype).clamp_min(1)[:, None]
-    gaps = cfg.fill_gaps and bool((fm[:, None] & ~valid).any())
+    gaps = cfg.fill_gaps and bool((in_clip[:, None] & ~valid).any())
     return Nodes(pose, scores, valid, filled, gaps)
 
 
@@ -167,8 +170,8 @@ def shoulder_scale(nodes: Nodes) -> torch.Tensor:
 def hands_and_bat(nodes: Nodes, scale: torch.Tensor, windows: list[int], order: int, lengths: torch.Tensor,
                   fps: torch.Tensor) -> HandsAndBat:
     """The bat tip and the wrists relative to the pelvis, scaled, smoothed, differentiated."""
-    few = [BAT, L_WR, R_WR, PELVIS]
-    xy = nodes.fill(nodes.pose[:, few], few)
+    rows = [BAT, L_WR, R_WR, PELVIS]  # TIP, LEFT, RIGHT, and the pelvis they are taken about
+    xy = nodes.fill(nodes.pose[:, rows], rows)
     rel = (xy[:, :3] - xy[:, 3:4]) / scale[:, None, None, None]
     smooth = ops.savgol_filter(rel, windows, order, lengths)
     velocity = ops.central_difference(smooth, lengths) * fps[:, None, None, None]
@@ -179,13 +182,14 @@ def hands_and_bat(nodes: Nodes, scale: torch.Tensor, windows: list[int], order: 
 def swing_reference(hb: HandsAndBat, nodes: Nodes, batch: KeypointBatch, cfg: AnalysisConfig) -> SwingReference:
     """The bat tip's peak speed, or the faster wrist's in a clip where no bat was seen at all
     (its direction then sets the swing axis)."""
-    fm = batch.frame_mask
-    t = fm.shape[1]
-    has_bat = (nodes.valid[:, BAT] & fm).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
+    in_clip = batch.frame_mask
+    t = in_clip.shape[1]
+    has_bat = (nodes.valid[:, BAT] & in_clip).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
     speed = hb.speed
-    lead = torch.where(has_bat, 0, torch.where(speed[:, 1].amax(1) >= speed[:, 2].amax(1), 1, 2))
+    faster_wrist = torch.where(speed[:, LEFT].amax(1) >= speed[:, RIGHT].amax(1), LEFT, RIGHT)
+    lead = torch.where(has_bat, TIP, faster_wrist)
     lead_speed = speed.gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0]
-    peak = torch.where(fm, lead_speed, -torch.inf).argmax(1)
+    peak = torch.where(in_clip, lead_speed, -torch.inf).argmax(1)
     lead_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
     direction = torch.gather(lead_v, 2, peak[:, None, None].expand(len(peak), 2, 1)).squeeze(-1)
     return SwingReference(has_bat, lead, peak, direction)
@@ -234,14 +238,14 @@ def bat_turn(hb: HandsAndBat, frame_mask: torch.Tensor, top_hand: str, lengths: 
     """``(top hand's node, bat angle, its rate)``: the top hand is the wrist further from the
     bat tip (``auto``, median over the clip) or the one configured."""
     if top_hand == "auto":
-        gap = hb.smooth[:, 1:3] - hb.smooth[:, :1]
+        gap = hb.smooth[:, LEFT: RIGHT + 1] - hb.smooth[:, TIP: TIP + 1]  # each wrist to the tip
         dist = torch.sqrt(gap[:, :, 0] * gap[:, :, 0] + gap[:, :, 1] * gap[:, :, 1])
-        med = ops.masked_median(dist, frame_mask[:, None])
-        left_top = med[:, 0] >= med[:, 1]
+        median = ops.masked_median(dist, frame_mask[:, None])
+        left_top = median[:, 0] >= median[:, 1]
     else:
         left_top = torch.full((len(lengths),), top_hand == "left", device=frame_mask.device)
-    hand = torch.where(left_top[:, None, None], hb.smooth[:, 1], hb.smooth[:, 2])
-    angle, omega = ops.bat_angular_velocity(hb.smooth[:, 0].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
+    hand = torch.where(left_top[:, None, None], hb.smooth[:, LEFT], hb.smooth[:, RIGHT])
+    angle, omega = ops.bat_angular_velocity(hb.smooth[:, TIP].transpose(1, 2), hand.transpose(1, 2), lengths, fps)
     return torch.where(left_top, L_WR, R_WR), angle, omega
 
 
@@ -298,28 +302,29 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     cfg.validate()  # as at composition: a config built in code may have been changed since
     dtype = _dtype(cfg.dtype)
     fps_list = batch.fps.tolist()
-    fps, lengths, fm = batch.fps.to(dtype), batch.lengths, batch.frame_mask
+    fps, lengths, in_clip = batch.fps.to(dtype), batch.lengths, batch.frame_mask
     windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
 
     nodes = read_nodes(batch, cfg, dtype)
     scale = shoulder_scale(nodes)
     hb = hands_and_bat(nodes, scale, windows, cfg.smooth_order, lengths, fps)
     ref = swing_reference(hb, nodes, batch, cfg)
-    used = analysis_window(fm, ref.peak, fps, cfg.window)
+    used = analysis_window(in_clip, ref.peak, fps, cfg.window)
     axis = swing_axis(hb, ref, used)
     raw, smooth, series = axis_series(nodes, axis, scale, windows, lengths, fps, cfg)
-    top_hand, angle, omega = bat_turn(hb, fm, cfg.top_hand, lengths, fps)
+    top_hand, angle, omega = bat_turn(hb, in_clip, cfg.top_hand, lengths, fps)
     t_act, t_sub, t_se = activation_times(raw, smooth, series, nodes, used, windows, fps, cfg)
-    g, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
+    tests, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
     path, path_weight, reaches = ops.max_weight_path(
-        g["weight"], g["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
-    evidence = swing_evidence(nodes.scores.to(dtype), fm, ref.peak, fps, cfg.min_confidence, cfg.quality)
+        tests["weight"], tests["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+    evidence = swing_evidence(nodes.scores.to(dtype), in_clip, ref.peak, fps, cfg.min_confidence, cfg.quality)
     return AnalysisOutput(
-        positions=centred_positions(nodes, scale), evidence=evidence, series=series, v_tip=hb.speed[:, 0],
+        positions=centred_positions(nodes, scale), evidence=evidence, series=series, v_tip=hb.speed[:, TIP],
         angle=angle, omega=omega, axis=axis, scale=scale, frames_used=used, bat_peak=ref.peak,
         has_bat=ref.has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se, filled=nodes.filled,
-        weight=g["weight"], lag=g["lag"], lag_sub=g["lag_sub"], lag_se=g["lag_se"], n_eff=g["n_eff"],
-        resolved=g["resolved"], p=g["p"], q=g["q"], edge=g["edge"], path=path, path_weight=path_weight,
+        weight=tests["weight"], lag=tests["lag"], lag_sub=tests["lag_sub"], lag_se=tests["lag_se"],
+        n_eff=tests["n_eff"], resolved=tests["resolved"], p=tests["p"], q=tests["q"], edge=tests["edge"], path=path,
+        path_weight=path_weight,
         reaches=reaches, max_lag=max_lag, windows=windows,
     )
 
