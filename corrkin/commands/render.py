@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from corrkin.io.keypoints import ClipError, find_inputs, load_clip
-from corrkin.io.results import atomic_write
+from corrkin.io.results import atomic_write, fitting_name
 from corrkin.render.skeleton import openpose_frames, write_skeleton_video
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,16 @@ def run_render(cfg) -> int:
             background = frames[: clip.frames].permute(0, 2, 3, 1).numpy()
             size = (background.shape[2], background.shape[1])
         try:
-            write_skeleton_video(out / f"{name}_skeleton.{cfg.format}", clip, None, size, background,
-                                 gif=out / f"{name}.gif" if cfg.gif else None)
+            write_skeleton_video(out / fitting_name(name, f"_skeleton.{cfg.format}"), clip, None, size, background,
+                                 gif=out / fitting_name(name, ".gif") if cfg.gif else None)
             if cfg.openpose:
                 from PIL import Image
 
                 op_size = size if background is not None else (1280, 720)
                 for t, img in enumerate(openpose_frames(clip, op_size, cfg.bat)):
-                    with atomic_write(out / f"{name}_openpose" / f"{t:05d}.png") as f:
+                    with atomic_write(out / fitting_name(name, "_openpose") / f"{t:05d}.png") as f:
                         Image.fromarray(img).save(f, format="PNG")
-        except OSError as e:  # a name too long for the disk, a full disk: that clip fails, the others go on
+        except OSError as e:  # a full disk, a read-only folder: that clip fails, the others go on
             log.error("%s: could not write: %s", path, e.strerror or e)
             failed += 1
             continue

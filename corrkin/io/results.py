@@ -39,17 +39,24 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[io.IOBas
         raise
 
 
-def _temporary(path: Path) -> Path:
-    """A hidden name beside ``path``, unique per process and thread, within the file-name limit
-    (a long clip name keeps its start and a hash of the whole)."""
+def fitting_name(stem: str, suffix: str = "", limit: int = 255) -> str:
+    """``stem + suffix`` as a file name within the file system's limit (``limit`` bytes): as it
+    is where it fits, else the stem's start and a hash of the whole stem, then ``suffix`` (a
+    250-character clip name still gets its ``_skeleton.mp4``, and two long names that share a
+    start stay apart)."""
     import hashlib
 
-    tail = f".{os.getpid()}.{threading.get_ident()}.tmp"
-    name = path.name
-    if len(os.fsencode(name)) + len(tail) + 1 > 255:
-        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:12]
-        name = os.fsencode(name)[:200].decode("utf-8", "ignore") + "-" + digest  # a temporary: its name need not be exact
-    return path.parent / f".{name}{tail}"
+    raw, room = os.fsencode(stem), limit - len(os.fsencode(suffix))
+    if len(raw) <= room:
+        return stem + suffix
+    digest = hashlib.sha1(raw).hexdigest()[:12]
+    return raw[: max(room - len(digest) - 1, 1)].decode("utf-8", "ignore") + "-" + digest + suffix
+
+
+def _temporary(path: Path) -> Path:
+    """A hidden name beside ``path``, unique per process and thread, within the file-name limit
+    (a long clip name keeps its start and a hash of the whole: a temporary's name need not be exact)."""
+    return path.parent / ("." + fitting_name(path.name, f".{os.getpid()}.{threading.get_ident()}.tmp", 254))
 
 
 @contextlib.contextmanager

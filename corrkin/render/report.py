@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from corrkin.io.keypoints import Clip, load_clip
-from corrkin.io.results import atomic_write
+from corrkin.io.results import atomic_write, fitting_name
 from corrkin.render.skeleton import write_skeleton_video
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,22 @@ def _clip_from_series(rec: dict, series: dict) -> Clip:
     return Clip(name=rec["clip"], path=rec["clip"], keypoints=pos[:, :13].astype(np.float32),
                 scores=ok[:, :13].astype(np.float32), bat=pos[:, 13].astype(np.float32),
                 bat_scores=ok[:, 13].astype(np.float32), fps=float(rec["fps"]), source="series")
+
+
+LONGEST_SUFFIX = "_kinematics.png"  # the longest name written under a clip's stem in media/
+
+
+def _media_stem(name: str, used: set[str]) -> str:
+    """The stem of a clip's files in ``media/``: its name in letters, digits, ``-`` and ``_``,
+    within the file-name limit with room for every suffix, and apart from every other clip's
+    (``a b`` and ``a_b`` would otherwise share their files)."""
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    candidate, k = stem, 1
+    while (safe := fitting_name(candidate, LONGEST_SUFFIX)[: -len(LONGEST_SUFFIX)]) in used:
+        k += 1
+        candidate = f"{stem}-{k}"
+    used.add(safe)
+    return safe
 
 
 def find_clips(folder: Path) -> list[Path]:
@@ -114,11 +130,11 @@ def write_report(src: Path, out: Path, videos: Path | None = None, align: Path |
         raise FileNotFoundError(f"{src}: no analysed clips (result.json with series.npz)")
     media = out / "media"
     media.mkdir(parents=True, exist_ok=True)
-    tiles, skeletons, sources = [], [], []
+    tiles, skeletons, sources, used = [], [], [], set()
     for clip_dir in clips:
         rec = json.loads((clip_dir / "result.json").read_text())
         name = rec["clip"]
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+        safe = _media_stem(name, used)
         with np.load(clip_dir / "series.npz") as z:
             series = {k: z[k] for k in z.files}
         kp = clip_dir / "keypoints.npz"

@@ -365,12 +365,18 @@ def test_a_file_name_that_is_not_utf8_keeps_the_summary(good, tmp_path):
     assert_good_intact(out, good)
 
 
-def test_render_goes_on_past_a_name_too_long_for_the_disk(good, tmp_path):
+def test_render_fits_a_name_too_long_for_the_disk(good, tmp_path):
+    """A 250-character clip name leaves no room for ``_skeleton.mp4``: the file keeps the name's
+    start and a hash of the whole (two such names stay apart), the others their own names."""
     folder = folder_with(good, tmp_path)
-    (folder / ("x" * 250 + ".npz")).write_bytes((good / "clips" / f"{GOOD[0]}.npz").read_bytes())
+    for tail in "ab":
+        (folder / ("x" * 249 + tail + ".npz")).write_bytes((good / "clips" / f"{GOOD[0]}.npz").read_bytes())
     out = tmp_path / "render"
-    assert main(["render", f"input={folder}", f"output={out}", "gif=false"]) == 1
-    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {f"{n}_skeleton.mp4" for n in GOOD}
+    assert main(["render", f"input={folder}", f"output={out}", "gif=false"]) == 0
+    written = {p.name for p in out.iterdir() if not p.name.startswith(".")}
+    long = written - {f"{n}_skeleton.mp4" for n in GOOD}
+    assert len(written) == len(GOOD) + 2 and len(long) == 2
+    assert all(n.startswith("x" * 200) and n.endswith("_skeleton.mp4") and len(n) <= 255 for n in long)
     assert not leftovers(out)
 
 

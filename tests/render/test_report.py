@@ -102,3 +102,21 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         assert browser.errors == []
     finally:
         browser.close()
+
+
+def test_clips_whose_names_clash_or_overflow_keep_their_own_media(tmp_path):
+    """``a b`` and ``a_b`` read the same once made safe for a file name, and a 250-character name
+    leaves no room for ``_kinematics.png``: each clip still gets its own files, linked from its tile."""
+    from corrkin.io.keypoints import save_clip
+    from corrkin.render.report import write_report
+    from corrkin.synth import make_clip
+
+    clips = tmp_path / "clips"
+    names = ["a b", "a_b", "y" * 250]
+    for k, name in enumerate(names):
+        save_clip(clips / f"{name}.npz", make_clip(SwingSpec(fps=25, duration_s=1.2, swing_at_s=0.6), seed=k)[0])
+    assert main(["analyse", f"input={clips}", f"output={tmp_path / 'res'}", "progress=false"]) == 0
+    page = write_report(tmp_path / "res", tmp_path / "report", composite=0).read_text()
+    skeletons = sorted(p.name for p in (tmp_path / "report" / "media").glob("*_skeleton.mp4"))
+    assert len(skeletons) == 3 and all(len(n) <= 255 for n in skeletons)
+    assert all(f"media/{n}" in page for n in skeletons)
