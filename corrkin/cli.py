@@ -163,6 +163,34 @@ def path_problems(name: str, argv: list[str]) -> str:
     return ""
 
 
+def composition_problem(name: str, argv: list[str]) -> str:
+    """One line for what stops Hydra composing the command's config (a misspelt key, a value a
+    setting does not take: ``analysis.test='fisher': expected one of [acf, lag1]``); '' where it
+    composes. Composed here once more, before Hydra's own run, whose report of the same takes
+    several lines; sweeps (``-m``) are left to Hydra, which composes each run itself."""
+    import re
+
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import ConfigCompositionException
+
+    if any(a in ("-m", "--multirun") for a in argv):
+        return ""
+    try:
+        with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+            compose(name, overrides=[a for a in argv if not a.startswith("-")])
+    except ConfigCompositionException as e:
+        cause = e.__cause__ or e
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else str(e).splitlines()[0]
+        enum = re.match(r"Invalid value '(.*)', (expected one of \[.*\])", first)
+        key = getattr(cause, "full_key", None)
+        if enum and key:
+            return f"{key}={enum.group(1)!r}: {enum.group(2)}"
+        return f"{key}: {first}" if key and key not in first else first
+    except Exception:  # noqa: BLE001 - anything else is Hydra's to report, as before
+        return ""
+    return ""
+
+
 def usage() -> str:
     lines = ["usage: corrkin <command> [key=value ...] [--help] [--cfg job] [--verbose]", "       corrkin --version",
              "", "commands:"]
@@ -187,12 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     verbose = "--verbose" in argv  # the whole traceback of a path or setting error
     argv = [_quoted(a) for a in argv if a != "--verbose"]
     asks = any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith(("--cfg", "-c")) for a in argv)
-    problem = "" if asks else path_problems(name, argv)
+    register_configs()
+    problem = "" if asks else (path_problems(name, argv) or composition_problem(name, argv))
     if problem:
         print(f"corrkin {name}: {problem}", file=sys.stderr)
         return 2
     func = COMMANDS[name][0]
-    register_configs()
     code = {"value": 0}
 
     @hydra.main(config_path=CONFIG_DIR, config_name=name, version_base="1.3")

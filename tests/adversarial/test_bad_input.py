@@ -244,6 +244,8 @@ BAD_SETTINGS = {
     "io_workers=-1": "io_workers=-1",
     "fps=-25": "fps=-25.0",
     "device=tpu": "device='tpu'",
+    "analysis.thetta=0.3": "analysis.thetta: Key 'thetta' not in 'AnalysisConfig'",  # a misspelt key
+    "analysis.test=fisher": "analysis.test='fisher': expected one of [acf, lag1]",
 }
 
 
