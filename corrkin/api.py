@@ -136,7 +136,8 @@ def _input_folder(inputs, scratch: Path) -> str:
 
 
 def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | None = None, preset: str = "default",
-            device: str = "cpu", plots: bool = False, progress: bool = False, **analysis) -> Results:
+            device: str = "cpu", plots: bool = False, progress: bool = False,
+            impacts: str | os.PathLike | dict[str, float] | None = None, **analysis) -> Results:
     """``corrkin analyse`` from Python.
 
     Args:
@@ -148,6 +149,8 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
         device: ``cpu`` or ``cuda``.
         plots: also draw each clip's figures.
         progress: a progress bar.
+        impacts: the moment of impact per clip where known, ``{clip: seconds into it}`` or a CSV
+            (``clip``, ``impact_s``): the events' reference instead of the peak bat speed.
         **analysis: settings of :class:`corrkin.config.AnalysisConfig`, e.g. ``max_lag_s=0.3``,
             ``units={"calibration": "points", "points_px": [[100, 600], [344, 600]]}``.
 
@@ -163,6 +166,16 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
                  f"device={device}", f"plots={_value(plots)}", f"progress={_value(progress)}", "io_workers=0"]
     if fps is not None:
         overrides.append(f"fps={_value(float(fps))}")
+    if isinstance(impacts, dict):
+        import csv
+
+        table = out / ".inputs" / "impacts.csv"
+        table.parent.mkdir(parents=True, exist_ok=True)
+        with open(table, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([("clip", "impact_s"), *((k, float(v)) for k, v in impacts.items())])
+        impacts = table
+    if impacts is not None:
+        overrides.append(f"impacts={_value(str(impacts))}")
     code = run_analyse(_compose("analyse", overrides, analysis))
     return Results(out, code)
 

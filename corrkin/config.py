@@ -254,6 +254,9 @@ class AnalyseConfig:
     io_workers: int = 2  # processes reading and writing files (0: threads)
     threads: Optional[int] = None  # torch CPU threads; null: the cores the I/O workers leave (>= 1)
     progress: bool = True
+    # CSV: clip (or path) and impact_s, the moment of impact in seconds into each file where known
+    # (the ball's sound, a frame picked by hand): the events' reference instead of the peak bat speed
+    impacts: Optional[str] = None
     batter: BatterConfig = field(default_factory=BatterConfig)  # files with several people (mmpose)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
@@ -310,6 +313,7 @@ class RunConfig:
     chunk_frames: int = 64  # frames decoded at a time (bounds memory on long clips)
     progress: bool = True
     pose: Any = MISSING  # a pose backend config with its _target_ (corrkin/configs/pose): mediapipe | yolo | mmpose | file
+    impacts: Optional[str] = None  # CSV: clip (or path) and impact_s, as for corrkin analyse (time in the video)
     batter: BatterConfig = field(default_factory=BatterConfig)  # several people in the frame: who the batter is
     bat: BatSettings = field(default_factory=BatSettings)  # the bat-tip detector
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)

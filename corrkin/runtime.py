@@ -239,6 +239,30 @@ def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> list[ClipR
     return results
 
 
+def given_impacts(path: str | None, names: list[str]) -> dict[str, float]:
+    """The impact times of an ``impacts=`` CSV (:func:`corrkin.io.tables.read_impacts`), read
+    before any work (a bad file stops the command); clips it names that are not among
+    ``names`` are said once."""
+    if path is None:
+        return {}
+    from corrkin.io.tables import read_impacts
+
+    impacts = read_impacts(path)
+    unknown = sorted(set(impacts) - set(names))
+    if unknown:
+        log.warning("impacts=%s: %d clips not among the inputs: %s", path, len(unknown), ", ".join(unknown[:10]))
+    return impacts
+
+
+def give_impacts(results: list[ClipResult], impacts: dict[str, float]) -> list[ClipResult]:
+    """Each analysed clip's given impact time (``record["impact_given_s"]``), which the
+    biomechanics take as the events' reference instead of the peak bat speed."""
+    for r in results:
+        if r.ok and r.name in impacts:
+            r.record["impact_given_s"] = impacts[r.name]
+    return results
+
+
 def _analyse_clips(clips: list[Clip], acfg: AnalysisConfig, device) -> list[tuple[dict | Exception, dict | None]]:
     """Analyse a batch: per clip ``(record, arrays)``, or ``(the exception, None)``; if the batch
     fails, its clips are analysed one by one to isolate the culprit."""

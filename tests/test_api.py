@@ -50,6 +50,15 @@ def test_clip_objects_and_a_list_of_files(clips, tmp_path):
     assert by_path.to_pandas()["path_weight"].tolist() == objects.to_pandas()["path_weight"].tolist()
 
 
+def test_impact_times_from_python(clips, tmp_path):
+    """``impacts={clip: s}`` gives that clip's events their reference (``impact_given``), as
+    ``impacts=<csv>`` does for the command; the others are measured."""
+    first = sorted(clips.glob("*.npz"))[0].stem
+    table = corrkin.analyse(clips, tmp_path / "given", impacts={first: 1.0}).to_pandas().set_index("clip")
+    assert table.loc[first, "impact_given"] and table.loc[first, "impact_ms"] == pytest.approx(1000.0)
+    assert not table.drop(first)["impact_given"].any()
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"max_lag_seconds": 0.3}, "max_lag_seconds"),  # a misspelt key
     ({"theta": 2.0}, "analysis.theta"),  # out of range

@@ -122,7 +122,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     lo = max(0, ki - to_frames(BEFORE_S, fps))
     events: dict = dict.fromkeys(EVENTS)
     reasons: list[str] = []
-    how_impact = "given (the manifest's impact_s)" if given else HOW["impact"]
+    how_impact = "given (impact_s: a manifest's, or corrkin analyse/run impacts=)" if given else HOW["impact"]
     events["impact"] = _event(impact, impact_half, impact, fps, how_impact)
     out: dict = {"events": events, "reasons": reasons, "stride_sw": None, "stride_sd_sw": None,
                  "stride_vector_sw": None, "backlift_height_sw": None, "backlift_height_sd_sw": None, "x_factor": None,

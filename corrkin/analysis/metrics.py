@@ -21,9 +21,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "quality_reasons": ("", "why not, '|'-separated"),
     "bat_found": ("", "the bat was seen through the swing (else no bat figure is given)"),
     "bat_peak_speed_sw_s": ("shoulder widths/s", "peak speed of the bat tip, pelvis-centred and scaled by the median shoulder width"),
-    "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or the "
-                        "manifest's impact_s): the reference of every *_to_impact_ms"),
-    "impact_given": ("", "impact_ms was given (the manifest's impact_s), not measured"),
+    "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or a "
+                        "given impact_s: a manifest's, or impacts=): the reference of every *_to_impact_ms"),
+    "impact_given": ("", "impact_ms was given (impact_s: a manifest's, or impacts=), not measured"),
     "bat_speed_m_s": ("m/s", "peak bat-tip speed from the tip's own derivative (order-5 Savitzky-Golay over 0.1 s), "
                               "pelvis-centred, metres from the bat's length (units.bat_length_m over the longest bat seen)"),
     "bat_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),

@@ -28,6 +28,8 @@ from corrkin.runtime import (
     ClipResult,
     analyse_split,
     finish,
+    give_impacts,
+    given_impacts,
     keep_freed_memory,
     resolve_device,
     stop_on_signals,
@@ -85,6 +87,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
+    impacts = given_impacts(cfg.impacts, [name for name, _ in items])
     batter = (list(cfg.batter.box) if cfg.batter.box is not None else None, cfg.batter.index)
     chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
     results: list[ClipResult] = []  # those that failed before writing
@@ -95,7 +98,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     pool = _pool(cfg.io_workers)
     try:
         with stop_on_signals(), tqdm(total=len(items), unit="clip", disable=not cfg.progress, desc="analyse") as bar:
-            _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, results, writes, bar)
+            _analyse_chunks(cfg, acfg, chunks, batter, impacts, out_dir, pool, n_groups, results, writes, bar)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: no new work; what finished is kept and listed
         pool.shutdown(wait=True, cancel_futures=True)  # writes under way finish (each clip is one unit)
         finished = _written(writes, results)
@@ -114,7 +117,7 @@ def _written(writes: list[Future], results: list[ClipResult]) -> list[ClipResult
     return list(results) + [r for fut in writes if fut.done() and not fut.cancelled() for r in fut.result()]
 
 
-def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, results, writes, bar) -> None:
+def _analyse_chunks(cfg, acfg, chunks, batter, impacts, out_dir, pool, n_groups, results, writes, bar) -> None:
     """Read (ahead, in the pool), analyse (here) and write (in the pool) every chunk of files;
     ``results`` gets the failures, ``writes`` each write group's future."""
     def submit_loads(chunk):
@@ -131,7 +134,7 @@ def _analyse_chunks(cfg, acfg, chunks, batter, out_dir, pool, n_groups, results,
             pending.append(submit_loads(chunks[k + ahead_chunks]))
         clips = [c for c in loaded if isinstance(c, Clip)]
         results += [ClipResult.failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-        analysed = analyse_split(clips, acfg, device)
+        analysed = give_impacts(analyse_split(clips, acfg, device), impacts)
         results += [r for r in analysed if not r.ok]
         for group in _groups([r for r in analysed if r.ok], n_groups):
             writes.append(pool.submit(write_many, out_dir, group, cfg.plots, acfg))

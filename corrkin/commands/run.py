@@ -27,6 +27,8 @@ from corrkin.runtime import (
     ClipResult,
     analyse_split,
     finish,
+    give_impacts,
+    given_impacts,
     resolve_device,
     stop_on_signals,
     stop_requested,
@@ -44,6 +46,7 @@ def run_video(cfg) -> int:
     videos = find_videos(cfg.input)
     if not videos:
         raise FileNotFoundError(f"{cfg.input}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
+    impacts = given_impacts(cfg.impacts, clip_names(videos))
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
@@ -70,7 +73,7 @@ def run_video(cfg) -> int:
             stopped = True
             log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
                         len(clips) + len(results), len(videos))
-    for result in analyse_split(clips, acfg, device):
+    for result in give_impacts(analyse_split(clips, acfg, device), impacts):
         results.append(write_result(out_dir, result, cfg.plots, keep=("keypoints.npz",), acfg=acfg)
                        if result.ok else result)
     code = finish(out_dir, results)

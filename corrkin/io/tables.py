@@ -51,3 +51,32 @@ def _utf8(value):
     if isinstance(value, str):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
+
+
+def read_impacts(path: str | Path) -> dict[str, float]:
+    """``{clip: impact_s}`` from a CSV with a ``clip`` (or ``path``: the clip is the file's stem)
+    and an ``impact_s`` column: the moment of impact, seconds into the clip's file (from the
+    sound of the ball, a frame picked by hand). A row without a time is skipped; anything else
+    wrong is one error naming the file and the row."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+            fields = rows[0].keys() if rows else []
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ValueError(f"impacts={path}: cannot be read as CSV ({e})") from None
+    if "impact_s" not in fields or not ({"clip", "path"} & set(fields)):
+        raise ValueError(f"impacts={path}: needs the columns clip (or path) and impact_s")
+    out = {}
+    for n, row in enumerate(rows, start=2):  # the header is line 1
+        clip = (row.get("clip") or "").strip() or (Path(row["path"]).stem if (row.get("path") or "").strip() else "")
+        value = (row.get("impact_s") or "").strip()
+        if not clip or not value:
+            continue
+        try:
+            out[clip] = float(value)
+        except ValueError:
+            raise ValueError(f"impacts={path}, line {n}: impact_s '{value}' is not a number") from None
+        if not out[clip] >= 0 or out[clip] == float("inf"):
+            raise ValueError(f"impacts={path}, line {n}: impact_s {value} is not a time in the clip (>= 0 s)")
+    return out

@@ -125,6 +125,27 @@ def test_a_given_impact_time_is_the_reference(tmp_path, stroke):
     assert measured == pytest.approx((truth["events_s"]["impact"] - 0.25) * 1000, abs=1000 / spec.fps)
 
 
+def test_an_impacts_file_gives_corrkin_analyse_its_reference(tmp_path, stroke):
+    """``impacts=<csv>`` (clip, impact_s) does for ``corrkin analyse`` what a manifest's
+    impact_s does for a library; a clip the file does not name is measured; a bad time is one
+    line naming the file and the row, before any work."""
+    path, spec, truth = stroke
+    given = round(truth["events_s"]["impact"] + 0.03, 4)
+    table = tmp_path / "impacts.csv"
+    table.write_text(f"clip,impact_s\nstroke,{given}\nelsewhere,1.0\n")
+    rec, row = _analyse(path, tmp_path / "given", f"impacts={table}")
+    impact = rec["events"]["events"]["impact"]
+    assert row["impact_given"] == "True" and impact["how"].startswith("given")
+    assert impact["clip_ms"] == pytest.approx(given * 1000, abs=0.01)
+    table.write_text(f"path,impact_s\n/somewhere/else.npz,{given}\n")  # names no clip analysed here
+    rec, row = _analyse(path, tmp_path / "measured", f"impacts={table}")
+    assert row["impact_given"] == "False"
+    assert rec["events"]["events"]["impact"]["clip_ms"] / 1000 == pytest.approx(truth["events_s"]["impact"],
+                                                                                 abs=1 / spec.fps)
+    table.write_text("clip,impact_s\nstroke,soon\n")
+    assert main(["analyse", f"input={path}", f"output={tmp_path / 'bad'}", f"impacts={table}"]) == 2
+
+
 def test_the_readme_data_dictionary_is_the_code_s():
     """Every metrics column, its unit and how it is computed, as the README documents them."""
     from pathlib import Path
