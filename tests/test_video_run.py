@@ -35,8 +35,10 @@ def library(tmp_path_factory):
 def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
     videos, poses = library
     out = tmp_path / "out"
+    impacts = tmp_path / "impacts.csv"  # the moment of impact known for one video, in its time
+    impacts.write_text("clip,impact_s\nswing1,0.62\n")
     code = run_video(run_cfg([f"input={videos}", f"output={out}", f"pose.keypoints={poses}", "plots=false",
-                              "progress=false"]))
+                              "progress=false", f"impacts={impacts}"]))
     assert code == 1
     rows = {r["clip"]: r for r in csv.DictReader(open(out / "summary.csv"))}
     assert set(rows) == {"swing0", "swing1", "broken"}
@@ -59,6 +61,8 @@ def test_run_on_videos_with_a_corrupt_file(library, tmp_path):
     # one metrics row per clip analysed, the failed file left out (issue 15)
     metrics = {r["clip"]: r for r in csv.DictReader(open(out / "metrics.csv"))}
     assert set(metrics) == {"swing0", "swing1"} and all(float(r["fps"]) > 0 for r in metrics.values())
+    assert metrics["swing1"]["impact_given"] == "True" and float(metrics["swing1"]["impact_ms"]) == pytest.approx(620.0)
+    assert metrics["swing0"]["impact_given"] == "False"
 
 
 def test_missing_pose_file_is_reported(library, tmp_path):
