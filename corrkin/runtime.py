@@ -239,7 +239,7 @@ def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> list[ClipR
     return results
 
 
-def given_impacts(path: str | None, names: list[str]) -> dict[str, float]:
+def load_impacts(path: str | None, names: list[str]) -> dict[str, float]:
     """The impact times of an ``impacts=`` CSV (:func:`corrkin.io.tables.read_impacts`), read
     before any work (a bad file stops the command); clips it names that are not among
     ``names`` are said once."""
@@ -254,7 +254,7 @@ def given_impacts(path: str | None, names: list[str]) -> dict[str, float]:
     return impacts
 
 
-def give_impacts(results: list[ClipResult], impacts: dict[str, float]) -> list[ClipResult]:
+def attach_impacts(results: list[ClipResult], impacts: dict[str, float]) -> list[ClipResult]:
     """Each analysed clip's given impact time (``record["impact_given_s"]``), which the
     biomechanics take as the events' reference instead of the peak bat speed."""
     for r in results:

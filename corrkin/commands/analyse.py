@@ -21,16 +21,14 @@ from tqdm import tqdm
 from corrkin.analysis.checks import validate_clip
 from corrkin.config import AnalyseConfig, AnalysisConfig, as_object
 from corrkin.io.keypoints import Clip, ClipError, find_inputs, load_clip
-from corrkin.io.results import (
-    remove_stale_temporaries,
-)
+from corrkin.io.results import remove_stale_temporaries
 from corrkin.runtime import (
     ClipResult,
     analyse_split,
+    attach_impacts,
     finish,
-    give_impacts,
-    given_impacts,
     keep_freed_memory,
+    load_impacts,
     resolve_device,
     stop_on_signals,
     stop_requested,
@@ -87,7 +85,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
-    impacts = given_impacts(cfg.impacts, [name for name, _ in items])
+    impacts = load_impacts(cfg.impacts, [name for name, _ in items])
     batter = (list(cfg.batter.box) if cfg.batter.box is not None else None, cfg.batter.index)
     chunks = [items[i: i + cfg.batch_size] for i in range(0, len(items), cfg.batch_size)]
     results: list[ClipResult] = []  # those that failed before writing
@@ -134,7 +132,7 @@ def _analyse_chunks(cfg, acfg, chunks, batter, impacts, out_dir, pool, n_groups,
             pending.append(submit_loads(chunks[k + ahead_chunks]))
         clips = [c for c in loaded if isinstance(c, Clip)]
         results += [ClipResult.failed(name, c) for (name, _), c in zip(chunk, loaded) if not isinstance(c, Clip)]
-        analysed = give_impacts(analyse_split(clips, acfg, device), impacts)
+        analysed = attach_impacts(analyse_split(clips, acfg, device), impacts)
         results += [r for r in analysed if not r.ok]
         for group in _groups([r for r in analysed if r.ok], n_groups):
             writes.append(pool.submit(write_many, out_dir, group, cfg.plots, acfg))

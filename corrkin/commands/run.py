@@ -26,9 +26,9 @@ from corrkin.perception import clip_names, find_videos, process_video
 from corrkin.runtime import (
     ClipResult,
     analyse_split,
+    attach_impacts,
     finish,
-    give_impacts,
-    given_impacts,
+    load_impacts,
     resolve_device,
     stop_on_signals,
     stop_requested,
@@ -46,7 +46,8 @@ def run_video(cfg) -> int:
     videos = find_videos(cfg.input)
     if not videos:
         raise FileNotFoundError(f"{cfg.input}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")
-    impacts = given_impacts(cfg.impacts, clip_names(videos))
+    names = clip_names(videos)
+    impacts = load_impacts(cfg.impacts, names)
     out_dir = Path(cfg.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
@@ -54,7 +55,7 @@ def run_video(cfg) -> int:
     clips, stopped = [], False
     with stop_on_signals():
         try:
-            for path, name in tqdm(list(zip(videos, clip_names(videos))), unit="video", disable=not cfg.progress,
+            for path, name in tqdm(list(zip(videos, names)), unit="video", disable=not cfg.progress,
                                    desc="run"):
                 stop_requested()
                 try:
@@ -73,7 +74,7 @@ def run_video(cfg) -> int:
             stopped = True
             log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
                         len(clips) + len(results), len(videos))
-    for result in give_impacts(analyse_split(clips, acfg, device), impacts):
+    for result in attach_impacts(analyse_split(clips, acfg, device), impacts):
         results.append(write_result(out_dir, result, cfg.plots, keep=("keypoints.npz",), acfg=acfg)
                        if result.ok else result)
     code = finish(out_dir, results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from corrkin.io.results import atomic_write
@@ -61,8 +62,8 @@ def read_impacts(path: str | Path) -> dict[str, float]:
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-            fields = rows[0].keys() if rows else []
+            reader = csv.DictReader(f)
+            rows, fields = list(reader), reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise ValueError(f"impacts={path}: cannot be read as CSV ({e})") from None
     if "impact_s" not in fields or not ({"clip", "path"} & set(fields)):
@@ -74,9 +75,10 @@ def read_impacts(path: str | Path) -> dict[str, float]:
         if not clip or not value:
             continue
         try:
-            out[clip] = float(value)
+            seconds = float(value)
         except ValueError:
             raise ValueError(f"impacts={path}, line {n}: impact_s '{value}' is not a number") from None
-        if not out[clip] >= 0 or out[clip] == float("inf"):
+        if not (math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"impacts={path}, line {n}: impact_s {value} is not a time in the clip (>= 0 s)")
+        out[clip] = seconds
     return out

@@ -142,6 +142,10 @@ def test_an_impacts_file_gives_corrkin_analyse_its_reference(tmp_path, stroke):
     assert row["impact_given"] == "False"
     assert rec["events"]["events"]["impact"]["clip_ms"] / 1000 == pytest.approx(truth["events_s"]["impact"],
                                                                                  abs=1 / spec.fps)
+    from corrkin.io.tables import read_impacts
+
+    table.write_text("clip,impact_s\n")  # the header alone: no time given, not a wrong file
+    assert read_impacts(table) == {}
     table.write_text("clip,impact_s\nstroke,soon\n")
     assert main(["analyse", f"input={path}", f"output={tmp_path / 'bad'}", f"impacts={table}"]) == 2
 
