@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -50,7 +50,7 @@ from corrkin.io.keypoints import (
 from corrkin.io.results import remove_stale_temporaries, write_json
 from corrkin.io.tables import write_table
 from corrkin.io.video import VIDEO_SUFFIXES
-from corrkin.runtime import analyse_split, resolve_device, stop_on_signals, stop_requested, write_clip
+from corrkin.runtime import analyse_split, resolve_device, stop_on_signals, stop_requested, write_result
 from corrkin.timing import to_frames
 
 log = logging.getLogger(__name__)
@@ -294,10 +294,10 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
         if item.impact_s is not None:  # the clip's time starts at the trim's start
             first = 0 if item.start_s is None else max(0, to_frames(item.start_s, record["fps"]))  # as trim() cuts
             record["impact_given_s"] = item.impact_s - first / record["fps"]
-        try:
-            write_clip(clips_dir, key, record, result.arrays, cfg.plots, keep=("keypoints.npz",), acfg=cfg.analysis)
-        except (OSError, ValueError) as e:
-            _quarantine(quarantine, key, item, f"could not write results: {e}")
+        written = write_result(clips_dir, replace(result, name=key, record=record), cfg.plots,
+                               keep=("keypoints.npz",), acfg=cfg.analysis)
+        if not written.ok:
+            _quarantine(quarantine, key, item, written.row["error"])
             continue
         write_json(clips_dir / key / "done.json", {"key": key, "clip": clip.name, "summary": result.row})  # last
 
