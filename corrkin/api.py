@@ -49,7 +49,12 @@ class Results:
         return len(self.paths())
 
     def __getitem__(self, clip: str) -> dict:
-        for rec in self.records():
+        import json
+
+        direct = self.folder / clip / "result.json"  # analyse and run: <clip>/result.json
+        if direct.is_file() and (rec := json.loads(direct.read_text()))["clip"] == clip:
+            return rec
+        for rec in self.records():  # a library: clips/<key>/result.json
             if rec["clip"] == clip:
                 return rec
         raise KeyError(f"{clip}: no such clip in {self.folder}")
