@@ -77,9 +77,6 @@ class VideoFormat(Choice):
     webm = "webm"  # VP9
 
 
-DTYPES = tuple(d.value for d in Dtype)
-
-
 def _choice(kind: type[Choice], key: str, value) -> Choice:
     """``value`` as a member of ``kind`` (a config built in code may give the plain string), or
     one line naming the setting and the values it takes."""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import torch
 
 from corrkin import ops
-from corrkin.config import QualityConfig
+from corrkin.config import MinQuality, QualityConfig
 from corrkin.skeleton import JOINT_INDEX, NODE_INDEX
 
-MIN_QUALITY = ("any", "reliable")  # which results a consumer (align, technique training) keeps
+MIN_QUALITY = tuple(m.value for m in MinQuality)  # which results a consumer (align, technique training) keeps
 
 
 def check_min_quality(min_quality: str) -> None:
