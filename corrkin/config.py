@@ -282,7 +282,7 @@ class BatSettings:
     """The bat-tip detector's settings (see :func:`corrkin.bat.detect.detect_bat`)."""
 
     angles: int = 180  # directions searched around the hands
-    step_px: float = 0.5  # sampling step along a ray
+    step_px: float = 1.0  # sampling step along a ray, pixels of the shrunk frame (work_shoulder_px)
     tau: float = 12.0  # least bar contrast (grey levels) that counts as bat
     body_margin: float = 0.22  # half-width of the body mask around each limb, shoulder widths
     max_length: float = 3.0  # longest bat searched, shoulder widths

@@ -77,7 +77,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
         others = None
         if people.count > 1:  # everyone else, masked out of the bat's evidence
             others = torch.from_numpy(people.everyone(leave_out=sel.index))
-        track = detect_bat(video.kept(), torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
+        track = detect_bat(video.kept, torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
                            others=others)
     return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
                 bat=track.tip.cpu().numpy().astype(np.float32),

@@ -15,13 +15,22 @@
    ``4 tau`` per point, so a short, very bright crossing cannot outweigh a bar's length) that
    lies beyond the body; the tip is its far end ``L`` and the ray's score that run's sum.
    Once the bat's length is known from the clip, runs are bounded by it (:func:`track_bat`).
+   The bat is held, so its run starts at the hands or where the ray comes out from behind the
+   body (``HELD``): a bar of the background beyond plain ground is no candidate. Over busy
+   ground the floor under ``|D|`` rises with the frame's texture, but not on the body: the
+   bat is seen against the shirt, not against the wall behind.
 4. **Motion model.** One direction per frame is chosen for the whole clip at once by dynamic
    programming (Viterbi) with a cost on angular change, not by per-frame guesses.
 5. **Presence.** Whether a bat is visible at all is decided per frame against that frame's own
    null: the scores of the directions away from the track (:func:`presence`), a calibrated
    probability (``BatTrack.presence``; a frame counts as seen from 0.5). A bar that runs on past
    the longest bat is the background, never a bat.
-6. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
+6. **Colour.** A bat has one colour through a clip. Once it has been seen in a few frames,
+   its colour is learned from them (:func:`bat_colour`) and the frames are searched again
+   with it: a point of that colour whose sides are not supports the ray, any other point
+   counts against it. On grass, gravel or brick, where the ground is full of bars, this is
+   what finds the bat in the frames where contrast alone could not.
+7. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
    on, angle and length interpolated: a cubic in the angle that keeps the turn rates seen on
    either side (the bat is usually hidden mid-swing, accelerating), confidence ``0.5 ** (k +
    1)`` ``k`` frames from the nearest sighting. Before the first sighting and after the last,
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 import torch
@@ -59,6 +69,7 @@ class BatTrack:
     length: torch.Tensor  # (T,) pixels from the hands; NaN where absent
     state: torch.Tensor  # (T,) uint8: SEEN, BRIDGED (between two sightings, placed by _bridge) or ABSENT
     presence: torch.Tensor  # (T,) the calibrated probability that a bat is visible in the frame
+    k: torch.Tensor | None = None  # (T,) the index of the direction chosen in each frame (before the bridge)
 
 
 def grey(frames: torch.Tensor) -> torch.Tensor:
@@ -88,13 +99,18 @@ def bar_contrast(image: torch.Tensor, trio: torch.Tensor, centre: bool = False):
     (a bar, lighter or darker than both sides), else 0. An edge beside the ray (one side
     differs) or a line crossing it near one side sample is no bar. With ``centre``, also the
     values at the ray points themselves, ``(T, C, K, R)``."""
-    t, c, h, w = image.shape
-    scale = torch.tensor([2.0 / w, 2.0 / h], device=image.device)
-    grid = (trio * scale - 1).reshape(t, 3, -1, 2)
-    v = F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, c, *trio.shape[1:4])
+    v = sample_trio(image, trio)
     a, b = v[:, :, 0] - v[:, :, 1], v[:, :, 0] - v[:, :, 2]
     d = torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
     return (d, v[:, :, 0]) if centre else d
+
+
+def sample_trio(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
+    """``image (T, C, H, W)`` at the points ``trio (T, 3, K, R, 2)`` (pixels): ``(T, C, 3, K, R)``."""
+    t, c, h, w = image.shape
+    scale = torch.tensor([2.0 / w, 2.0 / h], device=image.device)
+    grid = (trio * scale - 1).reshape(t, 3, -1, 2)
+    return F.grid_sample(image, grid, align_corners=False, padding_mode="border").reshape(t, c, *trio.shape[1:4])
 
 
 def near_body(pts: torch.Tensor, keypoints: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
@@ -222,7 +238,8 @@ def others_capsules(others: torch.Tensor, margin: float) -> tuple[torch.Tensor, 
     return a.reshape(t, -1, 2), b.reshape(t, -1, 2), r.reshape(t, -1)
 
 
-def best_run(gain: torch.Tensor, radii: torch.Tensor, limits: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def best_run(gain: torch.Tensor, radii: torch.Tensor, limits: torch.Tensor | None = None,
+             start: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Largest-sum run of ``gain (T, K, R)`` along the last axis: ``(score, far end radius)``,
     ``(T, K)`` each; with ``limits (T, C)`` (radii), the best run ending within each limit,
     ``(T, K, C)`` each.
@@ -233,6 +250,9 @@ def best_run(gain: torch.Tensor, radii: torch.Tensor, limits: torch.Tensor | Non
     """
     c = torch.cumsum(gain, -1)
     before = torch.cat([torch.zeros_like(c[..., :1]), c[..., :-1]], -1).cummin(-1).values.clamp_max(0)
+    if start is not None:  # a run starts at index start (T, K) at the latest
+        idx = torch.minimum(torch.arange(gain.shape[-1], device=gain.device), start[..., None])
+        before = before.gather(-1, idx)
     ending = c - before
     if limits is None:
         best, end = ending.max(-1)
@@ -313,54 +333,99 @@ def work_image(frames: torch.Tensor, factor: int) -> torch.Tensor:
     point ``p`` of the frame is at ``p / factor`` in the result. A bat darker than the pitch in
     red but as bright overall (dark willow on grass) differs in the chroma.
 
-    On the CPU, uint8 frames are shrunk by OpenCV (``resize`` with ``INTER_AREA``: the same
-    block means, rounded to whole levels), much faster there than converting a 1080p frame to
-    float first; elsewhere ``avg_pool2d``."""
+    On the CPU, uint8 frames are shrunk (``resize`` with ``INTER_AREA``: the same block means)
+    and converted (``cvtColor`` to YCrCb: the same matrix) by OpenCV, each rounded to whole
+    levels: several times faster there than converting a frame to float first; elsewhere
+    ``avg_pool2d`` and one matrix product per pixel."""
     t, c, h, w = frames.shape
     h2, w2 = h // factor * factor, w // factor * factor
     frames = frames[..., :h2, :w2]
-    if factor > 1 and frames.device.type == "cpu" and frames.dtype == torch.uint8:
+    if frames.device.type == "cpu" and frames.dtype == torch.uint8:
         import cv2
 
         size = (w2 // factor, h2 // factor)
         small = np.empty((t, size[1], size[0], c), np.uint8)
         for i, frame in enumerate(frames.permute(0, 2, 3, 1).numpy()):
-            if c == 3 and not frame.flags.c_contiguous:  # planar: shrink each plane
+            if factor > 1 and c == 3 and not frame.flags.c_contiguous:  # planar: shrink each plane
                 for j in range(3):
                     small[i, ..., j] = cv2.resize(np.ascontiguousarray(frames[i, j].numpy()), size,
                                                   interpolation=cv2.INTER_AREA)
-            else:
+            elif factor > 1:
                 small[i] = cv2.resize(frame, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], c)
-        x = torch.from_numpy(small).permute(0, 3, 1, 2).float()
-    else:
-        x = F.avg_pool2d(frames.float(), factor) if factor > 1 else frames.float()
+            else:
+                small[i] = frame
+            if c == 3:
+                small[i] = cv2.cvtColor(small[i], cv2.COLOR_RGB2YCrCb)
+        x = torch.from_numpy(small).permute(0, 3, 1, 2)
+        if c == 1:
+            return x.float()
+        return x[:, [0, 2, 1]].float() - torch.tensor([0.0, 128.0, 128.0])[:, None, None]  # Y, Cb, Cr
+    x = F.avg_pool2d(frames.float(), factor) if factor > 1 else frames.float()
     if c == 1:
         return x
-    return F.conv2d(x, YCC.to(x.device, x.dtype)[:, :, None, None])  # per pixel: YCC @ rgb
+    return torch.einsum("oc,tchw->tohw", YCC.to(x.device, x.dtype), x)  # per pixel: YCC @ rgb
 
 
 TEXTURE = 3.0
 PARALLEL = math.cos(math.radians(30))  # a limb masks the rays within 30 degrees of its axis
+HELD = 0.35  # a run starts within this many shoulder widths of the hands ...
+HELD_SLACK = 0.15  # ... or of where the ray leaves the body, give or take this
+OTHERS_GAIN = -0.5  # per point on another person's body (times tau): a bat does not run through them
+# the colour pass: a ray point is the bat's colour within COLOUR_Z spreads (each at least
+# COLOUR_FLOOR levels), its sides are not; such a point gains COLOUR_GAIN tau, any other loses
+# COLOUR_LOSS tau; the colour is learned from at least COLOUR_MIN frames where the bat was seen
+COLOUR_Z, COLOUR_GAIN, COLOUR_LOSS, COLOUR_FLOOR, COLOUR_MIN = 4.0, 2.0, 1.0, 6.0, 3
+SPREAD_DEG = 20.0  # the sightings a colour is learned from span at least this many degrees
+
+
+class Rays(NamedTuple):
+    """What :func:`_ray_gain` measures along the rays of a chunk of frames."""
+
+    gain: torch.Tensor  # (T, K, R) per point
+    radii: torch.Tensor  # (R,) work pixels from the hands
+    start: torch.Tensor  # (T, K) the last index at which the bat's run may start
+    level: torch.Tensor  # (T, C, K, R) the channels at each ray point
+    counts: torch.Tensor  # (T, K, R) points that are evidence (not on a limb along the ray, another person, off the frame)
+
+
+class Evidence(NamedTuple):
+    """:func:`bat_evidence` for a chunk of frames."""
+
+    score: torch.Tensor  # (T, K) or (T, K, C): the best run per direction (and length cap)
+    length: torch.Tensor  # the same shape: its far end, pixels from the hands
+    colour: torch.Tensor  # (T, C, K) mean channels over the outer half of each direction's (widest) run
+    points: torch.Tensor  # (T, K) how many points that mean is over
 
 
 def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
               others: torch.Tensor | None = None, others_gain: float = 0.0,
-              whole_body: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(gain (T, K, R), radii (R,))``: along each ray, in the channel of ``image (T, C, H,
-    W)`` and the sign (a bar lighter, or darker, than its sides) with the most evidence on that
+              whole_body: bool = False, colour: tuple[torch.Tensor, torch.Tensor] | None = None) -> Rays:
+    """The :class:`Rays` of a chunk: along each ray, in the channel of ``image (T, C, H, W)``
+    and the sign (a bar lighter, or darker, than its sides) with the most evidence on that
     ray, each point's signed bar contrast above a floor, less how much the bar's own level
     changes along the ray over a tenth of a shoulder width (a bat is one even object; a
-    texture is not); zero on the
-    body where a limb runs along the ray, ``others_gain`` on the bodies of ``others (T, Q, 13,
-    2)`` (NaN where absent), a large negative beyond the longest bat. ``image``, ``kp`` and
-    ``max_sw`` share their pixels. With ``whole_body``, the person's whole body is masked for
-    every ray (as for everyone else), not only where a limb runs along it. Zero off the frame."""
+    texture is not); zero on the body where a limb runs along the ray, ``others_gain`` on the
+    bodies of ``others (T, Q, 13, 2)`` (NaN where absent), a large negative beyond the longest
+    bat. ``image``, ``kp`` and ``max_sw`` share their pixels. With ``whole_body``, the person's
+    whole body is masked for every ray (as for everyone else), not only where a limb runs
+    along it. Zero off the frame. With the bat's ``colour`` (``mean, spread (C,)``, from
+    :func:`bat_colour`), each point also gains where it has that colour and its sides have
+    not, and loses elsewhere (``COLOUR_*``).
+
+    The floor is ``tau`` on the body, and over the background ``TEXTURE`` times the frame's
+    mean ridge contrast where that is busier. ``start``: a bat is held, so its visible run
+    begins within ``HELD`` shoulder widths of the hands, or where the ray leaves the body
+    (behind which the bat may pass), give or take ``HELD_SLACK``: a bar out in the background
+    with plain ground between it and the body is no bat, however bat-like."""
     dev = image.device
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     width = (0.2 * sw).clamp_min(2.0)
     trio = side_points(ray_points(hands, theta, radii), theta, width)
-    d, level = bar_contrast(image, trio, centre=True)  # (T, C, K, R) each
+    v = sample_trio(image, trio)  # (T, C, 3, K, R)
+    a_, b_ = v[:, :, 0] - v[:, :, 1], v[:, :, 0] - v[:, :, 2]
+    d = torch.where(a_ * b_ > 0, torch.sign(a_) * torch.minimum(a_.abs(), b_.abs()), torch.zeros_like(a_))
+    level = v[:, :, 0]
     # off the frame nothing is seen: the edge's pixels, repeated, would make an endless bar of
     # any line that meets the edge
     size = torch.tensor([image.shape[-1], image.shape[-2]], device=dev, dtype=trio.dtype)
@@ -370,9 +435,12 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     change[..., lag:] = (level[..., lag:] - level[..., :-lag]).abs()
     # the least contrast that counts: tau, or TEXTURE times the frame's mean ridge contrast in
     # that channel where the background is busier (grass, gravel, a crowd: everything there is
-    # a little bar, and only what stands out of it is the bat)
+    # a little bar, and only what stands out of it is the bat); on the body (clothes) tau: a bat
+    # across the shirt is seen against the shirt, not against the brick wall behind
     floor = (TEXTURE * d.abs().mean((2, 3))).clamp_min(s.tau)[..., None, None]  # (T, C, 1, 1)
-    base = change + floor
+    body = ray_body_masks(hands, theta, torch.zeros_like(width), radii,
+                          body_capsules(kp, s.body_margin * sw, diagonals=True))  # (T, K, R)
+    base = change + torch.where(body[:, None], torch.full_like(floor, s.tau), floor)
     # a ray along a limb: its contrast says nothing of the bat (the dark gap between two white
     # legs looks like a bar); nor does anything past the longest bat
     own = ray_body_masks(hands, theta, width, radii, body_capsules(kp, s.body_margin * sw, diagonals=whole_body),
@@ -392,31 +460,42 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
     # very bright crossing (the crease) outweighs it
     gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
+    if colour is not None:
+        mean, spread = (x.to(dev)[None, :, None, None, None] for x in colour)
+        z = ((v - mean) / spread).pow(2).sum(1).sqrt()  # (T, 3, K, R): centre, sides
+        match = (z[:, 0] < COLOUR_Z) & (z[:, 1] > COLOUR_Z) & (z[:, 2] > COLOUR_Z)
+        gain = gain + torch.where(match, COLOUR_GAIN * s.tau, -COLOUR_LOSS * s.tau)
     gain = torch.where(own | off_frame, torch.zeros_like(gain), gain)
     if other is not None:
         gain = torch.where(other, torch.full_like(gain, others_gain), gain)
-    return torch.where(beyond, gain, torch.full_like(gain, -1e3)), radii
+    gain = torch.where(beyond, gain, torch.full_like(gain, -1e3))
+    held = body | (radii[None, None, :] <= HELD * sw[:, None, None])
+    start = held.int().cumprod(-1).sum(-1) + int(round(HELD_SLACK * float(sw.median()) / s.step_px))
+    return Rays(gain, radii, start, level, counts & ~off_frame)
 
 
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
-                 others: torch.Tensor | None = None, caps: bool = False,
-                 factor: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+                 others: torch.Tensor | None = None, caps: bool = False, factor: int = 1,
+                 colour: tuple[torch.Tensor, torch.Tensor] | None = None) -> Evidence:
     """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
     the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
     clip's largest shoulder width) fixes the radii so chunks agree; ``others`` as in
     :func:`others_capsules`. With ``caps``, ``(T, K, C)`` each: the best run ending within each
     of :func:`length_caps` shoulder widths of the hands (the last, ``max_length``, is the plain
     best run). The frames (RGB or grey) are shrunk by ``factor`` (:func:`work_factor`) first;
-    keypoints, ``max_sw`` and the lengths returned are in the frames' own pixels."""
+    keypoints, ``max_sw`` and the lengths returned are in the frames' own pixels. ``colour``:
+    the bat's, for the colour pass (:func:`_ray_gain`). Also each run's colour, for
+    :func:`bat_colour` (see :class:`Evidence`)."""
     kp = keypoints.float().to(frames.device) / factor
     others = None if others is None else others.float().to(frames.device) / factor
-    gain, radii = _ray_gain(work_image(frames, factor), kp, s, max_sw / factor, others)
-    if not caps:
-        score, end = best_run(gain, radii)
-        return score, end * factor
-    limits = _shoulders(kp)[:, None] * torch.tensor(length_caps(s), device=kp.device)
-    score, end = best_run(gain, radii, limits)
-    return score, end * factor
+    rays = _ray_gain(work_image(frames, factor), kp, s, max_sw / factor, others, OTHERS_GAIN * s.tau, colour=colour)
+    limits = _shoulders(kp)[:, None] * torch.tensor(length_caps(s), device=kp.device) if caps else None
+    score, end = best_run(rays.gain, rays.radii, limits, start=rays.start)
+    far = end[..., -1] if caps else end  # (T, K) work pixels
+    outer = rays.counts & (rays.radii >= 0.5 * far[..., None]) & (rays.radii <= far[..., None])  # (T, K, R)
+    n = outer.sum(-1)
+    colour_of_run = (rays.level * outer[:, None]).sum(-1) / n.clamp_min(1)[:, None]  # (T, C, K)
+    return Evidence(score, end * factor, colour_of_run, n)
 
 
 def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
@@ -434,8 +513,8 @@ def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     f = work_factor(keypoints, s)
     kp = keypoints.float().to(frames.device) / f
     others = None if others is None else others.float().to(frames.device) / f
-    gain, _ = _ray_gain(work_image(frames, f), kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau,
-                        whole_body=True)
+    gain = _ray_gain(work_image(frames, f), kp, s, float(_shoulders(kp).max()), others, others_gain=-s.tau,
+                     whole_body=True).gain
     from_hands = gain.clamp(max=s.tau).cumsum(-1).amax(-1).clamp_min(0)
     return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
@@ -466,8 +545,8 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
     return track
 
 
-PRESENCE_MID = 2.0  # the bat's run scores this many times the best elsewhere: presence 0.5
-PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2x: 0.5, 4x: 0.9, 1x: 0.1)
+PRESENCE_MID = 2.5  # the bat's run scores this many times the best elsewhere: presence 0.5
+PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2.5x: 0.5, 5x: 0.9, 1x: 0.05)
 NULL_DEG = 30.0  # the null: directions at least this far from the track's
 RUNS_ON = 0.97  # a bar reaching this share of max_length runs on past any bat: the background
 
@@ -539,16 +618,22 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     nan = torch.full_like(ang, float("nan"))
     ang, l_best = torch.where(placed, ang, nan), torch.where(placed, l_best, nan)
     tip = hands + l_best[:, None] * torch.stack([ang.cos(), ang.sin()], -1)
-    return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best, state=state, presence=p)
+    return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best, state=state, presence=p, k=k)
 
 
-def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
-               chunk_frames: int = 64, others: torch.Tensor | None = None) -> BatTrack:
-    """Track the bat tip through one clip.
+def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Iterable[torch.Tensor],
+               keypoints: torch.Tensor, settings: BatSettings | None = None, chunk_frames: int = 64,
+               others: torch.Tensor | None = None) -> BatTrack:
+    """Track the bat tip through one clip, in two passes over the frames: the bar's contrast
+    alone, then (where the bat was seen in at least ``COLOUR_MIN`` frames) with its colour too
+    (:func:`bat_colour`): a bat has one colour through a clip, and on busy ground (grass,
+    gravel, brick) that is what tells its bar from the ground's many others.
 
     Args:
-        frames: ``(T, 3, H, W)`` uint8 RGB or ``(T, 1, H, W)`` grey (or an iterable of such
-            chunks, in order). They are shrunk to the batter's size first (:func:`work_factor`).
+        frames: ``(T, 3, H, W)`` uint8 RGB or ``(T, 1, H, W)`` grey; or a function returning
+            an iterable of such chunks in order, called once per pass (a long clip read
+            twice, never held whole); or an iterable of chunks (held for the second pass).
+            They are shrunk to the batter's size first (:func:`work_factor`).
         keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
         settings: :class:`BatSettings`: ``angles`` searched, ``step_px`` along a ray, ``tau``
             least bar contrast (grey levels), ``body_margin`` half-width of the body mask
@@ -562,19 +647,64 @@ def detect_bat(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     s = settings or BatSettings()
     kp = keypoints.float()
     max_sw, factor = float(_shoulders(kp).max()), work_factor(kp, s)
-    chunks = [frames[i: i + chunk_frames] for i in range(0, len(frames), chunk_frames)] \
-        if isinstance(frames, torch.Tensor) else frames
-    scores, lengths, f0 = [], [], 0
-    for chunk in chunks:
-        near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
-        sc, ln = bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True,
-                              factor=factor)
-        scores.append(sc)
-        lengths.append(ln)
-        f0 += len(chunk)
-    if f0 != len(kp):
-        raise ValueError(f"detect_bat: {f0} frames but {len(kp)} poses")
-    return track_bat(torch.cat(scores), torch.cat(lengths), kp.to(scores[0].device), s)
+    if isinstance(frames, torch.Tensor):
+        whole = frames
+        passes = lambda: (whole[i: i + chunk_frames] for i in range(0, len(whole), chunk_frames))  # noqa: E731
+    elif callable(frames):
+        passes = frames
+    else:
+        held = list(frames)
+        passes = lambda: held  # noqa: E731
+
+    def evidence(colour=None) -> Evidence:
+        parts, f0 = [], 0
+        for chunk in passes():
+            near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
+            parts.append(bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True,
+                                      factor=factor, colour=colour))
+            f0 += len(chunk)
+        if f0 != len(kp):
+            raise ValueError(f"detect_bat: {f0} frames but {len(kp)} poses")
+        return Evidence(*(torch.cat(x) for x in zip(*parts)))
+
+    first = evidence()
+    track = track_bat(first.score, first.length, kp.to(first.score.device), s)
+    colour = bat_colour(track, first)
+    if colour is None:
+        return track
+    second = evidence(colour)
+    return track_bat(second.score, second.length, kp.to(second.score.device), s)
+
+
+def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The bat's colour ``(mean, spread)``, ``(C,)`` each, from the frames where ``track`` saw
+    it: each frame's colour is the mean over the outer half of its run (``ev``, the widest
+    length cap; the inner half may lie on the hands and sleeves); of those, the largest group
+    within ``COLOUR_Z * COLOUR_FLOOR`` of one of them (so a frame where something else was
+    taken for the bat does not pull the colour), its median and the spread about it (scaled
+    MAD, at least ``COLOUR_FLOOR``). None where fewer than ``COLOUR_MIN`` frames agree, or
+    where they all saw it in one direction (within ``SPREAD_DEG``): a held bat turns through a
+    stroke, while a bar of the background behind a batter standing still (a pole, a rocket on
+    its gantry) stays put, and its colour, searched for, would be found in every frame."""
+    k = track.k
+    rows = torch.arange(len(k), device=k.device)
+    seen = (track.state == SEEN) & (ev.points[rows, k] >= 3)
+    rows = rows[seen]
+    if len(rows) < COLOUR_MIN:
+        return None
+    c = ev.colour[rows, :, k[rows]]  # (N, C)
+    near = torch.cdist(c, c) < COLOUR_Z * COLOUR_FLOOR  # (N, N)
+    group = near[near.sum(1).argmax()]
+    c, kk = c[group], k[rows][group]
+    if len(c) < COLOUR_MIN:
+        return None
+    n = ev.score.shape[1]
+    turn = torch.remainder(kk[:, None] - kk[None, :] + n // 2, n) - n // 2
+    if float(turn.abs().max()) * 360.0 / n < SPREAD_DEG:
+        return None
+    mean = c.median(0).values
+    spread = (c - mean).abs().median(0).values * 1.4826
+    return mean, spread.clamp_min(COLOUR_FLOOR)
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
