@@ -375,7 +375,8 @@ OTHERS_GAIN = -0.5  # per point on another person's body (times tau): a bat does
 # COLOUR_FLOOR levels), its sides are not; such a point gains COLOUR_GAIN tau, any other loses
 # COLOUR_LOSS tau; the colour is learned from at least COLOUR_MIN frames where the bat was seen
 COLOUR_Z, COLOUR_GAIN, COLOUR_LOSS, COLOUR_FLOOR, COLOUR_MIN = 4.0, 2.0, 1.0, 6.0, 3
-SPREAD_DEG = 20.0  # the sightings a colour is learned from span at least this many degrees
+SPREAD_DEG = 20.0  # the sightings a colour is learned from span at least this many degrees ...
+COLOUR_SHARE = 0.25  # ... or are at least this share of the clip's frames
 
 
 class Rays(NamedTuple):
@@ -386,6 +387,7 @@ class Rays(NamedTuple):
     start: torch.Tensor  # (T, K) the last index at which the bat's run may start
     level: torch.Tensor  # (T, C, K, R) the channels at each ray point
     counts: torch.Tensor  # (T, K, R) points that are evidence (not on a limb along the ray, another person, off the frame)
+    others: torch.Tensor  # (T, K, R) points on another person's body
 
 
 class Evidence(NamedTuple):
@@ -395,6 +397,7 @@ class Evidence(NamedTuple):
     length: torch.Tensor  # the same shape: its far end, pixels from the hands
     colour: torch.Tensor  # (T, C, K) mean channels over the outer half of each direction's (widest) run
     points: torch.Tensor  # (T, K) how many points that mean is over
+    cut: torch.Tensor  # like score: the run ends where another person's body begins (the tip may be hidden)
 
 
 def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
@@ -471,7 +474,8 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     gain = torch.where(beyond, gain, torch.full_like(gain, -1e3))
     held = body | (radii[None, None, :] <= HELD * sw[:, None, None])
     start = held.int().cumprod(-1).sum(-1) + int(round(HELD_SLACK * float(sw.median()) / s.step_px))
-    return Rays(gain, radii, start, level, counts & ~off_frame)
+    on_others = other if other is not None else torch.zeros_like(own)
+    return Rays(gain, radii, start, level, counts & ~off_frame, on_others)
 
 
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
@@ -495,7 +499,15 @@ def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, 
     outer = rays.counts & (rays.radii >= 0.5 * far[..., None]) & (rays.radii <= far[..., None])  # (T, K, R)
     n = outer.sum(-1)
     colour_of_run = (rays.level * outer[:, None]).sum(-1) / n.clamp_min(1)[:, None]  # (T, C, K)
-    return Evidence(score, end * factor, colour_of_run, n)
+    # another person's body within a tenth of a shoulder width past the run's end: the bat
+    # may go on behind them, so where it ends is not seen
+    r = rays.radii.shape[0]
+    reach = max(1, int(round(0.1 * float(_shoulders(kp).median()) / s.step_px)))
+    total = torch.cat([torch.zeros_like(rays.others[..., :1], dtype=torch.int32), rays.others.int().cumsum(-1)], -1)
+    last = (torch.round(end / s.step_px).long() - 1).clamp(0, r - 1)  # index of each run's far end
+    flat = last.reshape(last.shape[0], last.shape[1], -1)  # (T, K, C or 1)
+    ahead = total.gather(-1, (flat + 1 + reach).clamp(max=r)) - total.gather(-1, flat + 1)
+    return Evidence(score, end * factor, colour_of_run, n, (ahead > 0).reshape(last.shape))
 
 
 def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSettings | None = None,
@@ -519,7 +531,8 @@ def grip_score(frames: torch.Tensor, keypoints: torch.Tensor, settings: BatSetti
     return (from_hands.amax(1) / (s.tau * 0.5 * _shoulders(kp) / s.step_px)).clamp(0, 1)
 
 
-def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings) -> BatTrack:
+def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings,
+              cut: torch.Tensor | None = None) -> BatTrack:
     """The whole clip's track from :func:`bat_evidence`: Viterbi over directions, the bat's
     presence per frame (:func:`presence`), and the bridge between sightings.
 
@@ -527,10 +540,12 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
     runs up to ``max_length``; then, once the bat's length is known from the frames where it
     was clearly seen (the most common length in at least five), with runs up to the first cap
     at least 1.2 times that length. A bat never looks longer than it is, so while it is hidden
-    (behind a fielder walking past, say) nothing further off can pose as its tip."""
+    (behind a fielder walking past, say) nothing further off can pose as its tip. Where the
+    chosen run is ``cut`` (it ends at another person's body), the bat is not counted as seen
+    in that frame: its tip may be behind them."""
     if score.dim() == 2:
-        return _track(score, length, keypoints, s)
-    track = _track(score[..., -1], length[..., -1], keypoints, s)
+        return _track(score, length, keypoints, s, cut=cut)
+    track = _track(score[..., -1], length[..., -1], keypoints, s, cut=None if cut is None else cut[..., -1])
     sw = _shoulders(keypoints.float().to(score.device))
     clear = (track.state == SEEN) & (track.confidence >= 0.9)
     if int(clear.sum()) >= 5:
@@ -541,7 +556,8 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
         caps = length_caps(s)
         c = next(i for i, cap in enumerate(caps) if cap >= 1.2 * bat_sw or i == len(caps) - 1)
         if c < len(caps) - 1:
-            track = _track(score[..., c], length[..., c], keypoints, s, score[..., -1], length[..., -1])
+            track = _track(score[..., c], length[..., c], keypoints, s, score[..., -1], length[..., -1],
+                           cut=None if cut is None else cut[..., c])
     return track
 
 
@@ -578,7 +594,8 @@ def presence(score: torch.Tensor, k: torch.Tensor, unit: torch.Tensor, reach: to
 
 
 def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings,
-           open_score: torch.Tensor | None = None, open_length: torch.Tensor | None = None) -> BatTrack:
+           open_score: torch.Tensor | None = None, open_length: torch.Tensor | None = None,
+           cut: torch.Tensor | None = None) -> BatTrack:
     """:func:`track_bat` for one run-length limit: ``score``, ``length`` ``(T, K)``; the
     evidence without the length bound, where different, in ``open_score``, ``open_length``."""
     dev = score.device
@@ -606,6 +623,8 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     reach = (open_length if open_length is not None else length)[rows, k]
     p = presence(open_score, k, unit, reach, s.max_length * sw)
     ok = (p >= 0.5) & (best >= s.min_confidence * unit)
+    if cut is not None:
+        ok &= ~cut[rows, k]
     conf = torch.where(ok, p, torch.zeros_like(p))
     state = torch.where(ok, SEEN, ABSENT).to(torch.uint8)
     if bool(ok.any()) and not bool(ok.all()):
@@ -668,12 +687,12 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
         return Evidence(*(torch.cat(x) for x in zip(*parts)))
 
     first = evidence()
-    track = track_bat(first.score, first.length, kp.to(first.score.device), s)
+    track = track_bat(first.score, first.length, kp.to(first.score.device), s, first.cut)
     colour = bat_colour(track, first)
     if colour is None:
         return track
     second = evidence(colour)
-    return track_bat(second.score, second.length, kp.to(second.score.device), s)
+    return track_bat(second.score, second.length, kp.to(second.score.device), s, second.cut)
 
 
 def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -683,9 +702,11 @@ def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tenso
     within ``COLOUR_Z * COLOUR_FLOOR`` of one of them (so a frame where something else was
     taken for the bat does not pull the colour), its median and the spread about it (scaled
     MAD, at least ``COLOUR_FLOOR``). None where fewer than ``COLOUR_MIN`` frames agree, or
-    where they all saw it in one direction (within ``SPREAD_DEG``): a held bat turns through a
-    stroke, while a bar of the background behind a batter standing still (a pole, a rocket on
-    its gantry) stays put, and its colour, searched for, would be found in every frame."""
+    where they saw it in one direction only (within ``SPREAD_DEG``) in fewer than
+    ``COLOUR_SHARE`` of the clip's frames: a held bat turns through a stroke, or is seen for a
+    good part of it (a follow-through held still), while a bar of the background that lines up
+    with the hands for a few frames (a rocket on its gantry behind the batter's head) stays
+    put, and its colour, searched for, would be found in every frame."""
     k = track.k
     rows = torch.arange(len(k), device=k.device)
     seen = (track.state == SEEN) & (ev.points[rows, k] >= 3)
@@ -700,8 +721,8 @@ def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tenso
         return None
     n = ev.score.shape[1]
     turn = torch.remainder(kk[:, None] - kk[None, :] + n // 2, n) - n // 2
-    if float(turn.abs().max()) * 360.0 / n < SPREAD_DEG:
-        return None
+    if float(turn.abs().max()) * 360.0 / n < SPREAD_DEG and len(c) < COLOUR_SHARE * len(k):
+        return None  # one direction, a few frames: maybe the background
     mean = c.median(0).values
     spread = (c - mean).abs().median(0).values * 1.4826
     return mean, spread.clamp_min(COLOUR_FLOOR)
