@@ -93,16 +93,18 @@ def side_points(pts: torch.Tensor, angles: torch.Tensor, width: torch.Tensor) ->
     return torch.stack([pts, pts + off, pts - off], 1)
 
 
-def bar_contrast(image: torch.Tensor, trio: torch.Tensor, centre: bool = False):
+def bar_contrast(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
     """Ridge contrast ``D`` ``(T, C, K, R)`` at each ray point, per channel of ``image (T, C, H,
     W)``: the smaller of its differences from its two side points when both have the same sign
     (a bar, lighter or darker than both sides), else 0. An edge beside the ray (one side
-    differs) or a line crossing it near one side sample is no bar. With ``centre``, also the
-    values at the ray points themselves, ``(T, C, K, R)``."""
-    v = sample_trio(image, trio)
+    differs) or a line crossing it near one side sample is no bar."""
+    return ridge(sample_trio(image, trio))
+
+
+def ridge(v: torch.Tensor) -> torch.Tensor:
+    """:func:`bar_contrast` from the samples ``v (T, C, 3, K, R)`` (centre, sides)."""
     a, b = v[:, :, 0] - v[:, :, 1], v[:, :, 0] - v[:, :, 2]
-    d = torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
-    return (d, v[:, :, 0]) if centre else d
+    return torch.where(a * b > 0, torch.sign(a) * torch.minimum(a.abs(), b.abs()), torch.zeros_like(a))
 
 
 def sample_trio(image: torch.Tensor, trio: torch.Tensor) -> torch.Tensor:
@@ -425,10 +427,8 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     radii = torch.arange(s.step_px, s.max_length * max_sw, s.step_px, device=dev)
     width = (0.2 * sw).clamp_min(2.0)
     trio = side_points(ray_points(hands, theta, radii), theta, width)
-    v = sample_trio(image, trio)  # (T, C, 3, K, R)
-    a_, b_ = v[:, :, 0] - v[:, :, 1], v[:, :, 0] - v[:, :, 2]
-    d = torch.where(a_ * b_ > 0, torch.sign(a_) * torch.minimum(a_.abs(), b_.abs()), torch.zeros_like(a_))
-    level = v[:, :, 0]
+    v = sample_trio(image, trio)  # (T, C, 3, K, R): centre, sides
+    d, level = ridge(v), v[:, :, 0]  # (T, C, K, R) each
     # off the frame nothing is seen: the edge's pixels, repeated, would make an endless bar of
     # any line that meets the edge
     size = torch.tensor([image.shape[-1], image.shape[-2]], device=dev, dtype=trio.dtype)
