@@ -22,6 +22,7 @@ frames at a time, turned into anti-aliased coverage.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -206,7 +207,10 @@ def render_clip(spec: SwingSpec | RotationSpec, seed: int = 0, name: str = "rend
     frames' pixels, and the chain truth of :func:`corrkin.synth.make_clip` (joint names as the
     person's own) with ``"size"``, the batter's drawn shoulder width in pixels ``(T,)``. With
     ``passer``, the truth also holds ``"passer"``: the second person's 13 joints ``(T, 13, 2)``,
-    and ``"passer_size"``. ``crease``: paint the popping crease under the batter's feet.
+    and ``"passer_size"``. ``"bat_visible"`` ``(T,)`` is the share of the outer half of the bat (where
+    its tip is) that shows in the frame: not behind the body or the passer, not out of frame
+    (0 with no bat).
+    ``crease``: paint the popping crease under the batter's feet.
     ``look``: bat, ground and blur (:class:`Look`); with no bat, the truth's bat is NaN with
     score 0. A :class:`corrkin.synth.RotationSpec` (a whole stroke, :func:`corrkin.synth.stroke_spec`)
     renders its segment rotations, stride and backlift: its truth has no chain (``stroke_truth``
@@ -243,21 +247,34 @@ def render_clip(spec: SwingSpec | RotationSpec, seed: int = 0, name: str = "rend
         other = _walker(len(kps), spec.fps, sw, h, w, seed)
         parts += figure_parts(other, PASSER_SCALE * sw, **FIELDER)
         parts += [(other[:, J[n]], other[:, J[n]], 0.1 * PASSER_SCALE * sw, SKIN) for n in ("l_wrist", "r_wrist")]
-    out = []
+    out, shown = [], []
     for f0 in range(0, len(kps), chunk):
         sl = slice(f0, f0 + chunk)
         img = _ground(px, zoom[sl], pan[sl], scale, spec, grid, crease, photo)
-        for a, b, radius, colour in parts:
+        seen = None  # the bat's coverage, and how much of it shows through what is drawn over it
+        for part in parts:
+            a, b, radius, colour = part
             cov = _coverage(px, a[sl], b[sl], radius[sl])
+            if bat and part is bat[0]:
+                seen = cov
+            elif seen is not None:
+                seen = seen * (1 - cov)
             col = torch.tensor(colour, dtype=img.dtype)[None, :, None, None]
             img = img * (1 - cov[:, None]) + col * cov[:, None]
         out.append(img)
+        if seen is not None:  # of the bat's outer half (where its tip is found), against its whole
+            a, b, radius, _ = bat[0]  # area: a bat partly out of frame shows less
+            mid = (a[sl] + b[sl]) / 2
+            outer = _coverage(px, mid, b[sl], radius[sl])
+            area = 2 * radius[sl] * torch.linalg.vector_norm(b[sl] - mid, dim=-1) + math.pi * radius[sl] ** 2
+            shown.append(((seen * outer).sum((1, 2)) / area.clamp_min(1e-6)).clamp(0, 1))
     frames = torch.cat(out).float()
+    visible = torch.cat(shown) if shown else torch.zeros(len(frames))
     t = len(frames) // sub
     if sub > 1:  # each frame the mean of its sub-frames; the truth at the exposure's middle
         frames = frames[: t * sub].view(t, sub, *frames.shape[1:]).mean(1)
         mid = lambda x: x[: t * sub].view(t, sub, *x.shape[1:]).mean(1)  # noqa: E731
-        kps, tip, sw = mid(kps), mid(tip), mid(sw)
+        kps, tip, sw, visible = mid(kps), mid(tip), mid(sw), mid(visible)
         other = None if other is None else mid(other)
         clip = dataclasses.replace(clip, scores=clip.scores[: t * sub: sub], bat_scores=clip.bat_scores[: t * sub: sub],
                                    fps=clip.fps / sub)
@@ -274,6 +291,7 @@ def render_clip(spec: SwingSpec | RotationSpec, seed: int = 0, name: str = "rend
     truth = dict(truth, chain=[mirror_name(n) for n in truth["chain"]],
                  peak_frames={mirror_name(n): v for n, v in truth["peak_frames"].items()},
                  size=sw.numpy())  # the batter's drawn shoulder width, pixels per frame
+    truth["bat_visible"] = visible.numpy()
     if other is not None:
         truth["passer"] = other.numpy()
         truth["passer_size"] = (PASSER_SCALE * sw).numpy()

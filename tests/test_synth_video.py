@@ -82,3 +82,20 @@ def test_second_person_and_their_mmpose_file(tmp_path):
     x0 = np.reshape(doc["instance_info"][0]["instances"][1]["bbox"], -1)[0]
     x1 = np.reshape(doc["instance_info"][-1]["instances"][1]["bbox"], -1)[0]
     assert x0 - x1 > 300  # walks across the frame
+
+
+def test_bat_visibility_says_where_the_bat_is_hidden():
+    """``bat_visible``: the share of the bat's outer half in sight. In the open most of it shows
+    (the rest under the gloves); a fielder walking in front hides it for a while; drawn behind
+    the body in the stance, the blade behind the trunk shows about half."""
+    from corrkin.synth_video import Look
+
+    _, _, open_truth = render_clip(SwingSpec(fps=25, duration_s=0.4, swing_at_s=0.2), seed=3)
+    assert (open_truth["bat_visible"] > 0.8).all() and (open_truth["bat_visible"] <= 1).all()
+    _, _, passed = render_clip(SwingSpec(fps=25, duration_s=1.6, swing_at_s=0.8), seed=3, passer=True)
+    vis = passed["bat_visible"]
+    assert vis.max() > 0.8 and vis.min() < 0.05  # in the open, then behind the fielder
+    _, _, behind = render_clip(SwingSpec(fps=25, duration_s=0.4, swing_at_s=0.2), seed=3, look=Look(bat_behind=True))
+    assert (behind["bat_visible"] < open_truth["bat_visible"] - 0.2).all()
+    _, _, none = render_clip(SwingSpec(fps=25, duration_s=0.4, swing_at_s=0.2), seed=3, look=Look(bat_colour=None))
+    assert (none["bat_visible"] == 0).all()
