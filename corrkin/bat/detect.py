@@ -414,8 +414,9 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     bat. ``image``, ``kp`` and ``max_sw`` share their pixels. With ``whole_body``, the person's
     whole body is masked for every ray (as for everyone else), not only where a limb runs
     along it. Zero off the frame. With the bat's ``colour`` (``mean, spread (C,)``, from
-    :func:`bat_colour`), each point also gains where it has that colour and its sides have
-    not, and loses elsewhere (``COLOUR_*``).
+    :func:`bat_colour`), each point takes the channel with the most contrast there (each
+    channel with its sign along the ray), and gains where it has that colour and its sides
+    have not, and loses elsewhere (``COLOUR_*``).
 
     The floor is ``tau`` on the body, and over the background ``TEXTURE`` times the frame's
     mean ridge contrast where that is busier. ``start``: a bat is held, so its visible run
@@ -452,7 +453,8 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
     counts = ~own & beyond if other is None else ~own & ~other & beyond  # (T, K, R)
     # each ray keeps the channel and sign (lighter or darker) with the most evidence along it,
-    # where evidence counts: a bat is one colour, so its run does not mix them
+    # where evidence counts: a bat is one colour, so its run does not mix them (until the
+    # colour pass)
     cap = GAIN_CAP * s.tau
     lighter = ((d - base).clamp(0, cap) * counts[:, None]).sum(-1)
     darker = ((-d - base).clamp(0, cap) * counts[:, None]).sum(-1)  # (T, C, K)
@@ -462,8 +464,15 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
     pick = channel.expand(-1, 1, -1, d.shape[-1])
     # a point's gain is capped (GAIN_CAP * tau): a bar is evidenced by its length, so no short,
     # very bright crossing (the crease) outweighs it
-    gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
-    if colour is not None:
+    if colour is None:
+        gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
+    else:
+        # with the bat's colour known, each point may show it in any channel (each with the sign
+        # it has along this ray): a dark bat is darker than the shirt it crosses, but on grass
+        # only redder than it. Not in the first pass: there the extra channels raise the null
+        # on busy ground as much as the bat, and the colour is what tells the bat apart
+        sgn = torch.where(lighter >= darker, 1.0, -1.0)[..., None]  # (T, C, K, 1)
+        gain = (sgn * d - base).amax(1).clamp(max=cap)
         mean, spread = (x.to(dev)[None, :, None, None, None] for x in colour)
         z = ((v - mean) / spread).pow(2).sum(1).sqrt()  # (T, 3, K, R): centre, sides
         match = (z[:, 0] < COLOUR_Z) & (z[:, 1] > COLOUR_Z) & (z[:, 2] > COLOUR_Z)
@@ -625,6 +634,7 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     ok = (p >= 0.5) & (best >= s.min_confidence * unit)
     if cut is not None:
         ok &= ~cut[rows, k]
+    l_best = torch.where(ok, torch.minimum(l_best, LOCAL_SLACK * _nearby_longest(l_best, ok)), l_best)
     conf = torch.where(ok, p, torch.zeros_like(p))
     state = torch.where(ok, SEEN, ABSENT).to(torch.uint8)
     if bool(ok.any()) and not bool(ok.all()):
@@ -726,6 +736,26 @@ def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tenso
     mean = c.median(0).values
     spread = (c - mean).abs().median(0).values * 1.4826
     return mean, spread.clamp_min(COLOUR_FLOOR)
+
+
+LOCAL_FRAMES = 4  # a sighting's length is bounded by the sightings this many frames either side of it ...
+LOCAL_SLACK = 1.15  # ... times this
+
+
+def _nearby_longest(length: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
+    """``(T,)``: where a frame has sightings (``ok``) within ``LOCAL_FRAMES`` on both sides, the
+    longer of the longest on each side; elsewhere infinity. A bat's length in the image changes
+    smoothly (it turns towards or away from the camera), so a sighting far longer than the
+    ones just before and after it ran on past the tip (into a blurred smear or a line beyond):
+    it is cut back to them, and the frames bridged on either side follow it."""
+    w = LOCAL_FRAMES
+    seen = torch.where(ok, length, torch.full_like(length, -torch.inf))
+    pad = torch.full((w,), -torch.inf, dtype=length.dtype, device=length.device)
+    padded = torch.cat([pad, seen, pad])
+    windows = padded.unfold(0, 2 * w + 1, 1)  # (T, 2w + 1): frames t - w .. t + w
+    before, after = windows[:, :w].amax(1), windows[:, w + 1:].amax(1)
+    both = torch.isfinite(before) & torch.isfinite(after)
+    return torch.where(both, torch.maximum(before, after), torch.full_like(length, torch.inf))
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):

@@ -185,6 +185,22 @@ def test_bridge_keeps_uniform_turning_and_rates_confidence():
     assert (length == 50).all()
 
 
+def test_a_sighting_is_bounded_by_the_ones_either_side():
+    """:func:`_nearby_longest` against a plain loop: the longest sighting within
+    ``LOCAL_FRAMES`` before and after each frame, infinite unless there are some on both sides."""
+    from corrkin.bat.detect import LOCAL_FRAMES, _nearby_longest
+
+    g = torch.Generator().manual_seed(5)
+    length = torch.rand(30, generator=g) * 100
+    ok = torch.rand(30, generator=g) > 0.4
+    got = _nearby_longest(length, ok)
+    for t in range(30):
+        before = [length[u] for u in range(max(0, t - LOCAL_FRAMES), t) if ok[u]]
+        after = [length[u] for u in range(t + 1, min(30, t + LOCAL_FRAMES + 1)) if ok[u]]
+        want = max(before + after) if before and after else math.inf
+        assert got[t].item() == pytest.approx(float(want)), t
+
+
 def _reported(tip, gt):
     """Share of frames with a bat reported, and of those, the share within 0.25 sw."""
     e = tip_error(tip, gt)
