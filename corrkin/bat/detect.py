@@ -25,10 +25,10 @@
    null: the scores of the directions away from the track (:func:`presence`), a calibrated
    probability (``BatTrack.presence``; a frame counts as seen from 0.5). A bar that runs on past
    the longest bat is the background, never a bat.
-6. **Colour.** A bat has one colour through a clip. Once it has been seen in a few frames,
-   its colour is learned from them (:func:`bat_colour`) and the frames are searched again
-   with it: a point of that colour whose sides are not supports the ray, any other point
-   counts against it. On grass, gravel or brick, where the ground is full of bars, this is
+6. **Colour.** A bat has one colour through a clip. Once its direction stands out in a few
+   frames, its colour is learned from them (:func:`bat_colour`) and the frames are searched
+   again with it: a point of that colour whose sides are not supports the ray, any other
+   point counts against it, and each point may show the bat in any channel. On grass, gravel or brick, where the ground is full of bars, this is
    what finds the bat in the frames where contrast alone could not.
 7. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
    on, angle and length interpolated: a cubic in the angle that keeps the turn rates seen on
@@ -377,6 +377,7 @@ OTHERS_GAIN = -0.5  # per point on another person's body (times tau): a bat does
 # COLOUR_FLOOR levels), its sides are not; such a point gains COLOUR_GAIN tau, any other loses
 # COLOUR_LOSS tau; the colour is learned from at least COLOUR_MIN frames where the bat was seen
 COLOUR_Z, COLOUR_GAIN, COLOUR_LOSS, COLOUR_FLOOR, COLOUR_MIN = 4.0, 2.0, 1.0, 6.0, 3
+COLOUR_FROM = 0.15  # the colour is learned from the frames where the track's presence is at least this
 SPREAD_DEG = 20.0  # the sightings a colour is learned from span at least this many degrees ...
 COLOUR_SHARE = 0.25  # ... or are at least this share of the clip's frames
 
@@ -572,6 +573,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
 
 PRESENCE_MID = 2.5  # the bat's run scores this many times the best elsewhere: presence 0.5
 PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2.5x: 0.5, 5x: 0.9, 1x: 0.05)
+SEEN_MIN = 0.5  # shoulder widths: the shortest run that counts as the bat seen
 NULL_DEG = 30.0  # the null: directions at least this far from the track's
 RUNS_ON = 0.97  # a bar reaching this share of max_length runs on past any bat: the background
 
@@ -631,7 +633,8 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     unit = s.tau * 0.5 * sw / s.step_px
     reach = (open_length if open_length is not None else length)[rows, k]
     p = presence(open_score, k, unit, reach, s.max_length * sw)
-    ok = (p >= 0.5) & (best >= s.min_confidence * unit)
+    # a run shorter than SEEN_MIN shoulder widths is no bat's bar (a glove, a cuff, a crossing)
+    ok = (p >= 0.5) & (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
     if cut is not None:
         ok &= ~cut[rows, k]
     l_best = torch.where(ok, torch.minimum(l_best, LOCAL_SLACK * _nearby_longest(l_best, ok)), l_best)
@@ -706,11 +709,15 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
 
 
 def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The bat's colour ``(mean, spread)``, ``(C,)`` each, from the frames where ``track`` saw
-    it: each frame's colour is the mean over the outer half of its run (``ev``, the widest
-    length cap; the inner half may lie on the hands and sleeves); of those, the largest group
-    within ``COLOUR_Z * COLOUR_FLOOR`` of one of them (so a frame where something else was
-    taken for the bat does not pull the colour), its median and the spread about it (scaled
+    """The bat's colour ``(mean, spread)``, ``(C,)`` each, from the frames where ``track``'s
+    direction stands out at all (presence at least ``COLOUR_FROM``, well below a sighting's
+    0.5: on busy ground the first pass may see the bat in few frames, or none, while its
+    direction still leads the others in many): each frame's colour is the mean over the outer
+    half of its run (``ev``, the widest length cap; the inner half may lie on the hands and
+    sleeves); of those, the group within ``COLOUR_Z * COLOUR_FLOOR`` of one of them with the
+    most votes, each frame's vote its presence squared (so a frame where something else was
+    taken for the bat does not pull the colour, and a few clear sightings outweigh many
+    frames where the direction barely led, on grass as often as not the grass), its median and the spread about it (scaled
     MAD, at least ``COLOUR_FLOOR``). None where fewer than ``COLOUR_MIN`` frames agree, or
     where they saw it in one direction only (within ``SPREAD_DEG``) in fewer than
     ``COLOUR_SHARE`` of the clip's frames: a held bat turns through a stroke, or is seen for a
@@ -719,13 +726,14 @@ def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tenso
     put, and its colour, searched for, would be found in every frame."""
     k = track.k
     rows = torch.arange(len(k), device=k.device)
-    seen = (track.state == SEEN) & (ev.points[rows, k] >= 3)
+    seen = (track.presence >= COLOUR_FROM) & (ev.points[rows, k] >= 3)
     rows = rows[seen]
     if len(rows) < COLOUR_MIN:
         return None
     c = ev.colour[rows, :, k[rows]]  # (N, C)
     near = torch.cdist(c, c) < COLOUR_Z * COLOUR_FLOOR  # (N, N)
-    group = near[near.sum(1).argmax()]
+    vote = track.presence[rows] ** 2  # a clear sighting outweighs many frames where the direction barely leads
+    group = near[(near.float() * vote[None]).sum(1).argmax()]
     c, kk = c[group], k[rows][group]
     if len(c) < COLOUR_MIN:
         return None

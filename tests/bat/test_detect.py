@@ -360,8 +360,8 @@ def test_the_colour_pass_finds_the_bat_on_grass(monkeypatch):
 
 
 def test_bat_colour_from_the_frames_that_agree():
-    """The colour is the median of the largest group of sightings that agree (a frame where
-    something else was taken for the bat does not pull it); none from too few, nor from a few
+    """The colour is the median of the group of frames that agree with the most votes (a frame
+    where something else was taken for the bat does not pull it); none from too few, nor from a few
     sightings all in one direction (a bar of the background lining up with the hands), but
     from as many in one direction if they are a good share of the clip (a follow-through)."""
     from corrkin.bat.detect import COLOUR_MIN, COLOUR_SHARE, BatTrack, Evidence, bat_colour
@@ -390,3 +390,22 @@ def test_bat_colour_from_the_frames_that_agree():
     few = int(COLOUR_SHARE * t) - 1  # in one direction, less than COLOUR_SHARE of the frames
     assert bat_colour(track(torch.arange(t) >= t - few, still), ev) is None
     assert bat_colour(track(torch.arange(t) >= 8, still), ev) is not None  # 12 of 20 frames
+    # frames where the direction barely leads count, each by its presence squared: three clear
+    # sightings outweigh twelve frames of the ground at presence 0.2, and below COLOUR_FROM none count
+    from corrkin.bat.detect import COLOUR_FROM
+
+    ground = colour.clone()
+    ground[8:, :, 90] = torch.tensor([100.0, -15.0, -8.0])  # grass where the track points in frames 8-19
+    presence = torch.cat([torch.tensor([0.9, 0.0, 0.9, 0.0, 0.9, 0.0, 0.0, 0.0]), torch.full((12,), 0.2)])
+    spread_k = torch.tensor([10, 12, 14, 40, 60, 62, 64, 90] + [90] * 12)
+    lenient = track(presence >= 0.5, spread_k)
+    lenient.presence = presence
+    ev_ground = ev._replace(colour=ground)
+    mean, _ = bat_colour(lenient, ev_ground)
+    torch.testing.assert_close(mean, torch.tensor([180.0, -20.0, 15.0]) + 2)  # frames 0, 2, 4: the bat
+    assert 12 * 0.2**2 < 3 * 0.9**2 and 0.2 >= COLOUR_FROM
+    lenient.presence = torch.where(presence < 0.5, presence, torch.zeros_like(presence))  # the ground alone
+    mean, _ = bat_colour(lenient, ev_ground)
+    torch.testing.assert_close(mean, torch.tensor([100.0, -15.0, -8.0]))  # learned, for the second pass to judge
+    lenient.presence = torch.where(presence < 0.5, COLOUR_FROM - 0.01, 0.0)
+    assert bat_colour(lenient, ev_ground) is None  # below COLOUR_FROM nothing counts
