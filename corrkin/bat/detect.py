@@ -566,7 +566,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
         caps = length_caps(s)
         c = next(i for i, cap in enumerate(caps) if cap >= 1.2 * bat_sw or i == len(caps) - 1)
         if c < len(caps) - 1:
-            track = _track(score[..., c], length[..., c], keypoints, s, score[..., -1], length[..., -1],
+            track = _track(score[..., c], length[..., c], keypoints, s, length[..., -1],
                            cut=None if cut is None else cut[..., c])
     return track
 
@@ -605,10 +605,15 @@ def presence(score: torch.Tensor, k: torch.Tensor, unit: torch.Tensor, reach: to
 
 
 def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s: BatSettings,
-           open_score: torch.Tensor | None = None, open_length: torch.Tensor | None = None,
+           open_length: torch.Tensor | None = None,
            cut: torch.Tensor | None = None) -> BatTrack:
     """:func:`track_bat` for one run-length limit: ``score``, ``length`` ``(T, K)``; the
-    evidence without the length bound, where different, in ``open_score``, ``open_length``."""
+    far ends without the length bound, where different, in ``open_length``.
+
+    The presence compares like with like: the track's run and the null's, each within the same
+    bound. A line of the background that runs on past any bat still counts in the null (where
+    the background has such lines, a bat must stand out of them), but only over the length a
+    bat could have: unbounded, it outscored any bat on a brick wall or a rocket's gantry."""
     dev = score.device
     kp = keypoints.float().to(dev)
     sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, dev)
@@ -616,8 +621,7 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     # (a horizon, a coat's edge, the pitch's side): not the bat's direction (it still counts in
     # the null: where the background has such lines, a bat must stand out of them)
     endless = (open_length if open_length is not None else length) >= RUNS_ON * s.max_length * sw[:, None]
-    if open_score is None:
-        open_score = score
+    bounded = score
     score = score.masked_fill(endless, 0.0)
     bat_len = float(sw.median())  # a bat is about 1.5 shoulder widths: the scale of the cost
     penalty = torch.tensor(2 * s.tau * bat_len / s.step_px / s.turn_rad**2, device=dev)
@@ -632,7 +636,7 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     ang = theta[k] + shift * (2 * math.pi / s.angles)
     unit = s.tau * 0.5 * sw / s.step_px
     reach = (open_length if open_length is not None else length)[rows, k]
-    p = presence(open_score, k, unit, reach, s.max_length * sw)
+    p = presence(bounded, k, unit, reach, s.max_length * sw)
     # a run shorter than SEEN_MIN shoulder widths is no bat's bar (a glove, a cuff, a crossing)
     ok = (p >= 0.5) & (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
     if cut is not None:

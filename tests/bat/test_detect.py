@@ -132,6 +132,38 @@ def test_presence_against_its_definition():
     assert presence(near, k, unit)[0] == pytest.approx(p[0].item())
 
 
+def test_presence_weighs_a_line_of_the_background_over_a_bat_s_length():
+    """A bat 1.5 shoulder widths long, clear in the second half of the clip; in the first half a
+    line of the background, from 1.9 sw out to the longest bat, scores three times the bat over
+    its whole length. Once the bat's length is known from the clear frames (runs bounded by
+    2 sw), the null is the line's run within the same bound as the bat's: the bat is present
+    there too; against the line's whole length it would not be."""
+    from corrkin.bat.detect import PRESENCE_MID, _shoulders, length_caps, track_bat
+    from corrkin.config import BatSettings
+    from corrkin.synth import make_clip
+
+    s = BatSettings()
+    clip, _ = make_clip(SwingSpec(fps=25.0, duration_s=0.8, swing_at_s=0.4), seed=1)
+    kp = torch.from_numpy(clip.keypoints).float()
+    t, caps = len(kp), torch.tensor(length_caps(s))
+    sw = _shoulders(kp)
+    score, length = torch.zeros(t, s.angles, len(caps)), torch.zeros(t, s.angles, len(caps))
+    bat, line, half = 30, 120, t // 2
+    per_sw = 10.0 * s.tau * sw[:, None] / s.step_px  # a bar at 10 tau above the floor, per shoulder width
+    score[:, bat] = per_sw * caps.clamp(max=1.5)
+    length[:, bat] = sw[:, None] * caps.clamp(max=1.5)
+    gain = 3 * 1.5 / (s.max_length - 1.9)  # per sw: 3x the bat's score over the line's whole length
+    score[:half, line] = (per_sw * gain * (caps - 1.9).clamp(min=0))[:half]
+    length[:half, line] = (sw[:, None] * caps)[:half]
+    bound = caps.tolist().index(2.0)  # the first cap at least 1.2x the bat's length (1.6 sw: 0.1-wide bins, upper edge)
+    assert (score[0, bat, bound] / score[0, line, bound] > PRESENCE_MID
+            and score[0, bat, -1] / score[0, line, -1] < 1 / 2)
+    track = track_bat(score, length, kp, s)
+    assert (track.k == bat).all() and (track.state == SEEN).all() and (track.presence >= 0.5).all()
+    unbounded = track_bat(score[..., -1], length[..., -1], kp, s)  # the line's whole run in the null
+    assert (unbounded.presence[:half] < 0.5).all() and (unbounded.presence[half:] >= 0.5).all()
+
+
 def test_presence_on_a_rendered_clip_with_a_bat():
     spec = SwingSpec(fps=25.0, duration_s=1.4, swing_at_s=0.7, direction=(-0.9, 0.4), pan_px_s=(30.0, -10.0))
     frames, gt, _ = render_clip(spec, seed=1)
