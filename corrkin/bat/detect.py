@@ -490,7 +490,7 @@ def _ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: flo
 
 def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, max_sw: float,
                  others: torch.Tensor | None = None, caps: bool = False, factor: int = 1,
-                 colour: tuple[torch.Tensor, torch.Tensor] | None = None) -> Evidence:
+                 colour: tuple[torch.Tensor, torch.Tensor] | None = None, shrunk: bool = False) -> Evidence:
     """Per frame and direction, the bat's score and far-end radius ``(T, K)`` each: the part of
     the detector that needs pixels, so a long clip can be fed chunk by chunk. ``max_sw`` (the
     clip's largest shoulder width) fixes the radii so chunks agree; ``others`` as in
@@ -499,10 +499,12 @@ def bat_evidence(frames: torch.Tensor, keypoints: torch.Tensor, s: BatSettings, 
     best run). The frames (RGB or grey) are shrunk by ``factor`` (:func:`work_factor`) first;
     keypoints, ``max_sw`` and the lengths returned are in the frames' own pixels. ``colour``:
     the bat's, for the colour pass (:func:`_ray_gain`). Also each run's colour, for
-    :func:`bat_colour` (see :class:`Evidence`)."""
+    :func:`bat_colour` (see :class:`Evidence`). With ``shrunk``, ``frames`` is already
+    :func:`work_image`'s output for ``factor``."""
     kp = keypoints.float().to(frames.device) / factor
     others = None if others is None else others.float().to(frames.device) / factor
-    rays = _ray_gain(work_image(frames, factor), kp, s, max_sw / factor, others, OTHERS_GAIN * s.tau, colour=colour)
+    image = frames.float() if shrunk else work_image(frames, factor)
+    rays = _ray_gain(image, kp, s, max_sw / factor, others, OTHERS_GAIN * s.tau, colour=colour)
     limits = _shoulders(kp)[:, None] * torch.tensor(length_caps(s), device=kp.device) if caps else None
     score, end = best_run(rays.gain, rays.radii, limits, start=rays.start)
     far = end[..., -1] if caps else end  # (T, K) work pixels
@@ -573,6 +575,7 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
 
 PRESENCE_MID = 2.5  # the bat's run scores this many times the best elsewhere: presence 0.5
 PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2.5x: 0.5, 5x: 0.9, 1x: 0.05)
+WORK_KEPT_BYTES = 512 * 2**20  # the first pass's shrunk frames are kept for the second up to this size
 SEEN_MIN = 0.5  # shoulder widths: the shortest run that counts as the bat seen
 NULL_DEG = 30.0  # the null: directions at least this far from the track's
 RUNS_ON = 0.97  # a bar reaching this share of max_length runs on past any bat: the background
@@ -669,7 +672,9 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
         frames: ``(T, 3, H, W)`` uint8 RGB or ``(T, 1, H, W)`` grey; or a function returning
             an iterable of such chunks in order, called once per pass (a long clip read
             twice, never held whole); or an iterable of chunks (held for the second pass).
-            They are shrunk to the batter's size first (:func:`work_factor`).
+            They are shrunk to the batter's size first (:func:`work_factor`); the shrunk
+            frames are kept for the second pass while they fit ``WORK_KEPT_BYTES`` (then the
+            frames are not read again), else shrunk afresh: the same numbers either way.
         keypoints: ``(T, 13, 2)`` the batter's joints in the frames' pixels.
         settings: :class:`BatSettings`: ``angles`` searched, ``step_px`` along a ray, ``tau``
             least bar contrast (grey levels), ``body_margin`` half-width of the body mask
@@ -692,13 +697,23 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
         held = list(frames)
         passes = lambda: held  # noqa: E731
 
+    shrunk: list[torch.Tensor] | None = []  # the first pass's work images, while they fit WORK_KEPT_BYTES
+
     def evidence(colour=None) -> Evidence:
-        parts, f0 = [], 0
-        for chunk in passes():
-            near = None if others is None else others[f0: f0 + len(chunk)].float().to(chunk.device)
-            parts.append(bat_evidence(chunk, kp[f0: f0 + len(chunk)].to(chunk.device), s, max_sw, near, caps=True,
-                                      factor=factor, colour=colour))
-            f0 += len(chunk)
+        nonlocal shrunk
+        parts, f0, size = [], 0, 0
+        again = colour is not None and shrunk is not None
+        for chunk in (shrunk if again else passes()):
+            image = chunk.float() if again else work_image(chunk, factor)
+            if not again and shrunk is not None:
+                # the CPU path's levels are whole numbers (OpenCV on uint8): int16 holds them exactly
+                kept = image.to(torch.int16) if chunk.device.type == "cpu" and chunk.dtype == torch.uint8 else image
+                size += kept.numel() * kept.element_size()
+                shrunk = shrunk + [kept] if size <= WORK_KEPT_BYTES else None
+            near = None if others is None else others[f0: f0 + len(image)].float().to(image.device)
+            parts.append(bat_evidence(image, kp[f0: f0 + len(image)].to(image.device), s, max_sw, near, caps=True,
+                                      factor=factor, colour=colour, shrunk=True))
+            f0 += len(image)
         if f0 != len(kp):
             raise ValueError(f"detect_bat: {f0} frames but {len(kp)} poses")
         return Evidence(*(torch.cat(x) for x in zip(*parts)))

@@ -188,17 +188,32 @@ def test_no_bat_is_claimed_where_none_is_drawn(ground):
     assert empty.presence.median() < 0.5
 
 
-def test_chunked_equals_whole():
+def test_chunked_equals_whole(monkeypatch):
+    import corrkin.bat.detect as D
+
     spec = SwingSpec(fps=25.0, duration_s=1.0, swing_at_s=0.5)
     frames, gt, _ = render_clip(spec, seed=5)
     kp = torch.from_numpy(gt.keypoints)
     whole = detect_bat(frames, kp, chunk_frames=len(frames))
+    assert (whole.state == SEEN).sum() > 10
     chunked = detect_bat(frames, kp, chunk_frames=7)
     torch.testing.assert_close(chunked.tip, whole.tip)
     streamed = detect_bat([frames[:10], frames[10:]], kp)  # an iterable of chunks, as decoded
     torch.testing.assert_close(streamed.tip, whole.tip)
-    reread = detect_bat(lambda: iter([frames[:10], frames[10:]]), kp)  # read again for each pass
-    torch.testing.assert_close(reread.tip, whole.tip)
+    reads = []
+
+    def chunks():
+        reads.append(1)
+        return iter([frames[:10], frames[10:]])
+
+    kept = detect_bat(chunks, kp)  # the shrunk frames kept for the second pass: read once
+    assert len(reads) == 1
+    torch.testing.assert_close(kept.tip, whole.tip, equal_nan=True)
+    monkeypatch.setattr(D, "WORK_KEPT_BYTES", 0)  # too long to keep: read again for the second pass
+    reread = detect_bat(chunks, kp)
+    assert len(reads) == 3
+    torch.testing.assert_close(reread.tip, whole.tip, equal_nan=True)
+    torch.testing.assert_close(detect_bat(frames, kp).presence, whole.presence)
 
 
 def test_bridge_keeps_uniform_turning_and_rates_confidence():
