@@ -33,7 +33,9 @@
 7. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
    on, angle and length interpolated: a cubic in the angle that keeps the turn rates seen on
    either side (the bat is usually hidden mid-swing, accelerating), confidence ``0.5 ** (k +
-   1)`` ``k`` frames from the nearest sighting. Before the first sighting and after the last,
+   1)`` ``k`` frames from the nearest sighting. A frame in between that points where the bat
+   was last (or will next be) seen, with some presence, is the bat held still: it anchors the
+   bridge (confidence half its presence), so a swing that starts late is not begun early. Before the first sighting and after the last,
    and in a clip with none, the bat is absent (NaN): nothing is placed where nothing was seen.
 """
 
@@ -650,9 +652,15 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     if bool(ok.any()) and not bool(ok.all()):
         # between sightings the bat turns on (see _bridge); before the first and after the last
         # it is absent: nothing is placed where nothing was seen
-        ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok)
+        # between two sightings the bat is there: a frame whose direction still leads a little
+        # and points where the bat was last (or will next be) seen shows it held still, and
+        # anchors the bridge, so a swing that starts late is not begun early
+        held = _held_still(ang, ok, p) & (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
+        weak = held if cut is None else held & ~cut[rows, k]
+        ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok | weak)
         conf = torch.where(inside, 0.5 * gap_conf, conf)
-        state = torch.where(inside, BRIDGED, state).to(torch.uint8)
+        conf = torch.where(weak, 0.5 * p, conf)
+        state = torch.where(inside | weak, BRIDGED, state).to(torch.uint8)
     placed = state != ABSENT
     nan = torch.full_like(ang, float("nan"))
     ang, l_best = torch.where(placed, ang, nan), torch.where(placed, l_best, nan)
@@ -783,6 +791,25 @@ def _nearby_longest(length: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
     before, after = windows[:, :w].amax(1), windows[:, w + 1:].amax(1)
     both = torch.isfinite(before) & torch.isfinite(after)
     return torch.where(both, torch.maximum(before, after), torch.full_like(length, torch.inf))
+
+
+HOLD_PRESENCE = 0.25  # a frame between sightings whose presence is at least this ...
+HOLD_DEG = 10.0  # ... and whose direction is within this of the last or next sighting's anchors the bridge
+
+
+def _held_still(angle: torch.Tensor, ok: torch.Tensor, presence: torch.Tensor) -> torch.Tensor:
+    """``(T,)``: the frames between two sightings (``ok``) whose track direction ``angle``
+    still leads the others a little (``presence`` at least ``HOLD_PRESENCE``) and lies within
+    ``HOLD_DEG`` of the nearest sighting's before or after it: the bat held still (a stance, a
+    follow-through) where it was seen, though not clearly enough to count as seen."""
+    t = torch.arange(len(ok), device=ok.device)
+    prev = torch.where(ok, t, -1).cummax(0).values
+    nxt = torch.where(ok, t, len(ok)).flip(0).cummin(0).values.flip(0)
+    between = (prev >= 0) & (nxt < len(ok)) & ~ok
+    near = math.radians(HOLD_DEG)
+    before = wrap_angle(angle - angle[prev.clamp(0, len(ok) - 1)]).abs() < near
+    after = wrap_angle(angle - angle[nxt.clamp(0, len(ok) - 1)]).abs() < near
+    return between & (before | after) & (presence >= HOLD_PRESENCE)
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):

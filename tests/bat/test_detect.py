@@ -248,6 +248,35 @@ def test_a_sighting_is_bounded_by_the_ones_either_side():
         assert got[t].item() == pytest.approx(float(want)), t
 
 
+def test_a_bat_held_still_between_sightings_anchors_the_bridge():
+    """Seen clearly at 40 degrees in frames 0-7, then faintly (presence about 0.3) still at 40
+    degrees in frames 8-13, unseen in 14-16, and clearly at 120 degrees from frame 17: the
+    faint frames are the bat held still (bridged, at 40 degrees, confidence half their
+    presence); the cubic alone would have begun the turn in frame 8."""
+    from corrkin.bat.detect import BRIDGED, HOLD_PRESENCE, _shoulders, track_bat
+    from corrkin.config import BatSettings
+    from corrkin.synth import make_clip
+
+    s = BatSettings()
+    clip, _ = make_clip(SwingSpec(fps=25.0, duration_s=1.0, swing_at_s=0.5), seed=2)
+    kp = torch.from_numpy(clip.keypoints[:24]).float()
+    sw = _shoulders(kp)
+    unit = s.tau * 0.5 * sw / s.step_px
+    score = unit[:, None].repeat(1, s.angles)  # the background: one unit everywhere
+    score[:8, 20] = 8 * unit[:8]  # clear, at 40 degrees
+    score[8:14, 20] = 2.2 * unit[8:14]  # faint, still at 40 degrees
+    score[17:, 60] = 8 * unit[17:]  # clear, at 120 degrees
+    length = (1.5 * sw)[:, None].repeat(1, s.angles)
+    track = track_bat(score, length, kp, s)
+    assert (track.state[:8] == SEEN).all() and (track.state[17:] == SEEN).all()
+    faint = track.presence[8:14]
+    assert (faint >= HOLD_PRESENCE).all() and (faint < 0.5).all()
+    assert (track.state[8:17] == BRIDGED).all()
+    torch.testing.assert_close(track.angle[8:14], torch.full((6,), math.radians(40.0)), atol=1e-4, rtol=0)
+    torch.testing.assert_close(track.confidence[8:14], 0.5 * faint)
+    assert (torch.diff(track.angle[13:18]) > 0).all()  # then the turn, bridged from 40 to 120 degrees
+
+
 def _reported(tip, gt):
     """Share of frames with a bat reported, and of those, the share within 0.25 sw."""
     e = tip_error(tip, gt)
