@@ -141,7 +141,7 @@ def accuracy(args) -> None:
                 base_errs.append(tip_error(base, gt))
             if look.bat_colour is None:
                 c, cb = np.concatenate(claimed), np.concatenate(base_claimed)
-                rows.append((name, len(c), "", "", "", "", "", f"{c.mean():.1%}", f"{cb.mean():.0%}"))
+                rows.append((name, len(c), "", "", "", "", "", "", "", f"{c.mean():.1%}", f"{cb.mean():.0%}"))
                 overall.append(("nobat", c))
                 continue
             e, b, f, v = (np.concatenate(x) for x in (errs, base_errs, shown, shows))
