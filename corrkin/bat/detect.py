@@ -27,16 +27,18 @@
    the longest bat is the background, never a bat.
 6. **Colour.** A bat has one colour through a clip. Once its direction stands out in a few
    frames, its colour is learned from them (:func:`bat_colour`) and the frames are searched
-   again with it: a point of that colour whose sides are not supports the ray, any other
-   point counts against it, and each point may show the bat in any channel. On grass, gravel or brick, where the ground is full of bars, this is
-   what finds the bat in the frames where contrast alone could not.
+   again with it: a point of that colour whose sides are not supports the ray, any other point
+   counts against it, and each point may show the bat in any channel. On grass, gravel or brick,
+   where the ground is full of bars, this is what finds the bat in the frames where contrast
+   alone could not.
 7. **Bridge.** Between frames that saw the bat (hidden behind the body, or blurred), it turns
    on, angle and length interpolated: a cubic in the angle that keeps the turn rates seen on
    either side (the bat is usually hidden mid-swing, accelerating), confidence ``0.5 ** (k +
-   1)`` ``k`` frames from the nearest sighting. A frame in between that points where the bat
-   was last (or will next be) seen, with some presence, is the bat held still: it anchors the
-   bridge (confidence half its presence), so a swing that starts late is not begun early. Before the first sighting and after the last,
-   and in a clip with none, the bat is absent (NaN): nothing is placed where nothing was seen.
+   1)`` ``k`` frames from the nearest sighting. A frame in between that points where the bat was
+   last (or will next be) seen, with some presence, is the bat held still: it anchors the bridge
+   (confidence half its presence), so a swing that starts late is not begun early. Before the
+   first sighting and after the last, and in a clip with none, the bat is absent (NaN): nothing
+   is placed where nothing was seen.
 """
 
 from __future__ import annotations
@@ -737,20 +739,20 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
 
 def bat_colour(track: BatTrack, ev: Evidence) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The bat's colour ``(mean, spread)``, ``(C,)`` each, from the frames where ``track``'s
-    direction stands out at all (presence at least ``COLOUR_FROM``, well below a sighting's
-    0.5: on busy ground the first pass may see the bat in few frames, or none, while its
-    direction still leads the others in many): each frame's colour is the mean over the outer
-    half of its run (``ev``, the widest length cap; the inner half may lie on the hands and
-    sleeves); of those, the group within ``COLOUR_Z * COLOUR_FLOOR`` of one of them with the
-    most votes, each frame's vote its presence squared (so a frame where something else was
-    taken for the bat does not pull the colour, and a few clear sightings outweigh many
-    frames where the direction barely led, on grass as often as not the grass), its median and the spread about it (scaled
-    MAD, at least ``COLOUR_FLOOR``). None where fewer than ``COLOUR_MIN`` frames agree, or
-    where they saw it in one direction only (within ``SPREAD_DEG``) in fewer than
-    ``COLOUR_SHARE`` of the clip's frames: a held bat turns through a stroke, or is seen for a
-    good part of it (a follow-through held still), while a bar of the background that lines up
-    with the hands for a few frames (a rocket on its gantry behind the batter's head) stays
-    put, and its colour, searched for, would be found in every frame."""
+    direction stands out at all (presence at least ``COLOUR_FROM``, well below a sighting's 0.5:
+    on busy ground the first pass may see the bat in few frames, or none, while its direction
+    still leads the others in many): each frame's colour is the mean over the outer half of its
+    run (``ev``, the widest length cap; the inner half may lie on the hands and sleeves); of
+    those, the group within ``COLOUR_Z * COLOUR_FLOOR`` of one of them with the most votes, each
+    frame's vote its presence squared (so a frame where something else was taken for the bat
+    does not pull the colour, and a few clear sightings outweigh many frames where the direction
+    barely led, on grass as often as not the grass), its median and the spread about it (scaled
+    MAD, at least ``COLOUR_FLOOR``). None where fewer than ``COLOUR_MIN`` frames agree, or where
+    they saw it in one direction only (within ``SPREAD_DEG``) in fewer than ``COLOUR_SHARE`` of
+    the clip's frames: a held bat turns through a stroke, or is seen for a good part of it (a
+    follow-through held still), while a bar of the background that lines up with the hands for a
+    few frames (a rocket on its gantry behind the batter's head) stays put, and its colour,
+    searched for, would be found in every frame."""
     k = track.k
     rows = torch.arange(len(k), device=k.device)
     seen = (track.presence >= COLOUR_FROM) & (ev.points[rows, k] >= 3)
