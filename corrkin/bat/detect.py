@@ -645,9 +645,10 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     reach = (open_length if open_length is not None else length)[rows, k]
     p = presence(bounded, k, unit, reach, s.max_length * sw)
     # a run shorter than SEEN_MIN shoulder widths is no bat's bar (a glove, a cuff, a crossing)
-    ok = (p >= 0.5) & (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
+    usable = (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
     if cut is not None:
-        ok &= ~cut[rows, k]
+        usable &= ~cut[rows, k]
+    ok = (p >= 0.5) & usable
     l_best = torch.where(ok, torch.minimum(l_best, LOCAL_SLACK * _nearby_longest(l_best, ok)), l_best)
     conf = torch.where(ok, p, torch.zeros_like(p))
     state = torch.where(ok, SEEN, ABSENT).to(torch.uint8)
@@ -657,8 +658,7 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
         # between two sightings the bat is there: a frame whose direction still leads a little
         # and points where the bat was last (or will next be) seen shows it held still, and
         # anchors the bridge, so a swing that starts late is not begun early
-        held = _held_still(ang, ok, p) & (best >= s.min_confidence * unit) & (l_best >= SEEN_MIN * sw)
-        weak = held if cut is None else held & ~cut[rows, k]
+        weak = _held_still(ang, ok, p) & usable
         ang, l_best, inside, gap_conf = _bridge(ang, l_best, ok | weak)
         conf = torch.where(inside, 0.5 * gap_conf, conf)
         conf = torch.where(weak, 0.5 * p, conf)
@@ -804,14 +804,22 @@ def _held_still(angle: torch.Tensor, ok: torch.Tensor, presence: torch.Tensor) -
     still leads the others a little (``presence`` at least ``HOLD_PRESENCE``) and lies within
     ``HOLD_DEG`` of the nearest sighting's before or after it: the bat held still (a stance, a
     follow-through) where it was seen, though not clearly enough to count as seen."""
+    inside, p, n = _between_sightings(ok)
+    near = math.radians(HOLD_DEG)
+    before = wrap_angle(angle - angle[p]).abs() < near
+    after = wrap_angle(angle - angle[n]).abs() < near
+    return inside & ~ok & (before | after) & (presence >= HOLD_PRESENCE)
+
+
+def _between_sightings(ok: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(inside, prev, next)`` ``(T,)`` each: whether a frame has a sighting (``ok``) at or
+    before it and at or after it, and the nearest such frames (clamped into the clip where
+    there is none)."""
     t = torch.arange(len(ok), device=ok.device)
     prev = torch.where(ok, t, -1).cummax(0).values
     nxt = torch.where(ok, t, len(ok)).flip(0).cummin(0).values.flip(0)
-    between = (prev >= 0) & (nxt < len(ok)) & ~ok
-    near = math.radians(HOLD_DEG)
-    before = wrap_angle(angle - angle[prev.clamp(0, len(ok) - 1)]).abs() < near
-    after = wrap_angle(angle - angle[nxt.clamp(0, len(ok) - 1)]).abs() < near
-    return between & (before | after) & (presence >= HOLD_PRESENCE)
+    inside = (prev >= 0) & (nxt < len(ok))
+    return inside, prev.clamp(0, len(ok) - 1), nxt.clamp(0, len(ok) - 1)
 
 
 def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
@@ -825,10 +833,7 @@ def _bridge(angle: torch.Tensor, length: torch.Tensor, ok: torch.Tensor):
     idx = torch.nonzero(ok).squeeze(1)
     steps = wrap_angle(angle[idx[1:]] - angle[idx[:-1]])
     unwrapped[idx] = angle[idx[0]] + torch.cat([steps.new_zeros(1), torch.cumsum(steps, 0)])
-    prev = torch.where(ok, t, -1).cummax(0).values
-    nxt = torch.where(ok, t, len(ok)).flip(0).cummin(0).values.flip(0)
-    inside = (prev >= 0) & (nxt < len(ok))
-    p, n = prev.clamp(0, len(ok) - 1), nxt.clamp(0, len(ok) - 1)
+    inside, p, n = _between_sightings(ok)
     span = (n - p).clamp_min(1).to(angle.dtype)
     frac = (t - p).to(angle.dtype) / span
     # cubic Hermite in the angle, with the turn rates seen just before and just after the gap:
