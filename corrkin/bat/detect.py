@@ -579,7 +579,6 @@ def track_bat(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor
 
 PRESENCE_MID = 2.5  # the bat's run scores this many times the best elsewhere: presence 0.5
 PRESENCE_SLOPE = 2.2  # per doubling of that ratio (2.5x: 0.5, 5x: 0.9, 1x: 0.05)
-WORK_KEPT_BYTES = 512 * 2**20  # the first pass's shrunk frames are kept for the second up to this size
 SEEN_MIN = 0.5  # shoulder widths: the shortest run that counts as the bat seen
 NULL_DEG = 30.0  # the null: directions at least this far from the track's
 RUNS_ON = 0.97  # a bar reaching this share of max_length runs on past any bat: the background
@@ -670,13 +669,16 @@ def _track(score: torch.Tensor, length: torch.Tensor, keypoints: torch.Tensor, s
     return BatTrack(tip=tip, confidence=conf, angle=ang, length=l_best, state=state, presence=p, k=k)
 
 
+WORK_KEPT_BYTES = 512 * 2**20  # the first pass's shrunk frames are kept for the second up to this size
+
+
 def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Iterable[torch.Tensor],
                keypoints: torch.Tensor, settings: BatSettings | None = None, chunk_frames: int = 64,
                others: torch.Tensor | None = None) -> BatTrack:
     """Track the bat tip through one clip, in two passes over the frames: the bar's contrast
-    alone, then (where the bat was seen in at least ``COLOUR_MIN`` frames) with its colour too
-    (:func:`bat_colour`): a bat has one colour through a clip, and on busy ground (grass,
-    gravel, brick) that is what tells its bar from the ground's many others.
+    alone, then (where a colour could be learned from the first, :func:`bat_colour`) with the
+    bat's colour too: a bat has one colour through a clip, and on busy ground (grass, gravel,
+    brick) that is what tells its bar from the ground's many others.
 
     Args:
         frames: ``(T, 3, H, W)`` uint8 RGB or ``(T, 1, H, W)`` grey; or a function returning
@@ -719,7 +721,10 @@ def detect_bat(frames: torch.Tensor | Callable[[], Iterable[torch.Tensor]] | Ite
                 # the CPU path's levels are whole numbers (OpenCV on uint8): int16 holds them exactly
                 kept = image.to(torch.int16) if chunk.device.type == "cpu" and chunk.dtype == torch.uint8 else image
                 size += kept.numel() * kept.element_size()
-                shrunk = shrunk + [kept] if size <= WORK_KEPT_BYTES else None
+                if size <= WORK_KEPT_BYTES:
+                    shrunk.append(kept)
+                else:
+                    shrunk = None
             near = None if others is None else others[f0: f0 + len(image)].float().to(image.device)
             parts.append(bat_evidence(image, kp[f0: f0 + len(image)].to(image.device), s, max_sw, near, caps=True,
                                       factor=factor, colour=colour, shrunk=True))
