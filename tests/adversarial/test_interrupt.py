@@ -48,12 +48,20 @@ def _stop_midway(proc: subprocess.Popen, folder: Path, sig: int, marker: str) ->
     """Wait until a few results exist under ``folder``, note the run's processes, send ``sig``
     (to the whole process group, as a terminal's Ctrl-C does) and return their PIDs."""
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(folder.rglob(marker))) < 3:
+    while time.monotonic() < deadline and _count(folder, marker) < 3:
         assert proc.poll() is None, "the run ended before it could be stopped"
         time.sleep(0.02)
     pids = [proc.pid] + [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
     os.killpg(proc.pid, sig) if sig == signal.SIGINT else os.kill(proc.pid, sig)
     return pids
+
+
+def _count(folder: Path, name: str) -> int:
+    """Files called ``name`` under ``folder`` while a run writes there: a clip's folder is
+    built under a temporary name and renamed into place, so a folder listed a moment ago may be
+    gone when it is read (``os.walk`` skips it; ``Path.rglob`` raised FileNotFoundError, and
+    the test failed by the timing of the two processes)."""
+    return sum(name in files for _, _, files in os.walk(folder))
 
 
 def _gone(pids: list[int], wait_s: float = 10.0) -> list[int]:
