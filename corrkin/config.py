@@ -27,10 +27,14 @@ class Choice(str, Enum):
 
 
 class Test(Choice):
-    """How an edge is tested: ``acf`` the frame-rate-invariant test (the whole autocorrelation,
-    the lag search counted, sub-frame timing); ``lag1`` the seed's Fisher test with the lag-1
-    effective sample size."""
+    """How a coupling (an edge) is tested: ``shift`` circular-shift surrogates, whose null holds
+    for brief pulses (one swing cannot pass it: its p-value floor is about (2 L + 1) / n), with
+    sub-frame timing and an order stated where the lag's 95 % interval excludes zero; ``acf``
+    a Fisher-z test with the whole autocorrelation's effective sample size, which assumes
+    stationary motion (on swing-like pulses it claims couplings in most clips); ``lag1`` the
+    seed's Fisher test with the lag-1 effective sample size."""
 
+    shift = "shift"
     acf = "acf"
     lag1 = "lag1"
 
@@ -181,15 +185,20 @@ class AnalysisConfig:
     max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
     theta: float = 0.40  # least peak correlation for an edge
     alpha: float = 0.05  # significance level (on BH q-values when fdr is true)
-    # acf: the frame-rate-invariant test (whole autocorrelation, lag search counted, sub-frame
-    # timing); lag1: the seed's Fisher test with the lag-1 effective sample size
-    test: Test = Test.acf
+    # shift: circular-shift surrogates (valid for brief pulses; one swing cannot show coupling);
+    # acf: Fisher z with the whole autocorrelation (assumes stationary motion); lag1: the seed's test
+    test: Test = Test.shift
     min_lag_frames: int = 0  # an edge i->j needs j to follow i by at least this many whole frames
     fdr: bool = True  # Benjamini–Hochberg over all tested pairs of a clip
     window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window, e.g. before_s=1.0 after_s=0.5
     pelvis_signal: PelvisSignal = PelvisSignal.ankles  # pelvis relative to mid-ankle; root: zero (the seed)
     min_confidence: float = 0.1  # scores below this are gaps, filled by linear interpolation
     fill_gaps: bool = True
+    # before smoothing: left/right swaps of the wrists, elbows, knees and ankles undone (least
+    # motion, Viterbi), then confident glitches replaced by a Hampel filter (windowed median)
+    robust: bool = True
+    hampel_window_s: float = 0.12  # the Hampel filter's window, seconds (at least 3 frames)
+    hampel_sigmas: float = 3.0  # a point further than this many robust sigmas from its window's median is a glitch
     min_valid_fraction: float = 0.5  # a shoulder or hip valid in fewer frames fails the clip
     sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])  # where paths start
     target: str = "bat"  # where they end
@@ -220,6 +229,8 @@ class AnalysisConfig:
         for key, kind in (("test", Test), ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
             _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
+        _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")
+        _need(self.hampel_sigmas > 0, a + "hampel_sigmas", self.hampel_sigmas, "must be > 0")
         _fraction(a + "min_confidence", self.min_confidence)
         _fraction(a + "min_valid_fraction", self.min_valid_fraction)
         unknown = [n for n in [*self.sources, self.target] if n not in NODE_NAMES]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corrkin.io.keypoints import Clip, ClipError, collate
-from corrkin.io.results import atomic_folder, finite_or_raise, merge_summary, write_json, write_npz
+from corrkin.io.results import atomic_folder, finite_or_raise, merge_summary, path_links, write_json, write_npz
 from corrkin.io.tables import write_table
 
 if TYPE_CHECKING:  # annotations only: the worker processes need no config schemas
@@ -292,9 +292,7 @@ def _with_interval(value: float, ci: list[float] | None) -> str:
 
 def _path_lags(rec: dict) -> str:
     """Each link of the path: its lag in ms with the 95 % interval, ``;``-separated."""
-    edges = {(e["src"], e["dst"]): e for e in rec["edges"]}
-    links = (edges[(a, b)] for a, b in zip(rec["path"], rec["path"][1:]))
-    return "; ".join(_with_interval(e["lag_ms"], e.get("lag_ci_ms")) for e in links)
+    return "; ".join(_with_interval(e["lag_ms"], e.get("lag_ci_ms")) for e in path_links(rec))
 
 
 def _path_activations(rec: dict) -> str:
@@ -334,7 +332,8 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     timing = rec.get("timing", {})
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
-        "frames": rec["frames"], "edges": len(rec["edges"]), "path": " > ".join(rec["path"]),
+        "frames": rec["frames"], "edges": len(rec["edges"]),
+        "ordered_pairs": sum(e["ordered"] for e in rec["pairs"]) if "pairs" in rec else len(rec["edges"]), "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
         "reliable": rec["quality"]["reliable"], "quality_reasons": " | ".join(rec["quality"]["reasons"]),
         "path_lags_ms": _path_lags(rec),

@@ -42,6 +42,7 @@ def summarise_run(folder: Path) -> dict:
         "reach_bat": sum(r["reaches_bat"] == "True" for r in ok) / len(ok) if ok else float("nan"),
         "median_path_weight": statistics.median(float(r["path_weight"]) for r in ok) if ok else float("nan"),
         "mean_edges": statistics.fmean(float(r["edges"]) for r in ok) if ok else float("nan"),
+        "mean_ordered_pairs": statistics.fmean(float(r["ordered_pairs"]) for r in ok) if ok else float("nan"),
         "top_path": top, "top_path_share": count / len(ok) if ok else float("nan"),
     }
 

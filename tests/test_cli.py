@@ -110,15 +110,17 @@ def test_folder_with_a_corrupt_clip(folder, tmp_path):
         assert rows[name]["status"] == "ok" and rows[name]["reaches_bat"] == "True"
         assert rows[name]["reliable"] == "True" and rows[name]["quality_reasons"] == ""
         res = json.loads((out / name / "result.json").read_text())
-        for key in ("clip", "fps", "frames", "swing_axis", "activation_frames", "edges", "path",
-                    "path_weight", "reaches_bat", "bat"):
+        for key in ("clip", "fps", "frames", "swing_axis", "activation_frames", "edges", "pairs", "coupling_test",
+                    "path", "path_weight", "reaches_bat", "bat"):
             assert key in res
-        assert {"src", "dst", "weight", "lag_frames", "lag_ms", "lag_ci_ms", "n_eff", "p_value"} <= set(res["edges"][0])
+        assert res["edges"] == [] and res["coupling_test"]["p_floor"] > 0.05  # one swing claims no coupling
+        assert {"src", "dst", "correlation", "lag_frames", "lag_ms", "lag_ci_ms", "ordered", "p_value",
+                "q_value"} <= set(res["pairs"][0])
         # the timing said plainly: each path link's lag and each path node's time with its interval
         assert res["timing"]["frame_interval_ms"] == pytest.approx(1000 / res["fps"], abs=1e-3)
         links, nodes = rows[name]["path_lags_ms"].split("; "), rows[name]["path_activation_ms"].split("; ")
         assert len(links) == len(res["path"]) - 1 and len(nodes) == len(res["path"])
-        edges = {(e["src"], e["dst"]): e for e in res["edges"]}
+        edges = {(e["src"], e["dst"]): e for e in res["pairs"]}
         for (a, b), text in zip(zip(res["path"], res["path"][1:]), links):
             lo, hi = edges[(a, b)]["lag_ci_ms"]
             assert text == f"{edges[(a, b)]['lag_ms']:.1f} [{lo:.1f}, {hi:.1f}]"
@@ -198,7 +200,7 @@ def test_a_path_or_setting_error_is_one_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command, override, choices", [
-    ("analyse", "analysis.test=fisher", "[acf, lag1]"),
+    ("analyse", "analysis.test=fisher", "[shift, acf, lag1]"),
     ("analyse", "analysis.pelvis_signal=hips", "[ankles, root]"),
     ("analyse", "analysis.top_hand=both", "[auto, left, right]"),
     ("analyse", "analysis.dtype=int8", "[float16, bfloat16, float32, float64]"),
@@ -223,5 +225,5 @@ def test_a_choice_is_its_value_wherever_it_goes():
     assert json.dumps(dataclasses.asdict(cfg), sort_keys=True) == json.dumps(
         dataclasses.asdict(cfg) | {"test": "lag1", "pelvis_signal": "ankles", "top_hand": "auto", "dtype": "float32",
                                    "units": dataclasses.asdict(cfg.units) | {"calibration": "bat"}}, sort_keys=True)
-    with pytest.raises(ValueError, match=r"analysis.test='fisher': must be one of \['acf', 'lag1'\]"):
+    with pytest.raises(ValueError, match=r"analysis.test='fisher': must be one of \['shift', 'acf', 'lag1'\]"):
         AnalysisConfig(test="fisher")

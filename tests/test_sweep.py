@@ -30,7 +30,7 @@ def test_sweeps_run_on_joblib_and_the_table_compares_them(tmp_path):
                  "analysis.theta=0.5"]) == 0
     alone = summarise_run(tmp_path / "one")
     assert {k: str(v) for k, v in alone.items()} == {k: rows[3][k] for k in alone}
-    assert rows[0]["mean_edges"] != rows[2]["mean_edges"]  # the settings matter
+    assert rows[0]["mean_ordered_pairs"] != rows[3]["mean_ordered_pairs"]  # the settings matter
 
 
 def test_the_launchers_compose():

@@ -11,10 +11,12 @@ as named stages (:func:`analyse` calls them in this order):
 7. :func:`axis_series`: every node's velocity along the swing axis, pelvis-centred;
 8. :func:`bat_turn`: the top hand, the bat's angle and its rate;
 9. :func:`activation_times`: each node's peak, below a frame, with its error;
-10. :func:`coupling`: lagged cross-correlations, their tests (Fisher-z, effective sample size,
-    Benjamini–Hochberg) and the edges;
-11. the maximum-weight path from the sources to the bat (:func:`corrkin.ops.max_weight_path`),
-    the quality evidence and the pelvis-centred positions (:func:`centred_positions`).
+10. :func:`coupling`: lagged cross-correlations of every pair (a descriptive similarity of two
+    speed profiles), their sub-frame lags with 95 % intervals, the pairs those intervals order,
+    and the test of coupling (circular-shift surrogates, Benjamini–Hochberg) behind the edges;
+11. the maximum-weight path from the sources to the bat over the ordered pairs (the timing path,
+    :func:`corrkin.ops.max_weight_path`), the quality evidence and the pelvis-centred positions
+    (:func:`centred_positions`).
 
 Every step is a batched op from :mod:`corrkin.ops`; there is no loop over clips, and a clip's
 result does not depend on the other clips of its batch.
@@ -33,6 +35,8 @@ from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
 from corrkin.analysis.quality import quality_block, swing_evidence
 from corrkin.config import AnalysisConfig, as_object
 from corrkin.io.keypoints import KeypointBatch
+from corrkin.ops import robust
+from corrkin.ops.significance import circular_shift_test
 from corrkin.ops.timing import Z95
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
 from corrkin.timing import savgol_window, to_frames
@@ -68,7 +72,10 @@ class AnalysisOutput:
     resolved: torch.Tensor  # (B, N, N) bool, the lag orders the pair (see correlation_edges)
     p: torch.Tensor  # (B, N, N)
     q: torch.Tensor  # (B, N, N)
-    edge: torch.Tensor  # (B, N, N) bool
+    edge: torch.Tensor  # (B, N, N) bool: a claimed coupling
+    ordered: torch.Tensor  # (B, N, N) bool: the timing path's links (the edges with lag1 / acf)
+    tested: torch.Tensor  # (B, N, N) bool: the pairs correlated
+    p_floor: torch.Tensor  # (B,) the least p-value a clip's test can give (0 for lag1 / acf)
     path: torch.Tensor  # (B, N) node indices, -1 padded
     path_weight: torch.Tensor  # (B,)
     reaches: torch.Tensor  # (B,) bool
@@ -76,6 +83,8 @@ class AnalysisOutput:
     windows: list[int]  # smoothing window per clip, frames
     positions: torch.Tensor | None = None  # (B, N, 2, T) pelvis-centred, / scale; NaN where not valid
     evidence: dict[str, torch.Tensor] | None = None  # (B,) each, corrkin.analysis.quality.swing_evidence
+    swaps: torch.Tensor | None = None  # (B, P) frames with left/right labels exchanged (robust front end)
+    glitches: torch.Tensor | None = None  # (B,) points replaced by the Hampel filter
 
 
 def _dtype(name: str) -> torch.dtype:
@@ -108,6 +117,8 @@ class Nodes:
     valid: torch.Tensor  # (B, N, T) bool: a frame of the clip where the node counts as seen
     filled: torch.Tensor  # (B, N) fraction of the clip's frames to be filled
     gaps: bool  # whether anything is to be filled at all (one look at the values per batch)
+    swaps: torch.Tensor | None = None  # (B, P) frames whose left/right labels were exchanged, per SWAP_PAIRS
+    glitches: torch.Tensor | None = None  # (B,) points replaced by the Hampel filter
 
     def fill(self, x: torch.Tensor, idx) -> torch.Tensor:
         """``x`` (nodes ``idx`` of ``pose``, or a series per node) with its gaps interpolated."""
@@ -141,10 +152,28 @@ class SwingReference:
     direction: torch.Tensor  # (B, 2) its velocity there (orients the swing axis)
 
 
+SWAP_PAIRS = tuple((JOINT_INDEX[f"l_{k}"], JOINT_INDEX[f"r_{k}"]) for k in ("wrist", "elbow", "knee", "ankle"))
+SWAP_NAMES = ("wrists", "elbows", "knees", "ankles")
+
+
+def robust_front_end(pose: torch.Tensor, scores: torch.Tensor, valid: torch.Tensor, fps_list: list[float],
+                     cfg: AnalysisConfig):
+    """``(pose, scores, valid, swaps (B, P), glitches (B,))``: left/right swaps of the limbs
+    undone (:func:`corrkin.ops.robust.repair_swaps`), then glitches replaced by the window's
+    median (:func:`corrkin.ops.robust.hampel`, half-window ``hampel_window_s / 2``, a floor of
+    one pixel on the robust sigma), both on the valid frames only."""
+    pose, scores, swapped = robust.repair_swaps(pose, valid, SWAP_PAIRS, scores)
+    valid = robust.apply_swaps(valid, SWAP_PAIRS, swapped)
+    half = [max(1, to_frames(cfg.hampel_window_s / 2, f)) for f in fps_list]
+    pose, outlier = robust.hampel(pose, valid, half, cfg.hampel_sigmas, min_scale=1.0)
+    return pose, scores, valid, swapped.sum(-1), outlier.sum((1, 2))
+
+
 def read_nodes(batch: KeypointBatch, cfg: AnalysisConfig, dtype: torch.dtype) -> Nodes:
     """The joints and the bat as ``(B, N, 2, T)`` positions with their validity: a score below
     ``min_confidence`` is a gap to fill (``fill_gaps``); without filling every frame counts, as
-    in the original."""
+    in the original. With ``robust``, swaps and glitches are mended first
+    (:func:`robust_front_end`)."""
     bsz, t = batch.frame_mask.shape
     in_clip = batch.frame_mask
     nodes = torch.cat([batch.keypoints, batch.bat[:, :, None]], 2).to(dtype)
@@ -154,9 +183,12 @@ def read_nodes(batch: KeypointBatch, cfg: AnalysisConfig, dtype: torch.dtype) ->
         valid = in_clip[:, None] & (scores >= cfg.min_confidence)
     else:
         valid = in_clip[:, None].expand(bsz, len(NODES), t)
+    swaps = glitches = None
+    if cfg.robust:
+        pose, scores, valid, swaps, glitches = robust_front_end(pose, scores, valid, batch.fps.tolist(), cfg)
     filled = 1 - valid.sum(2).to(dtype) / batch.lengths.to(dtype).clamp_min(1)[:, None]
     gaps = cfg.fill_gaps and bool((in_clip[:, None] & ~valid).any())
-    return Nodes(pose, scores, valid, filled, gaps)
+    return Nodes(pose, scores, valid, filled, gaps, swaps, glitches)
 
 
 def shoulder_scale(nodes: Nodes) -> torch.Tensor:
@@ -255,7 +287,7 @@ def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg:
     measured robustly from what the smoothing removed (median absolute residual, scaled to a
     standard deviation for white noise through that smoother), carried through the fit,
     :func:`corrkin.ops.fit_peak_times`), or whole frames with no interval (the seed's test)."""
-    if cfg.test != "acf":
+    if cfg.test == "lag1":
         t_act = ops.activation_frames(series, used)
         return t_act, t_act.to(series.dtype), torch.full(t_act.shape, torch.inf, dtype=series.dtype,
                                                          device=series.device)
@@ -280,10 +312,13 @@ def coupling(series, used, t_sub, nodes: Nodes, fps: torch.Tensor, fps_list: lis
     lag_cap = max(to_frames(cfg.max_lag_s, f) for f in fps_list)
     xc = ops.lagged_xcorr(z, used, lag_cap)
     r1 = ops.lag1_autocorrelation(series, used) if cfg.test == "lag1" else None
+    shift = circular_shift_test(z, used, max_lag) if cfg.test == "shift" else None
     node_valid = (nodes.valid & used[:, None]).any(2)
     edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, node_valid, cfg.theta, cfg.alpha,
                                   cfg.min_lag_frames, cfg.fdr, cfg.test,
-                                  _dependent_pairs(cfg) if cfg.test == "acf" else None)
+                                  _dependent_pairs(cfg) if cfg.test != "lag1" else None,
+                                  shift["p"] if shift is not None else None)
+    edges["p_floor"] = shift["floor"] if shift is not None else torch.zeros_like(fps)
     return edges, max_lag
 
 
@@ -316,14 +351,15 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     t_act, t_sub, t_se = activation_times(raw, smooth, series, nodes, used, windows, fps, cfg)
     tests, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
     path, path_weight, reaches = ops.max_weight_path(
-        tests["weight"], tests["edge"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+        tests["weight"], tests["ordered"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
     evidence = swing_evidence(nodes.scores.to(dtype), in_clip, ref.peak, fps, cfg.min_confidence, cfg.quality)
     return AnalysisOutput(
-        positions=centred_positions(nodes, scale), evidence=evidence, series=series, v_tip=hb.speed[:, TIP],
+        positions=centred_positions(nodes, scale), evidence=evidence, swaps=nodes.swaps, glitches=nodes.glitches, series=series, v_tip=hb.speed[:, TIP],
         angle=angle, omega=omega, axis=axis, scale=scale, frames_used=used, bat_peak=ref.peak,
         has_bat=ref.has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se, filled=nodes.filled,
         weight=tests["weight"], lag=tests["lag"], lag_sub=tests["lag_sub"], lag_se=tests["lag_se"],
-        n_eff=tests["n_eff"], resolved=tests["resolved"], p=tests["p"], q=tests["q"], edge=tests["edge"], path=path,
+        n_eff=tests["n_eff"], resolved=tests["resolved"], p=tests["p"], q=tests["q"], edge=tests["edge"],
+        ordered=tests["ordered"], tested=tests["tested"], p_floor=tests["p_floor"], path=path,
         path_weight=path_weight,
         reaches=reaches, max_lag=max_lag, windows=windows,
     )
@@ -347,16 +383,54 @@ def _lag(c: dict, b: int, i: int, j: int, to_ms: float) -> tuple[float, list[flo
 def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
     lag_ms, ci = _lag(c, b, i, j, to_ms)
     return ({"src": NODES[i], "dst": NODES[j], "weight": round(float(c["weight"][b, i, j]), 6),
-             "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci,
-             "n_eff": round(float(c["n_eff"][b, i, j]), 2), "p_value": _sig(float(c["p"][b, i, j]))}
+             "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci}
+            | ({"n_eff": round(float(c["n_eff"][b, i, j]), 2)} if cfg.test != "shift" else {})
+            | {"p_value": _sig(float(c["p"][b, i, j]))}
             | ({"q_value": _sig(float(c["q"][b, i, j]))} if cfg.fdr else {}))
 
 
-def _timing_note(edges: list[dict], path: list[str], fps: float, cfg: AnalysisConfig) -> dict:
+def _pair_records(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dict]:
+    """Every pair correlated, once, as measured timing: oriented so that ``dst`` follows ``src``
+    (``lag_ms >= 0``), its correlation (how alike the two speed profiles are, a description,
+    not a test), the sub-frame lag with its 95 % interval, whether that interval orders the
+    pair (excludes zero), and the coupling test's p (q) value."""
+    out = []
+    src, dst = np.nonzero(np.triu(c["tested"][b], 1))
+    for i, j in zip(src.tolist(), dst.tolist()):
+        if c["lag_sub"][b, i, j] < 0:
+            i, j = j, i
+        lag_ms, ci = _lag(c, b, i, j, to_ms)
+        out.append({"src": NODES[i], "dst": NODES[j], "correlation": round(float(c["weight"][b, i, j]), 6),
+                    "lag_frames": int(c["lag"][b, i, j]), "lag_ms": round(lag_ms, 3), "lag_ci_ms": ci,
+                    "ordered": bool(c["ordered"][b, i, j]), "p_value": _sig(float(c["p"][b, i, j]))}
+                   | ({"q_value": _sig(float(c["q"][b, i, j]))} if cfg.fdr else {}))
+    out.sort(key=lambda e: (-e["correlation"], e["src"], e["dst"]))
+    return out
+
+
+def _coupling_note(c: dict, b: int, n_edges: int, cfg: AnalysisConfig) -> dict:
+    """What the clip's coupling test is, the least p-value it can give, and what follows."""
+    if cfg.test != "shift":
+        return {"method": f"{cfg.test}: Fisher z of the largest lagged correlation "
+                          + ("(lag-1 effective sample size)" if cfg.test == "lag1" else
+                             "(whole-autocorrelation effective sample size; assumes stationary motion)"),
+                "p_floor": 0.0, "claims": n_edges}
+    floor = float(c["p_floor"][b])
+    return {"method": "circular-shift surrogates of the largest lagged correlation (exact where the two "
+                      "segments' timings are independent and uniform over the analysed frames)",
+            "p_floor": _sig(floor, 4), "claims": n_edges,
+            "note": ("one swing cannot show coupling: its p-value cannot fall below the floor, "
+                     "(2 x max lag + 1 frames) / frames analysed; the pairs' timing is measured "
+                     "(pairs, path) and coupling is inferred across a batter's swings (corrkin align's links)")
+            if floor >= cfg.alpha else
+            "this clip is long enough for the test to reach alpha where the evidence repeats"}
+
+
+def _timing_note(links: list[dict], path: list[str], fps: float, cfg: AnalysisConfig) -> dict:
     """The timing resolution of a result, and a warning for each link on the path that is
     shorter than the data can support (its interval includes zero, or it is below one frame)."""
     frame_ms = 1000.0 / fps
-    by_pair = {(e["src"], e["dst"]): e for e in edges}
+    by_pair = {(e["src"], e["dst"]): e for e in links}
     warnings = []
     for a, b in zip(path, path[1:]):
         e = by_pair[(a, b)]
@@ -368,11 +442,11 @@ def _timing_note(edges: list[dict], path: list[str], fps: float, cfg: AnalysisCo
         elif e["lag_ms"] < frame_ms:
             warnings.append(f"{a} -> {b}: {e['lag_ms']:.1f} ms is shorter than one frame ({frame_ms:.1f} ms)")
     return {"frame_interval_ms": round(frame_ms, 3),
-            "subframe": cfg.test == "acf",
+            "subframe": cfg.test != "lag1",
             "resolution": ("below one frame: lags by Gaussian interpolation of the correlation peak, "
                            "activation times by a Gaussian fitted over half the smoothing window; "
                            "95 % intervals from the noise of the peak's slope over its curvature"
-                           if cfg.test == "acf" else f"whole frames ({frame_ms:.1f} ms)"),
+                           if cfg.test != "lag1" else f"whole frames ({frame_ms:.1f} ms)"),
             "warnings": warnings}
 
 
@@ -390,11 +464,14 @@ def _chain_check(c: dict, b: int, to_ms: float, cfg: AnalysisConfig) -> list[dic
         if weight < cfg.theta:
             fails.append(f"correlation {weight:.2f} below theta {cfg.theta:g}")
         if not q < cfg.alpha:
-            fails.append(f"not significant ({'q' if cfg.fdr else 'p'} = {_sig(q, 3)} >= alpha {cfg.alpha:g})")
-        if not c["t_sub"][b, i] < c["t_sub"][b, j]:
+            floor = (f"; one clip's floor is p = {_sig(float(c['p_floor'][b]), 3)}" if cfg.test == "shift" else "")
+            fails.append(f"coupling not shown ({'q' if cfg.fdr else 'p'} = {_sig(q, 3)} >= alpha {cfg.alpha:g}{floor})"
+                         if cfg.test == "shift" else
+                         f"not significant ({'q' if cfg.fdr else 'p'} = {_sig(q, 3)} >= alpha {cfg.alpha:g})")
+        if cfg.test != "shift" and not c["t_sub"][b, i] < c["t_sub"][b, j]:
             fails.append(f"order: {z} activates before {a}")
         if not c["resolved"][b, i, j]:
-            fails.append("lag not resolved above zero" if cfg.test == "acf" else f"lag below {cfg.min_lag_frames} frames")
+            fails.append("lag not resolved above zero" if cfg.test != "lag1" else f"lag below {cfg.min_lag_frames} frames")
         lag_ms, ci = _lag(c, b, i, j, to_ms)
         out.append({"src": a, "dst": z, "weight": round(weight, 4), "lag_ms": round(lag_ms, 2), "lag_ci_ms": ci, ("q_value" if cfg.fdr else "p_value"): _sig(q, 4),
                     "edge": bool(c["edge"][b, i, j]), "fails": fails})
@@ -449,6 +526,8 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
                                  for k, node in enumerate(NODES)},
             "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
             "edges": edges,
+            "coupling_test": _coupling_note(c, b, len(edges), cfg),
+            "pairs": _pair_records(c, b, to_ms, cfg),
             "path": path,
             "path_weight": round(float(c["path_weight"][b]), 6),
             "reaches_bat": reaches,
@@ -464,15 +543,20 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
                 "omega_units": "rad / s, counter-clockwise on screen",
             },
         }
-        rec["timing"] = _timing_note(edges, path, fps, cfg)
+        rec["timing"] = _timing_note(rec["pairs"] if cfg.test == "shift" else edges, path, fps, cfg)
         ev = {k: v[b].item() for k, v in evidence.items()}
         rec["quality"] = quality_block(ev, fps, cfg.quality, stories[b])
+        if out.swaps is not None:
+            rec["quality"]["swaps_repaired_frames"] = dict(zip(SWAP_NAMES, c["swaps"][b].tolist()))
+            rec["quality"]["glitches_replaced"] = int(c["glitches"][b])
         if ev["bat_coverage"] < cfg.quality.min_bat_coverage:
             _no_bat(rec, ev["bat_coverage"], bool(c["has_bat"][b]), cfg)
         rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
         if not rec["reaches_bat"] and "path_note" not in rec:
+            links = (f"{sum(e['ordered'] for e in rec['pairs'])} ordered pairs" if cfg.test == "shift"
+                     else f"{len(edges)} edges")
             rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
-                                f"{len(edges)} edges, none chains a source to the {cfg.target}")
+                                f"{links}, none chains a source to the {cfg.target}")
         records.append(rec)
     return records
 

@@ -16,7 +16,7 @@ from scipy.stats import false_discovery_control, norm
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
 from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES, shoulder_width
-from corrkin.timing import savgol_window, to_frames
+from corrkin.timing import Z95, savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK, L_WR, R_WR = (JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_wrist", "r_wrist"))
@@ -97,6 +97,31 @@ def _acf_test(c_full: np.ndarray, lags: np.ndarray, keep: np.ndarray, acf_i, acf
     return w, lag, lag + delta, se, n_eff, p
 
 
+def _shift_p(z_i: np.ndarray, z_j: np.ndarray, max_lag: int) -> float:
+    """The circular-shift p-value of a pair, by rolling one series past the other frame by frame:
+    the share of shifts ``s`` whose largest correlation over lags ``s - L..s + L`` is at least
+    the observed one (``s = 0``); 1 where no shift lies outside the lag window."""
+    n = len(z_i)
+    if n < 2 * max_lag + 2:
+        return 1.0
+    circ = np.array([np.dot(z_i, np.roll(z_j, -s)) / n for s in range(n)])  # c(s): j after i
+    stat = np.max([np.roll(circ, -m) for m in range(-max_lag, max_lag + 1)], axis=0)  # max over s-L..s+L
+    return float(np.mean(stat >= stat[0]))
+
+
+def _mended(pose: np.ndarray, scores: np.ndarray, fps: float, cfg: AnalysisConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``pose (T, N, 2)`` and ``scores (T, N)`` through the engine's robust front end."""
+    import torch
+
+    from corrkin.analysis.engine import robust_front_end
+
+    x = torch.tensor(pose.transpose(1, 2, 0))[None]
+    sc = torch.tensor(scores.T)[None]
+    valid = sc >= cfg.min_confidence if cfg.fill_gaps else torch.ones_like(sc, dtype=torch.bool)
+    x, sc, _, _, _ = robust_front_end(x, sc, valid, [fps], cfg)
+    return x[0].numpy().transpose(2, 0, 1), sc[0].numpy().T
+
+
 def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     """Analyse one clip; returns activation frames, edges, path and bat metrics."""
     import networkx as nx
@@ -104,6 +129,8 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     fps, t = clip.fps, clip.frames
     pose = np.concatenate([clip.keypoints, clip.bat[:, None]], 1).astype(np.float64)
     scores = np.concatenate([clip.scores, clip.bat_scores[:, None]], 1)
+    if cfg.robust:  # the same mending of swaps and glitches as the engine's (its ops have their own references)
+        pose, scores = _mended(pose, scores, fps, cfg)
     if cfg.fill_gaps:
         valid = scores >= cfg.min_confidence
         frames = np.arange(t)
@@ -149,7 +176,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     offset = int(np.argmax(used))
     t_act = np.argmax(np.abs(series), axis=0) + offset
     t_sub, t_se = t_act.astype(float), np.full(nn, np.inf)
-    if cfg.test == "acf":  # the peak of |v| fitted over half the smoothing window, with its error
+    if cfg.test != "lag1":  # the peak of |v| fitted over half the smoothing window, with its error
         half = max(window // 2, 1)
         velocity_filter = np.convolve(scipy_savgol_coeffs(window, cfg.smooth_order), [0.5, 0.0, -0.5])
         residual = (nodes - smooth) @ axis  # what the smoothing removed, (T, N)
@@ -173,11 +200,13 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     tests = {}
     for i in range(nn):
         for j in range(nn):
-            if i == j or not (node_ok[i] and node_ok[j]) or (cfg.test == "acf" and {NODES[i], NODES[j]} in dependent):
+            if i == j or not (node_ok[i] and node_ok[j]) or (cfg.test != "lag1" and {NODES[i], NODES[j]} in dependent):
                 continue
             c_full = np.correlate(z[:, j], z[:, i], "full") / n
-            if cfg.test == "acf":
+            if cfg.test != "lag1":
                 tests[i, j] = _acf_test(c_full, lags, keep, acf[i], acf[j], n, max_lag)
+                if cfg.test == "shift":
+                    tests[i, j] = (*tests[i, j][:4], float("nan"), _shift_p(z[:, i], z[:, j], max_lag))
                 continue
             c = c_full[keep]
             k = int(np.argmax(c))
@@ -197,12 +226,22 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     edges = []
     coupled = [k for k, v in tests.items() if v[0] >= cfg.theta and q[k] < cfg.alpha]
     z_order = norm.isf(cfg.alpha / max(len(coupled) / 2, 1))  # the order, family-wise over coupled pairs
+    ordered = []
     for (i, j), (w, lag, lag_sub, se, n_eff, p) in tests.items():
+        if cfg.test == "shift":  # one order logic: the lag's 95 % interval excludes zero
+            if w >= cfg.theta and lag_sub - Z95 * se > 0 and t_sub[i] < t_sub[j]:
+                ordered.append((i, j, w))
+                if q[i, j] < cfg.alpha:
+                    edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p,
+                                  "lag_sub_frames": lag_sub, "lag_se_frames": se})
+            continue
         if (t_sub[i] < t_sub[j] and lag >= cfg.min_lag_frames and w >= cfg.theta and q[i, j] < cfg.alpha
                 and (cfg.test != "acf" or lag_sub - z_order * se > 0)):
-            g.add_edge(i, j, weight=w)
             edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p,
                           "lag_sub_frames": lag_sub, "lag_se_frames": se, "n_eff": n_eff})
+            ordered.append((i, j, w))
+    for i, j, w in ordered:  # the path's graph: the edges, or (shift) the ordered pairs
+        g.add_edge(i, j, weight=w)
     best = {s: (0.0, [s]) for s in (NODE_INDEX[x] for x in cfg.sources)}
     for v in nx.topological_sort(g):
         for u in g.predecessors(v):
@@ -217,6 +256,9 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
         "activation_subframe": {NODES[k]: float(t_sub[k]) for k in range(nn)},
         "activation_se_frames": {NODES[k]: float(t_se[k]) for k in range(nn)},
         "edges": edges,
+        "tests": {(NODES[i], NODES[j]): {"weight": v[0], "lag_frames": v[1], "lag_sub_frames": v[2], "lag_se_frames": v[3],
+                                         "p_value": v[5], "q_value": q[i, j]} for (i, j), v in tests.items()},
+        "ordered": [(NODES[i], NODES[j]) for i, j, _ in ordered],
         "path": [NODES[k] for k in best[target][1]] if reaches else [],
         "path_weight": best[target][0] if reaches else 0.0,
         "reaches_bat": reaches,

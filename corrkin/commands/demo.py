@@ -28,7 +28,7 @@ def run_demo(cfg: DictConfig) -> int:
         res = json.loads((res_dir / name / "result.json").read_text())
         want = " > ".join(a for a, _, _ in chain_truth(t)) + f" > {t['chain'][-1]}"
         got = " > ".join(res["path"]) or "(no path to the bat)"
-        lags = {(e["src"], e["dst"]): e["lag_frames"] for e in res["edges"]}
+        lags = {(e["src"], e["dst"]): e["lag_frames"] for e in res.get("pairs") or res["edges"]}
         found = [lags.get((a, b)) for a, b, _ in chain_truth(t)]
         lines.append(f"  {name}  {t['fps']:g} fps  true chain {want}, lags {t['lag_frames']}")
         lines.append(f"  {'':14} found      {got}, lags {found}")

@@ -55,7 +55,7 @@ from corrkin.timing import to_frames
 
 log = logging.getLogger(__name__)
 
-SUMMARY = ("clip", "batter", "shot", "path", "key", "status", "error", "fps", "frames", "edges", "chain",
+SUMMARY = ("clip", "batter", "shot", "path", "key", "status", "error", "fps", "frames", "edges", "ordered_pairs", "chain",
            "path_weight", "reaches_bat", "reliable", "quality_reasons", "bat_peak_speed")
 
 
@@ -311,7 +311,7 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
         if done.is_file():
             s = json.loads(done.read_text())["summary"]
             row |= {"status": "ok", "error": "", "fps": s["fps"], "frames": s["frames"], "edges": s["edges"],
-                    "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
+                    "ordered_pairs": s.get("ordered_pairs", ""), "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
                     "reliable": s.get("reliable"), "quality_reasons": s.get("quality_reasons", ""),
                     "bat_peak_speed": s["bat_peak_speed"]}
         elif bad.is_file():

@@ -196,7 +196,7 @@ def write_npz(path: str | os.PathLike, atomic: bool = True, **arrays: np.ndarray
 
 
 SUMMARY_FIELDS = (
-    "clip", "status", "error", "source", "fps", "frames", "edges", "path", "path_weight",
+    "clip", "status", "error", "source", "fps", "frames", "edges", "ordered_pairs", "path", "path_weight",
     "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
     "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak",
 )
@@ -247,3 +247,15 @@ def write_summary(path: str | os.PathLike, rows: list[dict]) -> None:
         w.writerow(row)
     with atomic_write(path, "w") as f:
         f.write(buf.getvalue())
+
+
+def path_links(rec: dict) -> list[dict]:
+    """The links of a result's path, source first, each a dict with ``src``, ``dst``, ``weight``
+    (the pair's correlation), ``lag_ms`` and ``lag_ci_ms``: read from the measured pairs (the
+    timing path's links) where the result has them, else from its edges (``analysis=seed``)."""
+    links = {(e["src"], e["dst"]): e for e in rec.get("pairs") or rec["edges"]}
+    out = []
+    for a, b in zip(rec["path"], rec["path"][1:]):
+        e = links[(a, b)]
+        out.append({**e, "weight": e.get("weight", e.get("correlation"))})
+    return out

@@ -213,13 +213,22 @@ def common_ms(al: Alignment, clips: list[LibraryClip], k: int, frame: float) -> 
     return (f + al.window[al.reference][0] - ref.peak) * 1000.0 / ref.fps
 
 
+def timing_links(rec: dict) -> list[dict]:
+    """A result's ordered links, each with ``weight``: the measured pairs whose lag interval
+    orders them (the timing path's graph), or, in a result without measured pairs
+    (``analysis=seed``), its edges."""
+    if rec.get("pairs") is None:
+        return rec["edges"]
+    return [{**e, "weight": e["correlation"]} for e in rec["pairs"] if e["ordered"]]
+
+
 def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
-    """Clip ``k``'s edges with their lags on the common timeline: the span that the lag covers
-    from the source's activation, mapped through the warp."""
+    """Clip ``k``'s ordered links (:func:`timing_links`) with their lags on the common timeline:
+    the span that the lag covers from the source's activation, mapped through the warp."""
     rec = clips[k].record
     per_ms = clips[k].fps / 1000.0
     out = []
-    for e in rec["edges"]:
+    for e in timing_links(rec):
         t0 = rec["activation_ms"][e["src"]] * per_ms  # sub-frame where the analysis refines it
         start = common_ms(al, clips, k, t0)
         ci = e.get("lag_ci_ms")

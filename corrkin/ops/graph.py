@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from corrkin.ops._checks import check_shape
-from corrkin.ops.timing import acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error
+from corrkin.ops.timing import Z95, acf_effective_n, lag_peak, lag_search_p_value, lag_standard_error
 from corrkin.ops.xcorr import benjamini_hochberg, effective_n, fisher_p_value
 
 
@@ -35,6 +35,7 @@ def correlation_edges(
     fdr: bool = False,
     test: str = "lag1",
     untested: torch.Tensor | None = None,
+    p_shift: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The directed correlation graph of every clip.
 
@@ -56,8 +57,14 @@ def correlation_edges(
             counted (:mod:`corrkin.ops.timing`); its edges also need the lag above zero at the
             family-wise level ``alpha`` over the clip's coupled pairs (one-sided Bonferroni), so that
             nodes that move together (the two hands) are not put in an order by chance.
+            ``"shift"``: the p-value is the circular-shift surrogate test's (``p_shift``, from
+            :func:`corrkin.ops.significance.circular_shift_test`), valid for brief pulses; a
+            pair is *ordered* where its lag's two-sided 95 % interval excludes zero (and the
+            activation times agree, which keeps the graph acyclic), and an edge (a claimed
+            coupling) needs the order, ``theta`` and q < ``alpha``.
         untested: ``(N, N)`` bool, pairs never tested (series that are functions of each other
             by construction); symmetric.
+        p_shift: ``(B, N, N)`` p-values of the circular-shift test (``test="shift"`` only).
 
     Returns:
         dict of ``(B, N, N)`` tensors: ``weight`` (peak correlation over allowed lags), ``lag``
@@ -65,13 +72,18 @@ def correlation_edges(
         (its standard error in frames; inf where it cannot be told), ``n_eff``, ``p``, ``q``,
         ``resolved`` (the lag is long enough to order the pair: above zero family-wise with
         ``acf``, at least ``min_lag`` frames with ``lag1``)
-        (equal to ``p`` without ``fdr``) and the bool ``edge``: ``i -> j`` where ``t_i < t_j``,
+        (equal to ``p`` without ``fdr``), ``ordered`` (the timing path's links: with ``shift``,
+        the pair's interval excludes zero and its correlation is at least ``theta``; otherwise
+        the edges), ``tested`` (the pairs correlated: both valid, not ``untested``, not a node with
+        itself) and the bool ``edge``: ``i -> j`` where ``t_i < t_j``,
         lag >= ``min_lag`` (and above 0 family-wise with ``acf``), weight >= ``theta`` and
         p (q) < ``alpha``.
     """
     check_shape(xc, "B,N,N,K", "correlation_edges: xc")
-    if test not in ("lag1", "acf"):
-        raise ValueError(f"correlation_edges: test must be 'lag1' or 'acf', got '{test}'")
+    if test not in ("lag1", "acf", "shift"):
+        raise ValueError(f"correlation_edges: test must be 'lag1', 'acf' or 'shift', got '{test}'")
+    if test == "shift" and p_shift is None:
+        raise ValueError("correlation_edges: test='shift' needs p_shift")
     bsz, nn, _, k = xc.shape
     half = (k - 1) // 2
     peak = lag_peak(xc, max_lag)
@@ -81,7 +93,10 @@ def correlation_edges(
     if untested is not None:
         pair_valid = pair_valid & ~untested.to(xc.device)
     weight = torch.where(pair_valid, weight, 0.0)
-    if test == "acf":
+    if test == "shift":
+        n_eff = torch.full_like(weight, torch.nan)
+        p = p_shift.to(weight.dtype)
+    elif test == "acf":
         acf = torch.diagonal(xc[..., half:], dim1=1, dim2=2).transpose(1, 2)  # (B, N, L + 1)
         n_eff = acf_effective_n(acf, n, max_lag)
         p = lag_search_p_value(weight, n_eff, n[:, None, None], (2 * max_lag + 1)[:, None, None])
@@ -103,6 +118,15 @@ def correlation_edges(
         & (weight >= theta)
         & (q < alpha)
     )
+    if test == "shift":
+        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
+        resolved = lag_sub - Z95 * lag_se > 0  # the two-sided 95 % interval lies above zero
+        # the activation times agree with the lag's sign: lags of different pairs need not add
+        # up, and the activation order keeps the graph acyclic
+        ordered = pair_valid & resolved & (weight >= theta) & (t_act[:, :, None] < t_act[:, None, :])
+        edge = ordered & (q < alpha)
+        return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
+                "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": ordered, "tested": pair_valid}
     if test == "acf":
         # j follows i: the lag is above zero at the family-wise level alpha over the clip's coupled
         # pairs (one-sided Bonferroni over the pairs that passed the correlation test), so that
@@ -117,7 +141,7 @@ def correlation_edges(
         lag_sub, lag_se = lag.to(xc.dtype), torch.full_like(weight, torch.inf)
         resolved = lag >= min_lag
     return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
-            "p": p, "q": q, "edge": edge, "resolved": resolved}
+            "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": edge, "tested": pair_valid}
 
 
 def max_weight_path(

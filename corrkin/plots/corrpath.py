@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from corrkin.io.results import path_links  # noqa: E402
 from corrkin.skeleton import ANATOMY_ROW  # noqa: E402
 
 ROW_NAMES = ["ankles", "knees", "hips / pelvis", "shoulders", "elbows", "wrists", "bat"]
@@ -53,9 +54,8 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
             continue
         ax.annotate("", xy=xy[e["dst"]], xytext=xy[e["src"]],
                     arrowprops=dict(arrowstyle="-|>", color="0.6", alpha=0.35, lw=0.8, shrinkA=6, shrinkB=6))
-    by_pair = {(e["src"], e["dst"]): e for e in record["edges"]}
-    for a, b in on_path:
-        e = by_pair[(a, b)]
+    for e in path_links(record):
+        a, b = e["src"], e["dst"]
         ax.annotate("", xy=xy[b], xytext=xy[a],
                     arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=2.6, shrinkA=7, shrinkB=7))
         mx, my = (xy[a][0] + xy[b][0]) / 2, (xy[a][1] + xy[b][1]) / 2
@@ -88,16 +88,23 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
 def _zoom(record: dict, t_ms: np.ndarray) -> tuple[float, float]:
     """The span worth reading: the nodes joined by edges (or the bat's peak) with a margin."""
     act = record["activation_ms"]
-    nodes = {e["src"] for e in record["edges"]} | {e["dst"] for e in record["edges"]}
+    nodes = {e["src"] for e in record["edges"]} | {e["dst"] for e in record["edges"]} | set(record["path"])
     times = [act[n] for n in nodes] or [record["bat"]["peak_ms"]]
     lo, hi = min(times), max(times)
     margin = max(150.0, 0.25 * (hi - lo))
     return max(float(t_ms[0]), lo - margin), min(float(t_ms[-1]), hi + margin)
 
 
+def _links_said(record: dict) -> str:
+    """How many couplings the clip claims and, where measured, how many pairs its timing orders."""
+    pairs = record.get("pairs")
+    ordered = f"{sum(e['ordered'] for e in pairs)} pairs ordered  ·  " if pairs is not None else ""
+    return f"{ordered}{len(record['edges'])} couplings claimed"
+
+
 def _title(record: dict) -> str:
     name = record["clip"].encode("utf-8", "backslashreplace").decode("utf-8")  # a file name that is not UTF-8
-    head = f"{name}  ·  {record['fps']:g} fps ({1000 / record['fps']:.1f} ms a frame)  ·  {len(record['edges'])} edges"
+    head = f"{name}  ·  {record['fps']:g} fps ({1000 / record['fps']:.1f} ms a frame)  ·  {_links_said(record)}"
     warnings = record.get("timing", {}).get("warnings", [])
     if warnings:
         head += f"  ·  timing: {'; '.join(warnings)}"

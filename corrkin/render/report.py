@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from corrkin.io.keypoints import Clip, load_clip
-from corrkin.io.results import atomic_write, fitting_name
+from corrkin.io.results import atomic_write, fitting_name, path_links
 from corrkin.render.skeleton import write_skeleton_video
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,8 @@ def _source_video(rec: dict, videos: Path | None) -> Path | None:
 
 
 def _numbers(rec: dict) -> list[tuple[str, str]]:
-    lags = {(e["src"], e["dst"]): e["lag_ms"] for e in rec["edges"]}
     path = rec["path"]
-    chain = ", ".join(f"{a} → {b} {lags[(a, b)]:.0f} ms" for a, b in zip(path, path[1:]) if (a, b) in lags)
+    chain = ", ".join(f"{e['src']} → {e['dst']} {e['lag_ms']:.0f} ms" for e in path_links(rec))
     bat = rec["bat"]
     speed = (f"{bat['peak_speed']:.2f} shoulder widths/s at {bat['peak_ms']:.0f} ms" if bat.get("peak_speed") is not None
              else bat.get("note", "no bat found"))

@@ -245,7 +245,7 @@ BAD_SETTINGS = {
     "fps=-25": "fps=-25.0",
     "device=tpu": "device='tpu'",
     "analysis.thetta=0.3": "analysis.thetta: Key 'thetta' not in 'AnalysisConfig'",  # a misspelt key
-    "analysis.test=fisher": "analysis.test='fisher': expected one of [acf, lag1]",
+    "analysis.test=fisher": "analysis.test='fisher': expected one of [shift, acf, lag1]",
 }
 
 

@@ -32,7 +32,9 @@ def test_recovers_known_chains_with_their_lags(device):
     for rec, truth in zip(records, truths):
         assert rec["reaches_bat"], rec["clip"]
         assert rec["path"] == truth["chain"], rec["clip"]
-        lags = {(e["src"], e["dst"]): e["lag_frames"] for e in rec["edges"]}
+        assert rec["edges"] == [], rec["clip"]  # one swing shows timing, never a coupling
+        assert rec["coupling_test"]["p_floor"] > 0.05
+        lags = {(e["src"], e["dst"]): e["lag_frames"] for e in rec["pairs"]}
         for a, b, lag in chain_truth(truth):
             assert abs(lags[(a, b)] - lag) <= 1, (rec["clip"], a, b)
             exact += lags[(a, b)] == lag
@@ -41,11 +43,13 @@ def test_recovers_known_chains_with_their_lags(device):
     assert exact / total >= 0.9
 
 
-@pytest.mark.parametrize("variant", ["default", "fdr", "window", "after-only", "seed-like"])
+@pytest.mark.parametrize("variant", ["default", "no-fdr", "window", "after-only", "seed-like", "acf"])
 def test_matches_per_clip_reference(variant):
     cfg = AnalysisConfig(dtype="float64")
-    if variant == "fdr":
-        cfg.fdr = True
+    if variant == "no-fdr":
+        cfg.fdr = False
+    elif variant == "acf":
+        cfg.test = "acf"
     elif variant == "window":
         cfg.window = WindowConfig(before_s=0.8, after_s=0.4)
     elif variant == "after-only":
@@ -68,9 +72,20 @@ def test_matches_per_clip_reference(variant):
             else:
                 assert rec["activation_ci_ms"][node] is None
         pairs = assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
+        if cfg.test == "shift":  # every pair measured, as the reference measures it
+            assert {(e["src"], e["dst"]) for e in rec["pairs"] if e["ordered"]} == set(ref["ordered"]), clip.name
+            assert len(rec["pairs"]) * 2 == len(ref["tests"])
+            for e in rec["pairs"]:
+                want = ref["tests"][(e["src"], e["dst"])]
+                assert e["correlation"] == pytest.approx(want["weight"], abs=1e-6)
+                assert e["lag_frames"] == want["lag_frames"]
+                assert e["lag_ms"] == pytest.approx(want["lag_sub_frames"] * 1000 / clip.fps, abs=1e-3)
+                assert e["p_value"] == pytest.approx(want["p_value"], rel=1e-5), (clip.name, e)
+                assert e.get("q_value", e["p_value"]) == pytest.approx(want["q_value"], rel=1e-5)
         for have, want in pairs:
             assert have["lag_ms"] == pytest.approx(want["lag_sub_frames"] * 1000 / clip.fps, abs=1e-3)
-            assert have["n_eff"] == pytest.approx(want["n_eff"], abs=0.01)
+            if cfg.test != "shift":
+                assert have["n_eff"] == pytest.approx(want["n_eff"], abs=0.01)
             if np.isfinite(want["lag_se_frames"]):
                 half = (have["lag_ci_ms"][1] - have["lag_ci_ms"][0]) / 2
                 assert half == pytest.approx(1.96 * want["lag_se_frames"] * 1000 / clip.fps, rel=1e-3, abs=2e-3)
@@ -102,11 +117,13 @@ def test_pelvis_carries_a_signal_by_default_and_not_in_the_seed():
     assert (seed.series[:, pelvis] == 0).all()
 
 
-def test_fdr_is_never_looser():
+@pytest.mark.parametrize("test", ["shift", "acf"])
+def test_fdr_is_never_looser(test):
     clips, _ = library(10, seed=2)
-    plain = run(clips, AnalysisConfig())
-    fdr = run(clips, AnalysisConfig(fdr=True))
+    plain = run(clips, AnalysisConfig(fdr=False, test=test))
+    fdr = run(clips, AnalysisConfig(fdr=True, test=test))
     for a, b in zip(plain, fdr):
+        assert all(e["q_value"] >= e["p_value"] for e in b["pairs"])
         pa = {(e["src"], e["dst"]) for e in a["edges"]}
         pb = {(e["src"], e["dst"]): e for e in b["edges"]}
         assert set(pb) <= pa
@@ -159,4 +176,5 @@ def test_cuda_equals_cpu():
     cfg = AnalysisConfig(dtype="float64")
     for a, b in zip(run(clips, cfg, "cpu"), run(clips, cfg, "cuda")):
         assert [e["src"] + e["dst"] for e in a["edges"]] == [e["src"] + e["dst"] for e in b["edges"]]
+        assert [(e["src"], e["dst"], e["ordered"]) for e in a["pairs"]] == [(e["src"], e["dst"], e["ordered"]) for e in b["pairs"]]
         assert a["path"] == b["path"]
