@@ -26,6 +26,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from corrkin.cli import main as cli
+    from corrkin.io.results import path_links
 
     with tempfile.TemporaryDirectory() as tmp:
         code = cli(["analyse", f"input={args.input}", f"output={tmp}", f"fps={args.fps}", "plots=false",
@@ -35,16 +36,16 @@ def main() -> None:
         records = [json.loads(p.read_text()) for p in sorted(Path(tmp).glob("*/result.json"))]
 
     print(f"# analysis={args.analysis} on {len(records)} clips from {args.input} at {args.fps:g} fps\n")
-    print("| clip | frames | edges | path | path links: lag ms [95 % interval] | timing warnings |")
-    print("|---|---:|---:|---|---|---|")
+    print("| clip | frames | ordered pairs | couplings claimed (p floor) | path | path links: lag ms [95 % interval] "
+          "| timing warnings |")
+    print("|---|---:|---:|---:|---|---|---|")
     for r in records:
-        edges = {(e["src"], e["dst"]): e for e in r["edges"]}
-        links = "; ".join(f"{a}→{b} {edges[(a, b)]['lag_ms']:.0f} "
-                          f"[{edges[(a, b)]['lag_ci_ms'][0]:.0f}, {edges[(a, b)]['lag_ci_ms'][1]:.0f}]"
-                          if edges[(a, b)]["lag_ci_ms"] else f"{a}→{b} {edges[(a, b)]['lag_ms']:.0f}"
-                          for a, b in zip(r["path"], r["path"][1:]))
+        links = "; ".join(f"{e['src']}→{e['dst']} {e['lag_ms']:.0f}" + (
+            f" [{e['lag_ci_ms'][0]:.0f}, {e['lag_ci_ms'][1]:.0f}]" if e["lag_ci_ms"] else "") for e in path_links(r))
         path = " → ".join(r["path"]) or "none reaches the bat"
-        print(f"| {r['clip']} | {r['frames']} | {len(r['edges'])} | {path} | {links or '–'} | "
+        ordered = sum(e["ordered"] for e in r["pairs"]) if "pairs" in r else "–"
+        floor = r.get("coupling_test", {}).get("p_floor", 0)
+        print(f"| {r['clip']} | {r['frames']} | {ordered} | {len(r['edges'])} ({floor:.2g}) | {path} | {links or '–'} | "
               f"{'; '.join(r['timing']['warnings']) or '–'} |")
     print("\n| clip | link | r | lag ms [95 %] | q | fails on |")
     print("|---|---|---:|---|---:|---|")

@@ -39,6 +39,24 @@ class Test(Choice):
     lag1 = "lag1"
 
 
+class Signal(Choice):
+    """What each node's series is: ``speed`` the speed of its pelvis-centred image path (the
+    quantity the kinematic-sequence literature times: peak speeds); ``axis`` its velocity along
+    the one in-plane swing axis (the seed's)."""
+
+    speed = "speed"
+    axis = "axis"
+
+
+class PathLinks(Choice):
+    """Which ordered pairs the path may use: ``anatomical`` only segments joined in the body
+    (:data:`corrkin.skeleton.ADJACENT`: the kinematic sequence's route); ``any`` every pair (the
+    seed's, where a longer detour through any correlated node always outweighs the chain)."""
+
+    anatomical = "anatomical"
+    any = "any"
+
+
 class PelvisSignal(Choice):
     """The pelvis's own series: ``ankles`` its motion over the mid-ankle; ``root`` zero (the seed)."""
 
@@ -180,7 +198,9 @@ class AnalysisConfig:
     """Every parameter of the correlated-kinetics analysis (see ``corrkin/configs/analysis``)."""
 
     name: str = "default"
-    smooth_window_s: float = 0.20  # Savitzky–Golay window: the odd number of frames nearest window_s * fps
+    # Savitzky–Golay window: the odd number of frames nearest window_s * fps (0.2 s, the seed's,
+    # moved brief, lopsided speed peaks 20 ms early on strokes filmed in 3-D; 0.1 s: 5-10 ms)
+    smooth_window_s: float = 0.10
     smooth_order: int = 2
     max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
     theta: float = 0.40  # least peak correlation for an edge
@@ -188,9 +208,12 @@ class AnalysisConfig:
     # shift: circular-shift surrogates (valid for brief pulses; one swing cannot show coupling);
     # acf: Fisher z with the whole autocorrelation (assumes stationary motion); lag1: the seed's test
     test: Test = Test.shift
+    path_links: PathLinks = PathLinks.anatomical  # anatomical: the path follows joined segments; any: every pair
+    signal: Signal = Signal.speed  # speed: each node's speed (pelvis-centred); axis: velocity along the swing axis (the seed)
     min_lag_frames: int = 0  # an edge i->j needs j to follow i by at least this many whole frames
     fdr: bool = True  # Benjamini–Hochberg over all tested pairs of a clip
-    window: WindowConfig = field(default_factory=WindowConfig)  # bat-centred window, e.g. before_s=1.0 after_s=0.5
+    # bat-centred window: the downswing (peaks of the backlift and follow-through are not the sequence's)
+    window: WindowConfig = field(default_factory=lambda: WindowConfig(before_s=0.6, after_s=0.2))
     pelvis_signal: PelvisSignal = PelvisSignal.ankles  # pelvis relative to mid-ankle; root: zero (the seed)
     min_confidence: float = 0.1  # scores below this are gaps, filled by linear interpolation
     fill_gaps: bool = True
@@ -210,6 +233,8 @@ class AnalysisConfig:
     def __post_init__(self) -> None:
         a = "analysis."
         self.test = _choice(Test, a + "test", self.test)
+        self.signal = _choice(Signal, a + "signal", self.signal)
+        self.path_links = _choice(PathLinks, a + "path_links", self.path_links)
         self.pelvis_signal = _choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
         self.top_hand = _choice(TopHand, a + "top_hand", self.top_hand)
         self.dtype = _choice(Dtype, a + "dtype", self.dtype)
@@ -226,7 +251,7 @@ class AnalysisConfig:
               "must be > 0 and at most 5 seconds (a stroke's whole chain takes well under one)")
         _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
         _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
-        for key, kind in (("test", Test), ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
+        for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks), ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
             _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
         _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")
@@ -356,6 +381,29 @@ class AlignWindow:
 
 
 @dataclass
+class LinksConfig:
+    """Coupling across a batter's swings (``links.csv``): per batter and shot, every pair's pooled
+    lag and a test of coupling beyond co-timing against trial-shuffled swings."""
+
+    min_swings: int = 3  # fewer swings of a batter's shot: no links
+    max_lag_s: float = 0.2  # lags searched, +- seconds
+    before_s: float = 0.8  # each swing's window around its impact, seconds before
+    after_s: float = 0.4  # and after
+    alpha: float = 0.05  # family-wise (Holm) over a group's pairs
+    permutations: int = 4999  # shuffles of the swings in the null (p >= 1 / (permutations + 1))
+    seed: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _need(self.min_swings >= 3, "links.min_swings", self.min_swings, "must be >= 3")
+        _need(0 < self.max_lag_s <= 1, "links.max_lag_s", self.max_lag_s, "must be > 0 and at most 1 second")
+        _need(self.before_s > 0 and self.after_s > 0, "links.before_s/after_s", [self.before_s, self.after_s],
+              "must be > 0 seconds")
+        _need(0 < self.alpha < 1, "links.alpha", self.alpha, "a significance level: must be > 0 and < 1")
+        _need(self.permutations >= 99, "links.permutations", self.permutations, "must be >= 99")
+
+
+@dataclass
 class AlignConfig:
     """``corrkin align``: an analysis output folder in, alignment tables and figures out."""
 
@@ -371,6 +419,7 @@ class AlignConfig:
     plots: bool = True
     device: str = "cpu"
     min_quality: MinQuality = MinQuality.any  # reliable: leave out clips whose quality says reliable: false
+    links: LinksConfig = field(default_factory=LinksConfig)  # coupling across a batter's swings (links.csv)
 
     def __post_init__(self) -> None:
         self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)

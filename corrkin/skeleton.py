@@ -27,6 +27,16 @@ LIMBS: tuple[tuple[str, str], ...] = (
     ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
 )
 
+# Segments joined in the body, along which motion can pass from the ground to the bat: the
+# legs, the hips to the pelvis, the trunk (pelvis to each shoulder), the arms, and each wrist
+# to the bat (both hands hold it). A timing path follows these, as the kinematic sequence does.
+ADJACENT: tuple[tuple[str, str], ...] = (
+    ("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),
+    ("l_hip", "pelvis"), ("r_hip", "pelvis"), ("pelvis", "l_shoulder"), ("pelvis", "r_shoulder"),
+    ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
+    ("l_wrist", "bat"), ("r_wrist", "bat"),
+)
+
 # Anatomy rows for figures, ground (0) to bat (6).
 ANATOMY_ROW = {
     "l_ankle": 0, "r_ankle": 0, "l_knee": 1, "r_knee": 1, "l_hip": 2, "r_hip": 2, "pelvis": 2,

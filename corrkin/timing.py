@@ -17,7 +17,7 @@ def savgol_window(window_s: float, fps: float, order: int) -> int:
     w = int(math.floor(window_s * fps + 0.5))
     if w % 2 == 0:
         w += 1
-    least = order + 1 if order % 2 == 0 else order + 2
+    least = order + 3 if order % 2 == 0 else order + 2  # at least two more frames than the fit's terms: a smoother
     return max(w, least, 3)
 
 

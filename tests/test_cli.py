@@ -79,7 +79,9 @@ def test_typos_fail_when_composing():
 
 def test_window_override_syntax():
     cfg = compose_cfg("analyse", ["input=a", "output=b", "analysis.window.before_s=1.0"])
-    assert cfg.analysis.window.before_s == 1.0 and cfg.analysis.window.after_s is None
+    assert cfg.analysis.window.before_s == 1.0 and cfg.analysis.window.after_s == 0.2  # the default after_s
+    cfg = compose_cfg("analyse", ["input=a", "output=b", "analysis.window.after_s=null"])
+    assert cfg.analysis.window.before_s == 0.6 and cfg.analysis.window.after_s is None
 
 
 @pytest.fixture

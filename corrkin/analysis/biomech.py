@@ -37,11 +37,17 @@ import math
 import numpy as np
 
 from corrkin.skeleton import NODE_INDEX as N
-from corrkin.timing import Z95, to_frames  # not corrkin.ops: this runs in the I/O workers, which never import torch
+
+# not corrkin.ops: this runs in the I/O workers, which never import torch
+from corrkin.timing import Z95, savgol_window, to_frames
 
 SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")
 END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
 GAINS = (("trunk", "pelvis"), ("lead_arm", "trunk"), ("bat", "lead_arm"))
+
+# The events' and the kinematic sequence's Savitzky–Golay window, seconds: their own, apart from
+# the correlation analysis's (analysis.smooth_window_s), as validated for them.
+SMOOTH_S = 0.20
 
 
 
@@ -368,7 +374,7 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)
     swing = (peak_frame - half, peak_frame + half + 1)
     lead = "l" if bat["top_hand"].startswith("l_") else "r"
-    window = record["smoothing_window_frames"]
+    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
     record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, swing, bat["found"])
     cal = calibrate(pos, cfg.units, record["shoulder_width_px"])
     record["calibration"] = cal

@@ -8,7 +8,8 @@ as named stages (:func:`analyse` calls them in this order):
 4. :func:`swing_reference`: the bat tip's peak speed (the faster wrist's with no bat);
 5. :func:`analysis_window`: the frames analysed around it;
 6. :func:`swing_axis`: the principal direction of that trace;
-7. :func:`axis_series`: every node's velocity along the swing axis, pelvis-centred;
+7. :func:`speed_series`: every node's speed, pelvis-centred (or, ``signal=axis``,
+   :func:`axis_series`: its velocity along the swing axis);
 8. :func:`bat_turn`: the top hand, the bat's angle and its rate;
 9. :func:`activation_times`: each node's peak, below a frame, with its error;
 10. :func:`coupling`: lagged cross-correlations of every pair (a descriptive similarity of two
@@ -38,7 +39,7 @@ from corrkin.io.keypoints import KeypointBatch
 from corrkin.ops import robust
 from corrkin.ops.significance import circular_shift_test
 from corrkin.ops.timing import Z95
-from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES
+from corrkin.skeleton import ADJACENT, BAT, JOINT_INDEX, NODE_INDEX, NODES
 from corrkin.timing import savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
@@ -50,7 +51,7 @@ L_WR, R_WR = JOINT_INDEX["l_wrist"], JOINT_INDEX["r_wrist"]
 class AnalysisOutput:
     """Batched results, every tensor on the batch's device (``B`` clips, ``N`` = 14 nodes)."""
 
-    series: torch.Tensor  # (B, N, T) velocity along the swing axis, shoulder widths / s
+    series: torch.Tensor  # (B, N, T) speed (or velocity along the swing axis), shoulder widths / s
     v_tip: torch.Tensor  # (B, T) bat-tip speed, shoulder widths / s
     angle: torch.Tensor  # (B, T) bat angle (tip - top hand), rad, unwrapped
     omega: torch.Tensor  # (B, T) its rate omega_z, rad / s
@@ -104,6 +105,16 @@ def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
         pairs += [("pelvis", "l_ankle"), ("pelvis", "r_ankle")]
     out = torch.zeros(len(NODES), len(NODES), dtype=torch.bool)
     for a, b in pairs:
+        out[NODE_INDEX[a], NODE_INDEX[b]] = out[NODE_INDEX[b], NODE_INDEX[a]] = True
+    return out
+
+
+def _route(cfg: AnalysisConfig) -> torch.Tensor:
+    """``(N, N)`` the pairs a path may use (symmetric; the order comes from the data)."""
+    if cfg.path_links == "any":
+        return torch.ones(len(NODES), len(NODES), dtype=torch.bool)
+    out = torch.zeros(len(NODES), len(NODES), dtype=torch.bool)
+    for a, b in ADJACENT:
         out[NODE_INDEX[a], NODE_INDEX[b]] = out[NODE_INDEX[b], NODE_INDEX[a]] = True
     return out
 
@@ -281,6 +292,24 @@ def bat_turn(hb: HandsAndBat, frame_mask: torch.Tensor, top_hand: str, lengths: 
     return torch.where(left_top, L_WR, R_WR), angle, omega
 
 
+def speed_series(nodes: Nodes, scale: torch.Tensor, windows: list[int], lengths: torch.Tensor, fps: torch.Tensor,
+                 cfg: AnalysisConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(raw, smooth, series)``: every node's pelvis-centred position ``(B, N, 2, T)`` (the
+    pelvis itself over the mid-ankle with ``pelvis_signal=ankles``), in shoulder widths, filled
+    and Savitzky–Golay smoothed, and its speed ``(B, N, T)`` per second: the speed profile whose
+    peak is the node's activation (the kinematic sequence's peak speed)."""
+    pose = nodes.fill(nodes.pose, slice(None))
+    root = pose[:, PELVIS: PELVIS + 1]
+    centred = pose - root
+    if cfg.pelvis_signal == "ankles":
+        pelvis = root - (pose[:, L_ANK: L_ANK + 1] + pose[:, R_ANK: R_ANK + 1]) / 2
+        centred = torch.cat([centred[:, :PELVIS], pelvis, centred[:, PELVIS + 1:]], 1)
+    raw = centred / scale[:, None, None, None]
+    smooth = ops.savgol_filter(raw, windows, cfg.smooth_order, lengths)
+    v = ops.central_difference(smooth, lengths) * fps[:, None, None, None]
+    return raw, smooth, torch.sqrt(v[:, :, 0] * v[:, :, 0] + v[:, :, 1] * v[:, :, 1])
+
+
 def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg: AnalysisConfig):
     """``(t_act, t_sub, t_se)`` per node: whole frames of peak speed, refined below a frame with
     standard errors (``test=acf``: a peak fit over half the smoothing window, the pixel noise
@@ -296,7 +325,10 @@ def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg:
     gains = [ops.smoothing_noise_gains(w, cfg.smooth_order, 2 * max(halves)) for w in windows]
     res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
     acov = torch.tensor([g[1] for g in gains], dtype=raw.dtype, device=raw.device)
-    mad = ops.masked_median((raw - smooth).abs(), valid)
+    resid = (raw - smooth).abs()
+    if resid.ndim == 4:  # both coordinates of a speed's path: one noise scale
+        resid, valid = resid.flatten(2, 3), valid[:, :, None].expand(-1, -1, 2, -1).flatten(2, 3)
+    mad = ops.masked_median(resid, valid)
     sigma = 1.482602218505602 * torch.nan_to_num(mad) / torch.sqrt(res_var)[:, None]
     half = torch.tensor(halves, device=raw.device)
     return ops.fit_peak_times(per_frame, used, half, sigma, acov)
@@ -346,12 +378,14 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     ref = swing_reference(hb, nodes, batch, cfg)
     used = analysis_window(in_clip, ref.peak, fps, cfg.window)
     axis = swing_axis(hb, ref, used)
-    raw, smooth, series = axis_series(nodes, axis, scale, windows, lengths, fps, cfg)
+    raw, smooth, series = (speed_series(nodes, scale, windows, lengths, fps, cfg) if cfg.signal == "speed"
+                           else axis_series(nodes, axis, scale, windows, lengths, fps, cfg))
     top_hand, angle, omega = bat_turn(hb, in_clip, cfg.top_hand, lengths, fps)
     t_act, t_sub, t_se = activation_times(raw, smooth, series, nodes, used, windows, fps, cfg)
     tests, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
+    route = tests["ordered"] & _route(cfg).to(tests["ordered"].device)
     path, path_weight, reaches = ops.max_weight_path(
-        tests["weight"], tests["ordered"], [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
+        tests["weight"], route, [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
     evidence = swing_evidence(nodes.scores.to(dtype), in_clip, ref.peak, fps, cfg.min_confidence, cfg.quality)
     return AnalysisOutput(
         positions=centred_positions(nodes, scale), evidence=evidence, swaps=nodes.swaps, glitches=nodes.glitches, series=series, v_tip=hb.speed[:, TIP],

@@ -15,7 +15,7 @@ from scipy.stats import false_discovery_control, norm
 
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
-from corrkin.skeleton import BAT, JOINT_INDEX, NODE_INDEX, NODES, shoulder_width
+from corrkin.skeleton import ADJACENT, BAT, JOINT_INDEX, NODE_INDEX, NODES, shoulder_width
 from corrkin.timing import Z95, savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
@@ -161,7 +161,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     bat = nodes[used, BAT]
     _, _, vt = np.linalg.svd(bat - bat.mean(0), full_matrices=False)
     axis = vt[0] if vt[0] @ vel[peak, BAT] >= 0 else -vt[0]
-    series = (vel @ axis)[used]  # (T_used, N)
+    series = (np.linalg.norm(vel, axis=-1) if cfg.signal == "speed" else vel @ axis)[used]  # (T_used, N)
 
     if cfg.top_hand == "auto":
         d = [np.median(np.linalg.norm(smooth[:, w] - smooth[:, BAT], axis=-1)) for w in (L_WR, R_WR)]
@@ -179,7 +179,7 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     if cfg.test != "lag1":  # the peak of |v| fitted over half the smoothing window, with its error
         half = max(window // 2, 1)
         velocity_filter = np.convolve(scipy_savgol_coeffs(window, cfg.smooth_order), [0.5, 0.0, -0.5])
-        residual = (nodes - smooth) @ axis  # what the smoothing removed, (T, N)
+        residual = (nodes - smooth) @ axis if cfg.signal == "axis" else nodes - smooth  # what smoothing removed
         k = scipy_savgol_coeffs(window, cfg.smooth_order)
         gain = 1 - 2 * k[window // 2] + np.sum(k * k)
         for i in range(nn):
@@ -240,8 +240,10 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
             edges.append({"src": NODES[i], "dst": NODES[j], "weight": w, "lag_frames": lag, "p_value": p,
                           "lag_sub_frames": lag_sub, "lag_se_frames": se, "n_eff": n_eff})
             ordered.append((i, j, w))
-    for i, j, w in ordered:  # the path's graph: the edges, or (shift) the ordered pairs
-        g.add_edge(i, j, weight=w)
+    joined = {frozenset((NODE_INDEX[a], NODE_INDEX[b])) for a, b in ADJACENT}
+    for i, j, w in ordered:  # the path's graph: the edges, or (shift) the ordered pairs; joined segments only
+        if cfg.path_links == "any" or frozenset((i, j)) in joined:
+            g.add_edge(i, j, weight=w)
     best = {s: (0.0, [s]) for s in (NODE_INDEX[x] for x in cfg.sources)}
     for v in nx.topological_sort(g):
         for u in g.predecessors(v):

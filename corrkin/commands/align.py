@@ -31,6 +31,7 @@ from corrkin.library.alignment import (
     LibraryClip,
     aggregate,
     align_library,
+    batter_links,
     common_ms,
     distance_to,
     load_library,
@@ -39,6 +40,7 @@ from corrkin.library.alignment import (
     read_labels,
     resample,
 )
+from corrkin.library.links import LINK_KEYS
 from corrkin.skeleton import NODES
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,8 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
                     [key, "src", "dst", "clips", "count", "frequency", "lag_ms_mean", "lag_ms_std",
                      "lag_ms_mean_ci_low", "lag_ms_mean_ci_high", "raw_lag_ms_mean", "raw_lag_ci_halfwidth_ms_mean"])
         write_table(out / f"paths_by_{key}", path_rows, fmt, [key, "rank", "path", "count", "clips", "frequency"])
+    link_rows, chains = batter_links(clips, cfg.links)
+    write_table(out / "links", link_rows, fmt, ["batter", "shot", *LINK_KEYS])
     write_npz(out / "templates.npz", nodes=np.array(NODES), **{f"shot_{g}": t.astype(np.float32)
                                                                  for g, t in templates.items()})
     if cfg.plots:
@@ -111,4 +115,4 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
         plot_edge_frequency(by_shot, sorted(set(shots)), out / "edge_frequency.png")
     return {"reference": clips[al.reference].name, "clips": len(clips),
             "window_s": [cfg.window.before_s, cfg.window.after_s], "radius_s": cfg.radius_s,
-            "shots": sorted(set(shots)), "batters": sorted({c.batter for c in clips})}
+            "shots": sorted(set(shots)), "batters": sorted({c.batter for c in clips}), "chains": chains}

@@ -42,6 +42,7 @@ class LibraryClip:
     record: dict  # result.json
     speed: np.ndarray  # (T,) |v_tip|, shoulder widths / s
     positions: np.ndarray  # (T, N, 2) pelvis-centred, shoulder widths, NaN where missing
+    series: np.ndarray | None = None  # (T, N) each node's analysed series (speed, or velocity along the axis)
 
     @property
     def fps(self) -> float:
@@ -94,6 +95,7 @@ def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[L
                 if "positions" not in z:
                     raise KeyError("series.npz has no 'positions' (made by an older corrkin: analyse again)")
                 speed, positions = z["v_tip"].astype(np.float64), z["positions"].astype(np.float64)
+                series = z["series"].astype(np.float64) if "series" in z else None
         except (OSError, ValueError, KeyError) as e:
             bad.append((clip_dir.name, f"{type(e).__name__}: {e}"))
             continue
@@ -101,7 +103,7 @@ def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[L
         lab = labels.get(name, {})
         batter = lab.get("batter") or record.get("batter") or "unknown"
         shot = lab.get("shot") or record.get("shot") or "unknown"
-        clips.append(LibraryClip(name, str(batter), str(shot), record, speed, positions))
+        clips.append(LibraryClip(name, str(batter), str(shot), record, speed, positions, series))
         folders.append(clip_dir.relative_to(folder).as_posix())
     # names unique: two clips of one name (files of one stem in two folders, one file under two
     # labels) are told apart by their result folder, so none is merged or mistaken for the other
@@ -235,6 +237,34 @@ def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
         out.append({"src": e["src"], "dst": e["dst"], "weight": e["weight"], "lag_ms": e["lag_ms"],
                     "lag_ci_ms": ci, "common_lag_ms": common_ms(al, clips, k, t0 + e["lag_ms"] * per_ms) - start})
     return out
+
+
+UNTESTED = [("l_hip", "r_hip"), ("pelvis", "l_ankle"), ("pelvis", "r_ankle")]  # functions of each other
+
+
+def batter_links(clips: list[LibraryClip], cfg) -> tuple[list[dict], list[dict]]:
+    """Per batter and shot with at least ``cfg.min_swings`` swings: every pair's pooled lag and
+    its test of coupling beyond co-timing (:func:`corrkin.library.links.infer_links`), one row
+    per pair (``batter, shot`` first), and the batter's chain over the claimed links. Each
+    swing is aligned on its impact: the given one (``impact_given_s``) or the peak bat speed."""
+    from corrkin.library.links import Swing, infer_links
+
+    groups = defaultdict(list)
+    for c in clips:
+        if c.series is not None:
+            groups[(c.batter, c.shot)].append(c)
+    rows, chains = [], []
+    for (batter, shot), members in sorted(groups.items()):
+        if len(members) < cfg.min_swings:
+            continue
+        swings = [Swing(c.series, c.fps, c.record.get("impact_given_s") or c.peak / c.fps) for c in members]
+        res = infer_links(swings, max_lag_s=cfg.max_lag_s, before_s=cfg.before_s, after_s=cfg.after_s,
+                          alpha=cfg.alpha, permutations=cfg.permutations, seed=cfg.seed, untested=UNTESTED,
+                          device=cfg.device)
+        rows += [{"batter": batter, "shot": shot, **link} for link in res.links]
+        chains.append({"batter": batter, "shot": shot, "swings": len(members), "chain": res.chain,
+                       "p_floor": res.p_floor, "note": res.note})
+    return rows, chains
 
 
 def resample(al: Alignment, clips: list[LibraryClip], k: int) -> np.ndarray:

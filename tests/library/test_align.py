@@ -147,3 +147,26 @@ def test_min_quality_leaves_out_unreliable_clips(aligned, tmp_path):
     assert every - good == {rec["clip"]}
     info = json.loads((tmp_path / "good" / "alignment.json").read_text())
     assert info["left_out_unreliable"] == [{"clip": rec["clip"], "reasons": rec["quality"]["reasons"]}]
+
+
+def test_links_per_batter_and_shot(aligned):
+    """links.csv: every tested pair of each batter's shot, once, with its pooled lag, the share of
+    swings ordered its way and the test across swings; the chain drawn from the claimed links."""
+    links = rows(aligned / "align" / "links.csv")
+    info = json.loads((aligned / "align" / "alignment.json").read_text())
+    groups = {(r["batter"], r["shot"]) for r in links}
+    assert groups == {(c["batter"], c["shot"]) for c in info["chains"]} and len(groups) >= 2
+    for g in groups:
+        mine = [r for r in links if (r["batter"], r["shot"]) == g]
+        assert len(mine) == 91 - 3  # every pair but the hips and the pelvis with an ankle
+        assert {frozenset((r["src"], r["dst"])) for r in mine}.isdisjoint(
+            {frozenset(("l_hip", "r_hip")), frozenset(("pelvis", "l_ankle"))})
+        for r in mine:
+            lo, lag, hi = float(r["lag_ci_low_ms"]), float(r["lag_ms"]), float(r["lag_ci_high_ms"])
+            assert lag >= 0 and lo <= lag <= hi
+            assert (r["claimed"] == "True") == (float(r["p_holm"]) < 0.05 and (lo > 0 or hi < 0))
+            assert float(r["p_value"]) >= 1 / 5000
+    for c in info["chains"]:  # a chain runs over claimed links only
+        claimed = {(r["src"], r["dst"]) for r in links if (r["batter"], r["shot"]) == (c["batter"], c["shot"])
+                   and r["claimed"] == "True"}
+        assert all(link in claimed for link in zip(c["chain"], c["chain"][1:]))

@@ -1,5 +1,6 @@
 """corrkin report: a page that loads in headless Chromium, every tile's media there, Play all plays."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
     assert main(["report", f"input={run_output / 'out'}", f"output={out}", f"videos={run_output / 'videos'}"]) == 0
     page = out / "index.html"
     assert "media/" in page.read_text() and "/tmp" not in page.read_text()  # relative links only
+    assert "Coupling across swings: no batter has enough swings" in page.read_text()  # one swing per shot here
     tiles = 2 + 4  # two videos and four keypoint clips
     browser = Browser(exe)
     try:
@@ -120,3 +122,18 @@ def test_clips_whose_names_clash_or_overflow_keep_their_own_media(tmp_path):
     skeletons = sorted(p.name for p in (tmp_path / "report" / "media").glob("*_skeleton.mp4"))
     assert len(skeletons) == 3 and all(len(n) <= 255 for n in skeletons)
     assert all(f"media/{n}" in page for n in skeletons)
+
+
+def test_the_library_section_draws_each_batters_chain_from_the_claimed_links(tmp_path):
+    from corrkin.render.report import _links_section
+
+    (tmp_path / "alignment.json").write_text(json.dumps({"chains": [
+        {"batter": "A", "shot": "drive", "swings": 12, "chain": ["pelvis", "l_shoulder", "bat"]},
+        {"batter": "B", "shot": "pull", "swings": 10, "chain": []}]}))
+    head = "batter,shot,src,dst,lag_ms,lag_ci_low_ms,lag_ci_high_ms,claimed\n"
+    (tmp_path / "links.csv").write_text(head + "A,drive,pelvis,l_shoulder,41.2,30.1,52.0,True\n"
+                                        "A,drive,l_shoulder,bat,88,60,110,True\nA,drive,l_knee,r_knee,5,-9,19,False\n")
+    text = _links_section(tmp_path)
+    assert "pelvis → l_shoulder → bat" in text and "pelvis → l_shoulder 41 ms [30, 52]" in text
+    assert "l_knee" not in text  # not claimed
+    assert "<b>B, pull</b> (10 swings): no chain of claimed links reaches the bat" in text
