@@ -204,7 +204,7 @@ def evaluate(fps: float, n: int, n_null: int, seed: int, device: str):
         recovered = 0
         for r, t in zip(recs, truths):
             recovered += is_chain(r["path"], t)
-            edges = {(e["src"], e["dst"]): e for e in r["edges"]}
+            edges = {(e["src"], e["dst"]): e for e in r.get("pairs") or r["edges"]}  # every pair as measured
             for (a, b), lag in zip(zip(t["chain"], t["chain"][1:]), t["lags_ms"]):
                 links += 1
                 e = edges.get((a, b))

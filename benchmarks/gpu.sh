@@ -22,9 +22,9 @@ else
   export PYTHONPATH=".${PYTHONPATH:+:$PYTHONPATH}"
 fi
 if [ "$QUICK" = 1 ]; then
-  CLIPS=64; PAIRS=16; FRAMES=10; BASE=20; LORA=10
+  CLIPS=64; PAIRS=16; FRAMES=10; BASE=20; LORA=10; SWINGS=48
 else
-  CLIPS=10000; PAIRS=4096; FRAMES=100; BASE=300; LORA=100
+  CLIPS=10000; PAIRS=4096; FRAMES=100; BASE=300; LORA=100; SWINGS=10000
 fi
 
 : > "$OUT"
@@ -48,6 +48,8 @@ step "CUDA tests (tests that need CUDA and the batched-equals-alone checks)" 120
   "$PY" -m pytest -q -p no:cacheprovider -k "cuda or batch_invariance" tests/ops tests/analysis
 step "analysis engine, $CLIPS clips x 300 frames" 120 \
   "$PY" benchmarks/analysis.py --device "$DEVICE" --clips "$CLIPS" --skip-reference --skip-cli --repeats 3
+step "links across swings, $SWINGS swings" 60 \
+  "$PY" benchmarks/links.py --device "$DEVICE" --swings "$SWINGS"
 step "DTW and soft-DTW, $PAIRS pairs" 90 \
   "$PY" benchmarks/dtw.py --device "$DEVICE" --pairs "$PAIRS" --skip-baselines
 step "bat stage (and corrkin run beside MediaPipe alone), $FRAMES frames" 90 \
