@@ -200,7 +200,7 @@ def mend_window(nodes: Nodes, used: torch.Tensor, windows: list[int], fps_list: 
     value the series of the frames analysed read is what the filter over the whole clip gives,
     at a fraction of its cost (a 0.8-s window of a 12-s clip). Frames outside keep their swap
     repair only."""
-    if not cfg.robust:
+    if not cfg.robust or not WINDOW_ROWS:
         return nodes
     halves = _hampel_halves(fps_list, cfg)
     t = used.shape[1]

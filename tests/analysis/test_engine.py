@@ -178,3 +178,25 @@ def test_cuda_equals_cpu():
         assert [e["src"] + e["dst"] for e in a["edges"]] == [e["src"] + e["dst"] for e in b["edges"]]
         assert [(e["src"], e["dst"], e["ordered"]) for e in a["pairs"]] == [(e["src"], e["dst"], e["ordered"]) for e in b["pairs"]]
         assert a["path"] == b["path"]
+
+
+def test_mending_only_around_the_window_changes_nothing_the_analysis_reads(monkeypatch):
+    """Glitches and swaps (the independent validation strokes): the Hampel filter over the frames
+    analysed and a margin gives the same series, times and lags as over the whole clip."""
+    from benchmarks import validation_data as vd
+    from benchmarks.validation import to_clip
+    from corrkin.analysis import engine
+
+    clips = [to_clip(c) for c in vd.make_suite("chain", 6, 50, 5)]
+    batch = collate(clips)
+    cfg = AnalysisConfig()
+    part = analyse(batch, cfg)
+    monkeypatch.setattr(engine, "WHOLE_CLIP_ROWS", list(range(14)))
+    monkeypatch.setattr(engine, "WINDOW_ROWS", [])
+    whole = analyse(batch, cfg)
+    used = part.frames_used[:, None]
+    assert torch.equal(part.frames_used, whole.frames_used)
+    assert torch.equal(torch.where(used, part.series, 0.0), torch.where(used, whole.series, 0.0))
+    for key in ("t_sub", "t_se", "weight", "lag_sub", "lag_se", "ordered", "path"):
+        assert torch.equal(getattr(part, key), getattr(whole, key)), key
+    assert (part.glitches <= whole.glitches).all() and (whole.glitches > 0).any()
