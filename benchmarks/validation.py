@@ -17,7 +17,8 @@ One clip, per frame rate:
   all the pose errors above): the share of clips whose timing path is the true chain; the true
   links' lags against the truth (the noise-free peak-speed times' difference, the generator's
   own observable), the share of their 95 % intervals that cover it; the activation times
-  likewise; the share of clips with the two wrists put in an order (5 % of frames swapped).
+  likewise; among the clips whose wrists peak together (truth within 5 ms), the share with the
+  two wrists put in an order (5 % of frames swapped).
 
 A batter's library (12 swings of one stroke, consistent link delays, a co-timed but uncoupled
 pair): the share of libraries where each true link is claimed, and where any co-timed uncoupled
@@ -110,10 +111,11 @@ def chain_figures(recs: list[dict], clips: list[dict]) -> dict:
             act_err.append(abs(r["activation_ms"][node] - true_ms))
             ci = r["activation_ci_ms"][node]
             act_cov.append(bool(ci) and ci[0] <= true_ms <= ci[1])
-        wrists.append(any(e["ordered"] for e in r["pairs"] if {e["src"], e["dst"]} == {"l_wrist", "r_wrist"}))
+        if abs(act["l_wrist"] - act["r_wrist"]) < 0.005:  # the wrists peak together (within 5 ms): no order to find
+            wrists.append(any(e["ordered"] for e in r["pairs"] if {e["src"], e["dst"]} == {"l_wrist", "r_wrist"}))
     return {"path is the chain": np.mean(path_ok), "lag error ms (median)": np.median(lag_err),
             "lag coverage": np.mean(lag_cov), "activation error ms (median)": np.median(act_err),
-            "activation coverage": np.mean(act_cov), "wrists ordered": np.mean(wrists)}
+            "activation coverage": np.mean(act_cov), "wrists ordered": np.mean(wrists) if wrists else float("nan")}
 
 
 def library_figures(libraries: list[dict], fps: float, cfg: AnalysisConfig) -> dict:
@@ -175,7 +177,7 @@ def main() -> None:
 TARGETS = {
     "null_uniform: clips with an edge": "<= 5 %", "null_cotimed: clips with an edge": "<= 5 %",
     "chain: path is the chain": ">= 90 %, 80 % at 25 fps", "chain: lag error ms (median)": "<= 5 at 25, <= 2 at 120",
-    "chain: lag coverage": "90-99 %", "chain: activation coverage": "90-99 %", "chain: wrists ordered": "<= 5 %",
+    "chain: lag coverage": "90-99 %", "chain: activation coverage": "90-99 %", "chain: wrists ordered": "<= 5 %, where they peak together",
     "library: true links claimed": ">= 90 %", "library: libraries claiming an uncoupled pair": "<= 5 %",
 }
 
