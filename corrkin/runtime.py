@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corrkin.io.keypoints import Clip, ClipError, collate
-from corrkin.io.results import atomic_folder, finite_or_raise, merge_summary, path_links, write_json, write_npz
+from corrkin.io.results import (
+    atomic_folder,
+    finite_or_raise,
+    merge_summary,
+    path_links,
+    timing_links,
+    write_json,
+    write_npz,
+)
 from corrkin.io.tables import write_table
 
 if TYPE_CHECKING:  # annotations only: the worker processes need no config schemas
@@ -332,8 +340,8 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     timing = rec.get("timing", {})
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
-        "frames": rec["frames"], "edges": len(rec["edges"]),
-        "ordered_pairs": sum(e["ordered"] for e in rec["pairs"]) if "pairs" in rec else len(rec["edges"]), "path": " > ".join(rec["path"]),
+        "frames": rec["frames"], "edges": len(rec["edges"]), "ordered_pairs": len(timing_links(rec)),
+        "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
         "reliable": rec["quality"]["reliable"], "quality_reasons": " | ".join(rec["quality"]["reasons"]),
         "path_lags_ms": _path_lags(rec),

@@ -249,13 +249,17 @@ def write_summary(path: str | os.PathLike, rows: list[dict]) -> None:
         f.write(buf.getvalue())
 
 
+def timing_links(rec: dict) -> list[dict]:
+    """A result's ordered links, each with ``weight`` (the pair's correlation): the measured pairs
+    whose lag interval orders them (the timing path's graph), or, in a result without measured
+    pairs, its edges."""
+    if rec.get("pairs") is None:
+        return rec["edges"]
+    return [{**e, "weight": e["correlation"]} for e in rec["pairs"] if e["ordered"]]
+
+
 def path_links(rec: dict) -> list[dict]:
-    """The links of a result's path, source first, each a dict with ``src``, ``dst``, ``weight``
-    (the pair's correlation), ``lag_ms`` and ``lag_ci_ms``: read from the measured pairs (the
-    timing path's links) where the result has them, else from its edges (``analysis=seed``)."""
-    links = {(e["src"], e["dst"]): e for e in rec.get("pairs") or rec["edges"]}
-    out = []
-    for a, b in zip(rec["path"], rec["path"][1:]):
-        e = links[(a, b)]
-        out.append({**e, "weight": e.get("weight", e.get("correlation"))})
-    return out
+    """The links of a result's path, source first, from its ordered links (:func:`timing_links`),
+    each with ``src``, ``dst``, ``weight``, ``lag_ms`` and ``lag_ci_ms``."""
+    links = {(e["src"], e["dst"]): e for e in timing_links(rec)}
+    return [links[(a, b)] for a, b in zip(rec["path"], rec["path"][1:])]

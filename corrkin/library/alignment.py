@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from corrkin.io.results import timing_links
 from corrkin.ops.dtw import default_radius, dtw
 from corrkin.ops.procrustes import procrustes
 from corrkin.ops.timing import Z95
-from corrkin.skeleton import NODES
+from corrkin.skeleton import HIP_PAIR, NODES, PELVIS_ANKLE_PAIRS
 from corrkin.timing import to_frames
 
 
@@ -215,17 +216,8 @@ def common_ms(al: Alignment, clips: list[LibraryClip], k: int, frame: float) -> 
     return (f + al.window[al.reference][0] - ref.peak) * 1000.0 / ref.fps
 
 
-def timing_links(rec: dict) -> list[dict]:
-    """A result's ordered links, each with ``weight``: the measured pairs whose lag interval
-    orders them (the timing path's graph), or, in a result without measured pairs
-    (``analysis=seed``), its edges."""
-    if rec.get("pairs") is None:
-        return rec["edges"]
-    return [{**e, "weight": e["correlation"]} for e in rec["pairs"] if e["ordered"]]
-
-
 def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
-    """Clip ``k``'s ordered links (:func:`timing_links`) with their lags on the common timeline:
+    """Clip ``k``'s ordered links (:func:`corrkin.io.results.timing_links`) with their lags on the common timeline:
     the span that the lag covers from the source's activation, mapped through the warp."""
     rec = clips[k].record
     per_ms = clips[k].fps / 1000.0
@@ -239,7 +231,7 @@ def mapped_edges(al: Alignment, clips: list[LibraryClip], k: int) -> list[dict]:
     return out
 
 
-UNTESTED = [("l_hip", "r_hip"), ("pelvis", "l_ankle"), ("pelvis", "r_ankle")]  # functions of each other
+UNTESTED = HIP_PAIR + PELVIS_ANKLE_PAIRS  # functions of each other (the default analysis's series)
 
 
 def batter_links(clips: list[LibraryClip], cfg) -> tuple[list[dict], list[dict]]:
