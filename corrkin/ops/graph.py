@@ -111,37 +111,32 @@ def correlation_edges(
         q_up = benjamini_hochberg(p.reshape(bsz, -1), tested).view(bsz, nn, nn)
         q_up = torch.where(upper, q_up, 0.0)
         q = torch.where(pair_valid, q_up + q_up.transpose(1, 2), torch.ones_like(p))
-    edge = (
-        pair_valid
-        & (t_act[:, :, None] < t_act[:, None, :])
-        & (lag >= min_lag)
-        & (weight >= theta)
-        & (q < alpha)
-    )
-    if test == "shift":
-        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
-        resolved = lag_sub - Z95 * lag_se > 0  # the two-sided 95 % interval lies above zero
-        # the activation times agree with the lag's sign: lags of different pairs need not add
-        # up, and the activation order keeps the graph acyclic
-        ordered = pair_valid & resolved & (weight >= theta) & (t_act[:, :, None] < t_act[:, None, :])
-        edge = ordered & (q < alpha)
-        return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
-                "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": ordered, "tested": pair_valid}
-    if test == "acf":
-        # j follows i: the lag is above zero at the family-wise level alpha over the clip's coupled
-        # pairs (one-sided Bonferroni over the pairs that passed the correlation test), so that
-        # nodes moving together are not put in an order by chance
-        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
-        coupled = pair_valid & (weight >= theta) & (q < alpha)
-        pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(xc.dtype)
-        z_order = torch.special.ndtri(1 - alpha / pairs)[:, None, None]
-        resolved = lag_sub - z_order * lag_se > 0
-        edge = edge & resolved
-    else:  # the seed's whole frames, no interval
+    if test == "lag1":  # the seed's whole frames, no interval
         lag_sub, lag_se = lag.to(xc.dtype), torch.full_like(weight, torch.inf)
         resolved = lag >= min_lag
+    else:
+        lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
+        if test == "shift":  # the two-sided 95 % interval lies above zero
+            z_order = Z95
+        else:
+            # acf: j follows i, the lag above zero at the family-wise level alpha over the clip's
+            # coupled pairs (one-sided Bonferroni over the pairs that passed the correlation
+            # test), so that nodes moving together are not put in an order by chance
+            coupled = pair_valid & (weight >= theta) & (q < alpha)
+            pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(xc.dtype)
+            z_order = torch.special.ndtri(1 - alpha / pairs)[:, None, None]
+        resolved = lag_sub - z_order * lag_se > 0
+    # the activation times agree with the lag's sign: lags of different pairs need not add up,
+    # and the activation order keeps the graph acyclic
+    before = t_act[:, :, None] < t_act[:, None, :]
+    if test == "shift":  # ordered: the timing path's links; an edge claims a coupling on top
+        ordered = pair_valid & resolved & (weight >= theta) & before
+        edge = ordered & (q < alpha)
+    else:  # the edges are the path's links
+        edge = pair_valid & before & (lag >= min_lag) & (weight >= theta) & (q < alpha) & resolved
+        ordered = edge
     return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
-            "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": edge, "tested": pair_valid}
+            "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": ordered, "tested": pair_valid}
 
 
 def max_weight_path(
