@@ -27,6 +27,12 @@ LIMBS: tuple[tuple[str, str], ...] = (
     ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist"),
 )
 
+# Pairs whose analysed series are functions of each other by construction, never tested: the
+# hips (the pelvis is their midpoint, so one hip's centred series is minus the other's) and, with
+# the pelvis taken over the mid-ankle point, the pelvis and each ankle.
+HIP_PAIR: tuple[tuple[str, str], ...] = (("l_hip", "r_hip"),)
+PELVIS_ANKLE_PAIRS: tuple[tuple[str, str], ...] = (("pelvis", "l_ankle"), ("pelvis", "r_ankle"))
+
 # Segments joined in the body, along which motion can pass from the ground to the bat: the
 # legs, the hips to the pelvis, the trunk (pelvis to each shoulder), the arms, and each wrist
 # to the bat (both hands hold it). A timing path follows these, as the kinematic sequence does.

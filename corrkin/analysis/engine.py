@@ -39,7 +39,7 @@ from corrkin.io.keypoints import KeypointBatch
 from corrkin.ops import robust
 from corrkin.ops.significance import circular_shift_test
 from corrkin.ops.timing import Z95
-from corrkin.skeleton import ADJACENT, BAT, JOINT_INDEX, NODE_INDEX, NODES
+from corrkin.skeleton import ADJACENT, BAT, HIP_PAIR, JOINT_INDEX, NODE_INDEX, NODES, PELVIS_ANKLE_PAIRS
 from corrkin.timing import savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
@@ -95,28 +95,27 @@ def _dtype(name: str) -> torch.dtype:
     return dt
 
 
-def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
-    """``(N, N)`` pairs whose series are functions of each other by construction, never tested:
-    the hips (the pelvis is their midpoint, so one hip's series is minus the other's) and, with
-    ``pelvis_signal=ankles``, the pelvis and each ankle (the pelvis's series is minus the mean of
-    the two ankles' series). Their correlation says nothing about coupling."""
-    pairs = [("l_hip", "r_hip")]
-    if cfg.pelvis_signal == "ankles":
-        pairs += [("pelvis", "l_ankle"), ("pelvis", "r_ankle")]
+def _pair_mask(pairs) -> torch.Tensor:
+    """``(N, N)`` bool, symmetric: the named node pairs."""
     out = torch.zeros(len(NODES), len(NODES), dtype=torch.bool)
     for a, b in pairs:
         out[NODE_INDEX[a], NODE_INDEX[b]] = out[NODE_INDEX[b], NODE_INDEX[a]] = True
     return out
 
 
+def _dependent_pairs(cfg: AnalysisConfig) -> torch.Tensor:
+    """``(N, N)`` pairs whose series are functions of each other by construction, never tested:
+    the hips (the pelvis is their midpoint, so one hip's series is minus the other's) and, with
+    ``pelvis_signal=ankles``, the pelvis and each ankle (the pelvis's series is minus the mean of
+    the two ankles' series). Their correlation says nothing about coupling."""
+    return _pair_mask(HIP_PAIR + (PELVIS_ANKLE_PAIRS if cfg.pelvis_signal == "ankles" else ()))
+
+
 def _route(cfg: AnalysisConfig) -> torch.Tensor:
     """``(N, N)`` the pairs a path may use (symmetric; the order comes from the data)."""
     if cfg.path_links == "any":
         return torch.ones(len(NODES), len(NODES), dtype=torch.bool)
-    out = torch.zeros(len(NODES), len(NODES), dtype=torch.bool)
-    for a, b in ADJACENT:
-        out[NODE_INDEX[a], NODE_INDEX[b]] = out[NODE_INDEX[b], NODE_INDEX[a]] = True
-    return out
+    return _pair_mask(ADJACENT)
 
 
 @dataclass
