@@ -1062,15 +1062,21 @@ def _hand(rng, handedness):
     return "left" if rng.random() < float(handedness if handedness is not None else 0.25) else "right"
 
 
+def _clip_draws(rng, fps, duration, handedness):
+    """One clip's own streams (motion, camera, noise) and, from the motion stream in this order,
+    its frame rate, duration, handedness, body and stance."""
+    rm, rc, rn = _streams(rng)
+    f, T = _fps(rm, fps), _dur(rm, duration)
+    hand = _hand(rm, handedness)
+    body = _make_body(rm)
+    return rm, rc, rn, f, T, hand, body, _stance(rm, body)
+
+
 def _nulls(kind, rng, n, fps, duration, errors, p_pan, p_zoom, handedness, view, p_reversal, rear_grip):
     clips = []
     errs = _parse_errors(errors)
     for i in range(n):
-        rm, rc, rn = _streams(rng)
-        f, T = _fps(rm, fps), _dur(rm, duration)
-        hand = _hand(rm, handedness)
-        body = _make_body(rm)
-        stance = _stance(rm, body)
+        rm, rc, rn, f, T, hand, body, stance = _clip_draws(rng, fps, duration, handedness)
         pulses, swing = _plan_null(rm, T, kind == "null_cotimed", p_reversal, stance["base"])
         cam = _build_camera(rc, _camera_params(rc, body, view), body, T, p_pan, p_zoom)
         clips.append(_render(kind=kind, name=f"{kind}-{i:04d}", fps=f, duration=T, body=body, hand=hand,
@@ -1127,11 +1133,7 @@ def chain(rng: np.random.Generator, n: int = 1, fps: float | None = None, *, del
     clips = []
     errs = _parse_errors(errors)
     for i in range(n):
-        rm, rc, rn = _streams(rng)
-        f, T = _fps(rm, fps), _dur(rm, duration)
-        hand = _hand(rm, handedness)
-        body = _make_body(rm)
-        stance = _stance(rm, body)
+        rm, rc, rn, f, T, hand, body, stance = _clip_draws(rng, fps, duration, handedness)
         style = _draw_style(rm, stance["base"], delay_range, p_reversal)
         t_imp = _impact_time(rm, T, float(style.delays.sum()))
         pulses, peaks = _plan_stroke(rm, style, stance, t_imp, style.delays, vary=0.0, dur_scale=dur_scale,
