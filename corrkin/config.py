@@ -251,7 +251,8 @@ class AnalysisConfig:
               "must be > 0 and at most 5 seconds (a stroke's whole chain takes well under one)")
         _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
         _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
-        for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks), ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
+        for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks),
+                          ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
             _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
         _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")

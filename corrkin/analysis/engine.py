@@ -36,6 +36,7 @@ from corrkin.analysis.checks import validate_clip  # noqa: F401  (re-exported)
 from corrkin.analysis.quality import quality_block, swing_evidence
 from corrkin.config import AnalysisConfig, as_object
 from corrkin.io.keypoints import KeypointBatch
+from corrkin.io.results import path_links
 from corrkin.ops import robust
 from corrkin.ops.significance import circular_shift_test
 from corrkin.ops.timing import Z95
@@ -508,14 +509,13 @@ def _coupling_note(c: dict, b: int, n_edges: int, cfg: AnalysisConfig) -> dict:
             "this clip is long enough for the test to reach alpha where the evidence repeats"}
 
 
-def _timing_note(links: list[dict], path: list[str], fps: float, cfg: AnalysisConfig) -> dict:
-    """The timing resolution of a result, and a warning for each link on the path that is
+def _timing_note(rec: dict, fps: float, cfg: AnalysisConfig) -> dict:
+    """The timing resolution of a result, and a warning for each link on its path that is
     shorter than the data can support (its interval includes zero, or it is below one frame)."""
     frame_ms = 1000.0 / fps
-    by_pair = {(e["src"], e["dst"]): e for e in links}
     warnings = []
-    for a, b in zip(path, path[1:]):
-        e = by_pair[(a, b)]
+    for e in path_links(rec):
+        a, b = e["src"], e["dst"]
         if e["lag_ci_ms"] is None:
             warnings.append(f"{a} -> {b}: the lag's interval cannot be told (flat correlation peak)")
         elif e["lag_ci_ms"][0] <= 0:
@@ -629,7 +629,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
                 "omega_units": "rad / s, counter-clockwise on screen",
             },
         }
-        rec["timing"] = _timing_note(rec["pairs"] if cfg.test == "shift" else edges, path, fps, cfg)
+        rec["timing"] = _timing_note(rec, fps, cfg)
         ev = {k: v[b].item() for k, v in evidence.items()}
         rec["quality"] = quality_block(ev, fps, cfg.quality, stories[b])
         if out.swaps is not None:
