@@ -57,6 +57,15 @@ class PathLinks(Choice):
     any = "any"
 
 
+class SwingPeak(Choice):
+    """The swing's peak (impact): ``grip`` the bat tip's peak speed about the hands' midpoint
+    (the bat's own turn, which peaks at impact and ignores the backlift's arm motion);
+    ``pelvis`` its speed about the pelvis (the seed)."""
+
+    grip = "grip"
+    pelvis = "pelvis"
+
+
 class PelvisSignal(Choice):
     """The pelvis's own series: ``ankles`` its motion over the mid-ankle; ``root`` zero (the seed)."""
 
@@ -215,6 +224,7 @@ class AnalysisConfig:
     # bat-centred window: the downswing (peaks of the backlift and follow-through are not the sequence's)
     window: WindowConfig = field(default_factory=lambda: WindowConfig(before_s=0.6, after_s=0.2))
     pelvis_signal: PelvisSignal = PelvisSignal.ankles  # pelvis relative to mid-ankle; root: zero (the seed)
+    swing_peak: SwingPeak = SwingPeak.grip  # the tip's peak speed about the hands (grip) or the pelvis (the seed)
     min_confidence: float = 0.1  # scores below this are gaps, filled by linear interpolation
     fill_gaps: bool = True
     # before smoothing: left/right swaps of the wrists, elbows, knees and ankles undone (least
@@ -236,6 +246,7 @@ class AnalysisConfig:
         self.signal = _choice(Signal, a + "signal", self.signal)
         self.path_links = _choice(PathLinks, a + "path_links", self.path_links)
         self.pelvis_signal = _choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
+        self.swing_peak = _choice(SwingPeak, a + "swing_peak", self.swing_peak)
         self.top_hand = _choice(TopHand, a + "top_hand", self.top_hand)
         self.dtype = _choice(Dtype, a + "dtype", self.dtype)
         self.validate()
@@ -252,7 +263,8 @@ class AnalysisConfig:
         _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
         _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
         for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks),
-                          ("pelvis_signal", PelvisSignal), ("top_hand", TopHand), ("dtype", Dtype)):
+                          ("pelvis_signal", PelvisSignal), ("swing_peak", SwingPeak), ("top_hand", TopHand),
+                          ("dtype", Dtype)):
             _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
         _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")

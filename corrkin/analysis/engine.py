@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 
 from corrkin import ops
@@ -150,6 +151,8 @@ class HandsAndBat:
     smooth: torch.Tensor  # (B, 3, 2, T) Savitzky–Golay smoothed
     velocity: torch.Tensor  # (B, 3, 2, T) per second
     speed: torch.Tensor  # (B, 3, T)
+    grip: torch.Tensor  # (B, 2, T) the tip about the wrists' midpoint, smoothed (the bat's own turn)
+    grip_velocity: torch.Tensor  # (B, 2, T) its velocity per second
 
 
 @dataclass
@@ -267,23 +270,54 @@ def hands_and_bat(nodes: Nodes, scale: torch.Tensor, windows: list[int], order: 
     smooth = ops.savgol_filter(rel, windows, order, lengths)
     velocity = ops.central_difference(smooth, lengths) * fps[:, None, None, None]
     speed = torch.sqrt(velocity[:, :, 0] * velocity[:, :, 0] + velocity[:, :, 1] * velocity[:, :, 1])
-    return HandsAndBat(rel, smooth, velocity, speed)
+    grip = smooth[:, TIP] - (smooth[:, LEFT] + smooth[:, RIGHT]) / 2  # linear: the smoothed difference
+    grip_velocity = velocity[:, TIP] - (velocity[:, LEFT] + velocity[:, RIGHT]) / 2
+    return HandsAndBat(rel, smooth, velocity, speed, grip, grip_velocity)
 
 
 def swing_reference(hb: HandsAndBat, nodes: Nodes, batch: KeypointBatch, cfg: AnalysisConfig) -> SwingReference:
-    """The bat tip's peak speed, or the faster wrist's in a clip where no bat was seen at all
-    (its direction then sets the swing axis)."""
+    """The swing's peak: the frame of the bat tip's greatest speed about the hands' midpoint
+    (``swing_peak=grip``: the bat's own turn, which peaks at impact, while the tip's speed about
+    the pelvis also carries the arms and can peak in the backlift at low frame rates) or about
+    the pelvis (``pelvis``, the seed), among the frames where the tip was seen; the faster
+    wrist's about the pelvis in a clip where no bat was seen at all. Its direction (the lead
+    point's velocity about the pelvis at the peak) orients the swing axis."""
     in_clip = batch.frame_mask
     t = in_clip.shape[1]
     has_bat = (nodes.valid[:, BAT] & in_clip).any(1) if cfg.fill_gaps else (batch.bat_scores > 0).any(1)
     speed = hb.speed
     faster_wrist = torch.where(speed[:, LEFT].amax(1) >= speed[:, RIGHT].amax(1), LEFT, RIGHT)
     lead = torch.where(has_bat, TIP, faster_wrist)
-    lead_speed = speed.gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0]
-    peak = torch.where(in_clip, lead_speed, -torch.inf).argmax(1)
     lead_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
-    direction = torch.gather(lead_v, 2, peak[:, None, None].expand(len(peak), 2, 1)).squeeze(-1)
+    seen = nodes.valid[:, [BAT, L_WR, R_WR]].gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0] & in_clip
+    lead_x = hb.smooth.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    if cfg.swing_peak == "grip":  # the tip about the hands where a bat was seen
+        lead_x = torch.where(has_bat[:, None, None], hb.grip, lead_x)
+        lead_v = torch.where(has_bat[:, None, None], hb.grip_velocity, lead_v)
+    peak_v = _seen_velocity(lead_x, lead_v, seen, in_clip, batch.fps.to(lead_v.dtype))
+    lead_speed = torch.sqrt(peak_v[:, 0] * peak_v[:, 0] + peak_v[:, 1] * peak_v[:, 1])
+    peak = torch.where(in_clip, lead_speed, -torch.inf).argmax(1)
+    pelvis_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    direction = torch.gather(pelvis_v, 2, peak[:, None, None].expand(len(peak), 2, 1)).squeeze(-1)
     return SwingReference(has_bat, lead, peak, direction)
+
+
+def _seen_velocity(smooth: torch.Tensor, velocity: torch.Tensor, seen: torch.Tensor, in_clip: torch.Tensor,
+                   fps: torch.Tensor) -> torch.Tensor:
+    """``(B, 2, T)`` the followed point's velocity, its difference taken one-sided at a seen
+    frame beside a gap (towards the seen neighbour): a tip that leaves the picture after impact
+    keeps its speed at impact instead of the average with the straight line that filling draws
+    across the gap. Filled frames keep the filled line's speed (a swing lost in a gap still
+    falls in it, and the bat's coverage check then says the bat cannot be timed). Where every
+    frame is seen this is the central difference, bit for bit."""
+    prev_seen = F.pad(seen[:, :-1], (1, 0))
+    next_seen = F.pad(seen[:, 1:], (0, 1))
+    edge = in_clip & ~(F.pad(in_clip[:, :-1], (1, 0)) & F.pad(in_clip[:, 1:], (0, 1)))
+    back = (smooth - F.pad(smooth[..., :-1], (1, 0))) * fps[:, None, None]
+    ahead = (F.pad(smooth[..., 1:], (0, 1)) - smooth) * fps[:, None, None]
+    one_sided = torch.where(next_seen[:, None], ahead, back)
+    beside_gap = seen & ~(prev_seen & next_seen) & (prev_seen | next_seen) & ~edge
+    return torch.where(beside_gap[:, None], one_sided, velocity)
 
 
 def analysis_window(frame_mask: torch.Tensor, peak: torch.Tensor, fps: torch.Tensor, window) -> torch.Tensor:

@@ -122,6 +122,29 @@ def _mended(pose: np.ndarray, scores: np.ndarray, fps: float, cfg: AnalysisConfi
     return x[0].numpy().transpose(2, 0, 1), sc[0].numpy().T
 
 
+def _interior_peak(mag: np.ndarray) -> int:
+    """The largest local maximum with a frame on each side, no lower than either; else the largest."""
+    inner = [k for k in range(1, len(mag) - 1) if mag[k] >= mag[k - 1] and mag[k] >= mag[k + 1]]
+    return max(inner, key=lambda k: (mag[k], -k)) if inner else int(np.argmax(mag))
+
+
+def _swing_peak(smooth: np.ndarray, vel: np.ndarray, seen: np.ndarray, has_bat: bool, fps: float,
+                cfg: AnalysisConfig) -> int:
+    """The frame of the tip's greatest speed about the hands (``grip``) or the pelvis; at a seen
+    frame beside a gap, a one-sided difference towards the seen neighbour."""
+    x, v = smooth[:, BAT], vel[:, BAT]
+    if cfg.swing_peak == "grip" and has_bat:
+        x = smooth[:, BAT] - (smooth[:, L_WR] + smooth[:, R_WR]) / 2
+        v = vel[:, BAT] - (vel[:, L_WR] + vel[:, R_WR]) / 2
+    t = len(x)
+    speed = np.linalg.norm(v, axis=-1)
+    for k in range(1, t - 1):
+        before, after = seen[k - 1], seen[k + 1]
+        if seen[k] and before != after:
+            speed[k] = np.linalg.norm((x[k + 1] - x[k]) if after else (x[k] - x[k - 1])) * fps
+    return int(np.argmax(speed))
+
+
 def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     """Analyse one clip; returns activation frames, edges, path and bat metrics."""
     import networkx as nx
@@ -152,7 +175,8 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     smooth = savgol_filter(nodes, window, cfg.smooth_order, axis=0, mode="interp")
     vel = _centred_diff(smooth) * fps
     v_tip = np.linalg.norm(vel[:, BAT], axis=-1)
-    peak = int(np.argmax(v_tip))
+    peak = _swing_peak(smooth, vel, valid[:, BAT], valid[:, BAT].any() if cfg.fill_gaps else (clip.bat_scores > 0).any(),
+                       fps, cfg)
     used = np.ones(t, bool)
     if cfg.window.before_s is not None:
         used &= np.arange(t) >= peak - to_frames(cfg.window.before_s, fps)
@@ -177,6 +201,8 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     t_act = np.argmax(np.abs(series), axis=0) + offset
     t_sub, t_se = t_act.astype(float), np.full(nn, np.inf)
     if cfg.test != "lag1":  # the peak of |v| fitted over half the smoothing window, with its error
+        t_act = np.array([_interior_peak(np.abs(series[:, i])) for i in range(nn)]) + offset
+        t_sub = t_act.astype(float)
         half = max(window // 2, 1)
         velocity_filter = np.convolve(scipy_savgol_coeffs(window, cfg.smooth_order), [0.5, 0.0, -0.5])
         residual = (nodes - smooth) @ axis if cfg.signal == "axis" else nodes - smooth  # what smoothing removed

@@ -214,6 +214,17 @@ def smoothing_noise_gains(window: int, order: int, lags: int) -> tuple[float, tu
     return float(residual), acov
 
 
+def interior_peak(mag: torch.Tensor) -> torch.Tensor:
+    """``(...)`` long: the frame of the largest local maximum of ``mag (..., T)`` (``-inf`` off
+    the frames analysed) with an analysed frame on each side, no lower than either; the largest
+    value where there is none. A speed highest at the window's first frame is the tail of an
+    earlier motion (the backlift, the stride), not a peak of the downswing."""
+    low = torch.full_like(mag[..., :1], -torch.inf)
+    before, after = torch.cat([low, mag[..., :-1]], -1), torch.cat([mag[..., 1:], low], -1)
+    interior = (before > -torch.inf) & (after > -torch.inf) & (mag >= before) & (mag >= after)
+    return torch.where(interior.any(-1), torch.where(interior, mag, -torch.inf).argmax(-1), mag.argmax(-1))
+
+
 def fit_peak_times(series: torch.Tensor, mask: torch.Tensor, half: torch.Tensor,
                    noise: torch.Tensor | None = None, acov: torch.Tensor | None = None,
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -245,7 +256,7 @@ def fit_peak_times(series: torch.Tensor, mask: torch.Tensor, half: torch.Tensor,
     check_shape(mask, "B,T", "fit_peak_times: mask")
     t = series.shape[-1]
     mag = torch.where(mask[:, None], series.abs(), -torch.inf)
-    frame = mag.argmax(-1)
+    frame = interior_peak(mag)
     width = int(half.max())
     offsets = range(-width, width + 1)
     values = []

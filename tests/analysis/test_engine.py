@@ -200,3 +200,17 @@ def test_mending_only_around_the_window_changes_nothing_the_analysis_reads(monke
     for key in ("t_sub", "t_se", "weight", "lag_sub", "lag_se", "ordered", "path"):
         assert torch.equal(getattr(part, key), getattr(whole, key)), key
     assert (part.glitches <= whole.glitches).all() and (whole.glitches > 0).any()
+
+
+def test_a_tip_that_leaves_the_picture_keeps_its_speed_at_impact():
+    """The tip unseen for six frames after the swing's peak: filling draws a line across the
+    gap, so the central difference at the peak averages the gap's slow line with the last real
+    frame; the speed there is the one-sided difference towards the seen neighbour. The engine
+    and the per-clip reference agree."""
+    clip, _ = make_clip(SwingSpec(fps=25, duration_s=4.0, swing_at_s=2.0), seed=3)
+    whole = run([clip], AnalysisConfig())[0]["bat"]["peak_frame"]
+    clip.bat_scores[whole + 1: whole + 7] = 0.0
+    clip.bat[whole + 1: whole + 7] = clip.bat[whole]  # the detector's last guess, unscored
+    rec = run([clip], AnalysisConfig())[0]
+    assert rec["bat"]["peak_frame"] == whole
+    assert analyse_clip(clip, AnalysisConfig())["bat_peak_frame"] == whole

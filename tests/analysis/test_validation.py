@@ -47,3 +47,20 @@ def test_a_batters_library_claims_no_co_timed_uncoupled_pair():
                           for p in lib["truth"]["uncoupled_cotimed_pairs"]]
     assert not any(claimed_false)
     assert any(claimed_true)  # some true links are found (24-44 % of them over 50 libraries)
+
+
+def _swing_peak_misses(clips, cfg) -> float:
+    """The share of clips whose swing peak is more than 60 ms from the true impact."""
+    recs, _ = analyse_all(clips, cfg)
+    return float(np.mean([abs(r["bat"]["peak_frame"] / c["fps"] - c["truth"]["impact_s"]) > 0.06
+                          for r, c in zip(recs, clips)]))
+
+
+def test_the_swing_peak_is_the_bats_turn_about_the_hands():
+    """At 25 fps the tip's speed about the pelvis carries the arms' backlift and a brief
+    downswing is smoothed away: its peak misses impact by more than 60 ms in about a quarter of
+    the strokes (seed 1, 100 strokes: 26 %), the tip about the hands in a tenth (10 %)."""
+    clips = vd.make_suite("chain", 40, 25, 19)
+    grip = _swing_peak_misses(clips, AnalysisConfig())
+    pelvis = _swing_peak_misses(clips, AnalysisConfig(swing_peak="pelvis"))
+    assert grip <= 0.15 and pelvis >= grip + 0.08, (grip, pelvis)
