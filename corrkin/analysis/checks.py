@@ -7,7 +7,7 @@ import numpy as np
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip, ClipError
 from corrkin.skeleton import JOINT_INDEX, NODES, shoulder_width
-from corrkin.timing import savgol_window
+from corrkin.timing import noise_window, savgol_window
 
 L_SH, R_SH = JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 CORE = [JOINT_INDEX[n] for n in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
@@ -16,8 +16,9 @@ MIN_WIDTH = 1e-6  # a shoulder width (pixels) at or below this is no width
 
 
 def min_frames(cfg: AnalysisConfig, fps: float) -> int:
-    """Fewest frames a clip needs: the smoothing window, and three for centred differences."""
-    return max(savgol_window(cfg.smooth_window_s, fps, cfg.smooth_order), 3)
+    """Fewest frames a clip needs: the smoothing window (and the one its noise is read from),
+    and three for centred differences."""
+    return max(noise_window(savgol_window(cfg.smooth_window_s, fps, cfg.smooth_order), cfg.smooth_order), 3)
 
 
 def validate_clip(clip: Clip, cfg: AnalysisConfig) -> None:

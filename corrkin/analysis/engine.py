@@ -42,7 +42,7 @@ from corrkin.ops import robust
 from corrkin.ops.significance import circular_shift_test
 from corrkin.ops.timing import Z95
 from corrkin.skeleton import ADJACENT, BAT, HIP_PAIR, JOINT_INDEX, NODE_INDEX, NODES, PELVIS_ANKLE_PAIRS
-from corrkin.timing import savgol_window, to_frames
+from corrkin.timing import noise_window, savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK = JOINT_INDEX["l_ankle"], JOINT_INDEX["r_ankle"]
@@ -393,10 +393,14 @@ def speed_series(nodes: Nodes, scale: torch.Tensor, windows: list[int], lengths:
 
 
 def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg: AnalysisConfig):
-    """``(t_act, t_sub, t_se)`` per node: whole frames of peak speed, refined below a frame with
+    """``(t_act, t_sub, t_se)`` per node from ``series`` (smoothed over ``windows``; ``raw`` and
+    ``smooth``, over :func:`corrkin.timing.noise_window`'s, measure the noise): whole frames of
+    peak speed, refined below a frame with
     standard errors (``test=acf``: a peak fit over half the smoothing window, the pixel noise
     measured robustly from what the smoothing removed (median absolute residual, scaled to a
-    standard deviation for white noise through that smoother), carried through the fit,
+    standard deviation for white noise through that smoother; where the window does not
+    smooth, what the least smoother removes, :func:`corrkin.timing.noise_window`), carried
+    through the fit,
     :func:`corrkin.ops.fit_peak_times`), or whole frames with no interval (the seed's test)."""
     if cfg.test == "lag1":
         t_act = ops.activation_frames(series, used)
@@ -404,9 +408,12 @@ def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg:
                                                          device=series.device)
     per_frame, valid = series / fps[:, None, None], nodes.valid & used[:, None]
     halves = [max(w // 2, 1) for w in windows]
-    gains = [ops.smoothing_noise_gains(w, cfg.smooth_order, 2 * max(halves)) for w in windows]
-    res_var = torch.tensor([g[0] for g in gains], dtype=raw.dtype, device=raw.device)
-    acov = torch.tensor([g[1] for g in gains], dtype=raw.dtype, device=raw.device)
+    lags = 2 * max(halves)
+    acov = torch.tensor([ops.smoothing_noise_gains(w, cfg.smooth_order, lags)[1] for w in windows],
+                        dtype=raw.dtype, device=raw.device)
+    readers = [noise_window(w, cfg.smooth_order) for w in windows]  # ``smooth``'s windows
+    res_var = torch.tensor([ops.smoothing_noise_gains(w, cfg.smooth_order, 0)[0] for w in readers],
+                           dtype=raw.dtype, device=raw.device)
     resid = (raw - smooth).abs()
     if resid.ndim == 4:  # both coordinates of a speed's path: one noise scale
         resid, valid = resid.flatten(2, 3), valid[:, :, None].expand(-1, -1, 2, -1).flatten(2, 3)
@@ -452,19 +459,25 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     dtype = _dtype(cfg.dtype)
     fps_list = batch.fps.tolist()
     fps, lengths, in_clip = batch.fps.to(dtype), batch.lengths, batch.frame_mask
-    windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]
+    windows = [savgol_window(cfg.smooth_window_s, f, cfg.smooth_order) for f in fps_list]  # peaks and times
+    shapes = [noise_window(w, cfg.smooth_order) for w in windows]  # the correlations: smoothed at least this much
 
     nodes = read_nodes(batch, cfg, dtype)
     scale = shoulder_scale(nodes)
     hb = hands_and_bat(nodes, scale, windows, cfg.smooth_order, lengths, fps)
     ref = swing_reference(hb, nodes, batch, cfg)
     used = analysis_window(in_clip, ref.peak, fps, cfg.window)
-    nodes = mend_window(nodes, used, windows, fps_list, cfg)
+    nodes = mend_window(nodes, used, shapes, fps_list, cfg)
     axis = swing_axis(hb, ref, used)
-    raw, smooth, series = (speed_series(nodes, scale, windows, lengths, fps, cfg) if cfg.signal == "speed"
-                           else axis_series(nodes, axis, scale, windows, lengths, fps, cfg))
+
+    def node_series(w: list[int]):
+        return (speed_series(nodes, scale, w, lengths, fps, cfg) if cfg.signal == "speed"
+                else axis_series(nodes, axis, scale, w, lengths, fps, cfg))
+
+    raw, smooth, series = node_series(shapes)
+    timing = series if shapes == windows else node_series(windows)[2]
     top_hand, angle, omega = bat_turn(hb, in_clip, cfg.top_hand, lengths, fps)
-    t_act, t_sub, t_se = activation_times(raw, smooth, series, nodes, used, windows, fps, cfg)
+    t_act, t_sub, t_se = activation_times(raw, smooth, timing, nodes, used, windows, fps, cfg)
     tests, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
     route = tests["ordered"] & _route(cfg).to(tests["ordered"].device)
     path, path_weight, reaches = ops.max_weight_path(

@@ -16,7 +16,7 @@ from scipy.stats import false_discovery_control, norm
 from corrkin.config import AnalysisConfig
 from corrkin.io.keypoints import Clip
 from corrkin.skeleton import ADJACENT, BAT, JOINT_INDEX, NODE_INDEX, NODES, shoulder_width
-from corrkin.timing import Z95, savgol_window, to_frames
+from corrkin.timing import Z95, noise_window, savgol_window, to_frames
 
 PELVIS, L_SH, R_SH = JOINT_INDEX["pelvis"], JOINT_INDEX["l_shoulder"], JOINT_INDEX["r_shoulder"]
 L_ANK, R_ANK, L_WR, R_WR = (JOINT_INDEX[n] for n in ("l_ankle", "r_ankle", "l_wrist", "r_wrist"))
@@ -185,7 +185,11 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     bat = nodes[used, BAT]
     _, _, vt = np.linalg.svd(bat - bat.mean(0), full_matrices=False)
     axis = vt[0] if vt[0] @ vel[peak, BAT] >= 0 else -vt[0]
-    series = (np.linalg.norm(vel, axis=-1) if cfg.signal == "speed" else vel @ axis)[used]  # (T_used, N)
+    shape = noise_window(window, cfg.smooth_order)  # the correlations' series: smoothed at least this much
+    shape_smooth = smooth if shape == window else savgol_filter(nodes, shape, cfg.smooth_order, axis=0, mode="interp")
+    shape_vel = vel if shape == window else _centred_diff(shape_smooth) * fps
+    series = (np.linalg.norm(shape_vel, axis=-1) if cfg.signal == "speed" else shape_vel @ axis)[used]  # (T_used, N)
+    timing = (np.linalg.norm(vel, axis=-1) if cfg.signal == "speed" else vel @ axis)[used]  # peaks: the least smoothed
 
     if cfg.top_hand == "auto":
         d = [np.median(np.linalg.norm(smooth[:, w] - smooth[:, BAT], axis=-1)) for w in (L_WR, R_WR)]
@@ -201,17 +205,18 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     t_act = np.argmax(np.abs(series), axis=0) + offset
     t_sub, t_se = t_act.astype(float), np.full(nn, np.inf)
     if cfg.test != "lag1":  # the peak of |v| fitted over half the smoothing window, with its error
-        t_act = np.array([_interior_peak(np.abs(series[:, i])) for i in range(nn)]) + offset
+        t_act = np.array([_interior_peak(np.abs(timing[:, i])) for i in range(nn)]) + offset
         t_sub = t_act.astype(float)
         half = max(window // 2, 1)
         velocity_filter = np.convolve(scipy_savgol_coeffs(window, cfg.smooth_order), [0.5, 0.0, -0.5])
-        residual = (nodes - smooth) @ axis if cfg.signal == "axis" else nodes - smooth  # what smoothing removed
-        k = scipy_savgol_coeffs(window, cfg.smooth_order)
-        gain = 1 - 2 * k[window // 2] + np.sum(k * k)
+        removed = nodes - shape_smooth  # no smoothing (25 fps): what the least smoother removes
+        residual = removed @ axis if cfg.signal == "axis" else removed
+        k = scipy_savgol_coeffs(shape, cfg.smooth_order)
+        gain = 1 - 2 * k[shape // 2] + np.sum(k * k)
         for i in range(nn):
             ok = valid[:, i] & used
             sigma = 1.482602218505602 * np.median(np.abs(residual[ok, i])) / np.sqrt(gain) if ok.any() else 0.0
-            delta, se = _fit_peak(np.abs(series[:, i]) / fps, t_act[i] - offset, half, sigma, velocity_filter)
+            delta, se = _fit_peak(np.abs(timing[:, i]) / fps, t_act[i] - offset, half, sigma, velocity_filter)
             t_sub[i] += delta
             t_se[i] = se
     std = series.std(0)

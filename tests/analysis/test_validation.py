@@ -57,10 +57,10 @@ def _swing_peak_misses(clips, cfg) -> float:
 
 
 def test_the_swing_peak_is_the_bats_turn_about_the_hands():
-    """At 25 fps the tip's speed about the pelvis carries the arms' backlift and a brief
-    downswing is smoothed away: its peak misses impact by more than 60 ms in about a quarter of
-    the strokes (seed 1, 100 strokes: 26 %), the tip about the hands in a tenth (10 %)."""
+    """The tip's speed about the pelvis also carries the arms' backlift: its peak misses impact
+    by more than 60 ms in 17 % of strokes filmed at 25 fps (seed 1, 100 strokes; 9 % at 50 fps),
+    the tip's speed about the hands in 6 % (6 %)."""
     clips = vd.make_suite("chain", 40, 25, 19)
     grip = _swing_peak_misses(clips, AnalysisConfig())
     pelvis = _swing_peak_misses(clips, AnalysisConfig(swing_peak="pelvis"))
-    assert grip <= 0.15 and pelvis >= grip + 0.08, (grip, pelvis)
+    assert grip <= 0.12 and pelvis >= grip + 0.05, (grip, pelvis)

@@ -33,7 +33,8 @@ def test_window_in_seconds():
     assert savgol_window(0.20, 25, 2) == 5
     assert savgol_window(0.20, 30, 2) == 7
     assert savgol_window(0.20, 60, 2) == 13
-    assert savgol_window(0.01, 25, 2) == 5  # never shorter than a smoother of that order allows (order + 3)
+    assert savgol_window(0.10, 25, 2) == 3  # no longer than the fit's terms: every frame fitted exactly
+    assert savgol_window(0.01, 25, 3) == 5  # an odd window longer than the order
 
 
 def test_ragged_per_clip_windows_match_scipy(device):
@@ -81,3 +82,13 @@ def test_errors():
         savgol_filter(torch.randn(10), 5, 2)
     with pytest.raises(ValueError, match="3 windows for 2 clips"):
         savgol_filter(x, [5, 5, 5], 2)
+
+
+def test_a_window_no_longer_than_the_fit_smooths_nothing_and_the_noise_is_read_by_the_least_smoother():
+    from corrkin.timing import noise_window
+
+    x = torch.randn(2, 3, 40, dtype=torch.float64)
+    y = savgol_filter(x, [3, 3], 2, torch.tensor([40, 31]))
+    assert torch.allclose(y[0], x[0]) and torch.allclose(y[1, :, :31], x[1, :, :31])
+    assert [noise_window(w, 2) for w in (3, 5, 7)] == [5, 5, 7]
+    assert [noise_window(w, 3) for w in (5, 9)] == [5, 9]
