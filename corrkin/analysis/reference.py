@@ -217,6 +217,9 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
             ok = valid[:, i] & used
             sigma = 1.482602218505602 * np.median(np.abs(residual[ok, i])) / np.sqrt(gain) if ok.any() else 0.0
             delta, se = _fit_peak(np.abs(timing[:, i]) / fps, t_act[i] - offset, half, sigma, velocity_filter)
+            misfit = [_fit_peak(np.abs(timing[:, i]) / fps, t_act[i] - offset, h, 0.0, velocity_filter)[0] - delta
+                      for h in (1, half + 1)]  # the vertex's move with the fit's width
+            se = float(np.sqrt(se * se + misfit[0] ** 2 + misfit[1] ** 2))
             t_sub[i] += delta
             t_se[i] = se
     std = series.std(0)

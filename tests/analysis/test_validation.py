@@ -64,3 +64,14 @@ def test_the_swing_peak_is_the_bats_turn_about_the_hands():
     grip = _swing_peak_misses(clips, AnalysisConfig())
     pelvis = _swing_peak_misses(clips, AnalysisConfig(swing_peak="pelvis"))
     assert grip <= 0.12 and pelvis >= grip + 0.05, (grip, pelvis)
+
+
+@pytest.mark.parametrize("fps, seed", [(25, 23), (120, 13)])
+def test_activation_intervals_carry_the_peaks_misfit(fps, seed):
+    """The noise carried through the peak fit alone gave 95 % intervals that held the true peak
+    time in 38-41 % of chain nodes on these sets; with the vertex's move across fit widths
+    added (a lopsided peak's misfit) 54-61 %. Still short of 95 %: the wrong peak chosen
+    outright (another motion faster on screen) is no interval's business."""
+    clips = vd.make_suite("chain", 24, fps, seed)
+    figures = chain_figures(analyse_all(clips, AnalysisConfig())[0], clips)
+    assert figures["activation coverage"] >= 0.5, figures
