@@ -1,23 +1,21 @@
-"""The kinematic sequence from 2-D keypoints: how fast the pelvis, trunk, lead arm and bat
-turn, when each peaks, in which order, and how much each link gains on the one before.
+"""The kinematic sequence from 2-D keypoints: how fast the lead arm and the bat turn, when
+each peaks, in which order, and how much the bat gains on the arm.
 
 Segments, each a line between two points of the pose:
 
-* ``pelvis``: the hip line (left hip -> right hip);
-* ``trunk``: the shoulder line (left -> right shoulder);
 * ``lead_arm``: lead shoulder -> lead wrist (the lead side is the top hand's);
 * ``bat``: the hands (wrists' midpoint) -> the bat tip.
 
-Two rotations are measured, and every figure says which it assumes (``view``):
+Both turn mostly in the swing's plane, which a camera at the side of the pitch sees face on:
+their angle on screen (``view: in_image``) is the rotation.
 
-* **in the image** (``in_image``): the line's angle on screen, unwrapped. Exact for a rotation
-  about the camera's axis (a bat swung across a side-on view, an arm seen front-on); a rotation
-  about another axis shows foreshortened.
-* **about the vertical** (``about_vertical``, hip and shoulder lines only): one camera cannot see
-  a turn towards it as a change of angle, only as a change of the line's projected width,
-  ``w = W |cos(phi)|`` with ``W`` the widest the line is seen in the clip (its 95th percentile).
-  ``phi = arccos(w / W)``; its sign (towards or away from the camera) is not known, so speeds
-  are magnitudes. It assumes a level camera and the line horizontal.
+**Withheld: the pelvis and the trunk.** The sequence's first two segments turn about the body's
+long axis. One camera sees that turn only as the hip and shoulder lines' foreshortening, with
+no sign, and their angle on screen is their tilt: on strokes built in 3-D and filmed side-on,
+the on-screen angle put the pelvis's and trunk's peaks 58-376 ms from the axial ones at 0.3-0.6
+of their speed, and the foreshortening's arccos has no sign. So ``segments.pelvis`` and
+``segments.trunk`` are null with the reason in ``withheld``, and the lines' on-screen tilt is
+kept under its own name (``lines_in_image``: ``hip_line``, ``shoulder_line``), for what it is.
 
 Speeds are derivatives of the angle by a Savitzky-Golay filter of order 5 over the analysis'
 window (at least 7 frames): degrees per second; the analysis' own order-2 smoothing is made for
@@ -41,7 +39,12 @@ from corrkin.skeleton import NODE_INDEX as N
 # not corrkin.ops: this runs in the I/O workers, which never import torch
 from corrkin.timing import Z95, savgol_window, to_frames
 
-SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")
+SEGMENTS = ("pelvis", "trunk", "lead_arm", "bat")  # the kinematic sequence, proximal to distal
+MEASURED = ("lead_arm", "bat")  # the segments one camera measures (they turn in the swing's plane)
+LINES = {"pelvis": "hip_line", "trunk": "shoulder_line"}  # what the withheld segments' on-screen angle is
+AXIAL = ("withheld: the {seg} turns about the body's long axis, which one camera sees only as the {line}'s "
+         "foreshortening (no sign); its angle on screen is the line's tilt (lines_in_image.{line}), which put the "
+         "axial peak 58-376 ms off at 0.3-0.6 of its speed on strokes built in 3-D and filmed side-on")
 END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
 GAINS = (("trunk", "pelvis"), ("lead_arm", "trunk"), ("bat", "lead_arm"))
 
@@ -204,7 +207,8 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     lo, hi = max(0, swing[0]), min(t, swing[1])
     if hi - lo < 3 or t < 5:
         return {"note": f"too few frames ({t}) for the kinematic sequence"}
-    out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "about_vertical": {}}
+    out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "lines_in_image": {},
+                 "withheld": {}, "covers": list(MEASURED)}
     names = [n for n in SEGMENTS if n != "bat" or bat_found]
     speeds, noises, lengths = segment_speeds(positions, fps, window, lead, names)
     widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
@@ -218,25 +222,23 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
         if k in (lo, hi - 1):
             flags.append("largest at the edge of the swing window: no peak inside it")
         found["flags"] = flags
+        if name in LINES:  # the line's tilt on screen, under its own name; the segment withheld
+            line = LINES[name]
+            out["lines_in_image"][line] = found | {"what": f"the {line.replace('_', ' ')}'s angle on screen (its tilt)"}
+            out["segments"][name] = None
+            out["withheld"][name] = AXIAL.format(seg=name, line=line.replace("_", " "))
+            continue
         out["segments"][name] = found
         out["speed_noise_deg_s"][name] = round(float(noises[i]), 3)
     if not bat_found:
         out["segments"]["bat"] = None
-    # about the vertical: arccos of the width against the widest (steep near 1, so the width is
-    # smoothed first: the noise of a line seen nearly square would swamp the turn)
-    flat = [names.index(n) for n in ("pelvis", "trunk")]
-    ratio = _savgol(lengths[flat] / np.maximum(widest[flat], 1e-9)[:, None], window, min(ORDER, window - 2), fps)
-    v_speeds, v_noises = angular_speed(np.arccos(np.clip(ratio, 0.0, 0.98)), fps, window)
-    for j, name in enumerate(("pelvis", "trunk")):
-        out["about_vertical"][name] = peak(np.abs(v_speeds[j]), lo, hi, float(v_noises[j]), fps) | {
-            "view": "about_vertical", "sign": "unknown (towards or away from the camera)"}
-    seen = {k: v for k, v in out["segments"].items() if v is not None}
-    out["reliable"] = all(not v["flags"] for v in seen.values()) and len(seen) == len(SEGMENTS)
+    seen = {k: out["segments"][k] for k in MEASURED if out["segments"].get(k) is not None}
+    out["reliable"] = all(not v["flags"] for v in seen.values()) and len(seen) == len(MEASURED)
     out["reasons"] = [f"{k}: {f}" for k, v in seen.items() for f in v["flags"]] + (
         [] if "bat" in seen else ["bat: not seen through the swing"])
     order = sorted(seen, key=lambda k: seen[k]["time_ms"])
     out["order"] = order
-    out["proximal_to_distal"] = order == [s for s in SEGMENTS if s in seen]
+    out["proximal_to_distal"] = order == [s for s in MEASURED if s in seen]
     out["gaps_ms"] = {f"{a}->{b}": round(seen[b]["time_ms"] - seen[a]["time_ms"], 3)
                       for a, b in zip(SEGMENTS, SEGMENTS[1:]) if a in seen and b in seen}
     out["gains"] = {f"{a}/{b}": round(abs(seen[a]["speed_deg_s"]) / max(abs(seen[b]["speed_deg_s"]), 1e-9), 4)
@@ -341,20 +343,24 @@ def chord_peak(x: np.ndarray, fps: float, near: int) -> float | None:
 
 
 def _in_metres(speed_sw_s: float, rel_noise: float, cal: dict) -> dict:
-    """A speed in m/s and km/h with its 95 % interval (calibration and noise together)."""
+    """A speed in m/s and km/h with its 95 % interval (calibration and noise together), never
+    below zero."""
     mps = speed_sw_s * cal["m_per_shoulder_width"]
     rel = math.hypot(cal["relative_sd"], rel_noise)
-    return {"m_s": round(mps, 3), "m_s_ci": [round(mps * (1 - Z95 * rel), 3), round(mps * (1 + Z95 * rel), 3)],
+    return {"m_s": round(mps, 3), "m_s_ci": [round(max(mps * (1 - Z95 * rel), 0.0), 3), round(mps * (1 + Z95 * rel), 3)],
             "km_h": round(mps * 3.6, 2)}
 
 
 def _length_in_metres(sw: float | None, sd_sw: float | None, cal: dict) -> dict | None:
-    """A length in metres with its 95 % interval (calibration and the length's own noise)."""
+    """A signed length in metres (a height may be below the hips) with its 95 % interval: the
+    calibration's relative error on the length and the length's own noise, added as standard
+    deviations in metres, so the interval holds the value whatever its sign or size."""
     if sw is None or "unavailable" in cal:
         return None
-    m = sw * cal["m_per_shoulder_width"]
-    rel = math.hypot(cal["relative_sd"], (sd_sw or 0.0) / max(sw, 1e-9))
-    return {"m": round(m, 4), "m_ci": [round(m * (1 - Z95 * rel), 4), round(m * (1 + Z95 * rel), 4)]}
+    scale = cal["m_per_shoulder_width"]
+    m = sw * scale
+    sd = math.hypot(cal["relative_sd"] * m, (sd_sw or 0.0) * scale)
+    return {"m": round(m, 4), "m_ci": [round(m - Z95 * sd, 4), round(m + Z95 * sd, 4)]}
 
 
 def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:

@@ -34,7 +34,6 @@ from corrkin.analysis.biomech import (
     END_ON,
     ORDER,
     _coeffs,
-    _ends,
     _filled,
     _savgol,
     derivative,
@@ -221,7 +220,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
         reasons.append("end of follow-through: the clip ends before the bat slows")
     else:
         events["end_of_follow_through"] = _event(*end, impact, fps, HOW["end_of_follow_through"])
-    out["x_factor"] = x_factor(p, fps, window, events, lo, ki)
+    out["x_factor"] = {"at_top_of_backlift_deg": None, "max_deg": None, "withheld": X_FACTOR}
     reasons.extend(_out_of_order(events))
     out["reliable"] = not reasons
     return out
@@ -252,33 +251,6 @@ def _out_of_order(events: dict) -> list[str]:
     return out
 
 
-def x_factor(p: np.ndarray, fps: float, window: int, events: dict, lo: int, ki: int) -> dict:
-    """The X-factor proxy: the shoulder line's angle minus the hip line's (degrees, wrapped to
-    +-180) at the top of the backlift and its largest magnitude from the start of the backlift
-    (or the search's start) to impact; in the image and about the vertical (from each line's
-    foreshortening, :mod:`corrkin.analysis.biomech`: magnitudes, so their difference assumes
-    both lines turn the same way)."""
-    ends = _ends(p, "l")
-    lines = {s: ends[s][1] - ends[s][0] for s in ("pelvis", "trunk")}
-    order = min(ORDER, window - 2)
-    ang = {s: _savgol(np.unwrap(np.arctan2(d[:, 1], d[:, 0])), window, order, fps) for s, d in lines.items()}
-    width = {s: np.hypot(d[:, 0], d[:, 1]) for s, d in lines.items()}
-    vert = {s: np.arccos(np.clip(_savgol(w / max(np.percentile(w, 95), 1e-9), window, order, fps), 0.0, 1.0))
-            for s, w in width.items()}
-    image = np.degrees((ang["trunk"] - ang["pelvis"] + np.pi) % (2 * np.pi) - np.pi)
-    about = np.degrees(vert["trunk"] - vert["pelvis"])
-    start = events.get("start_of_backlift")
-    a = int(round(start["frame"])) if start else lo
-    top = events.get("top_of_backlift")
-    span = slice(a, ki + 1)
-    out = {"units": "degrees", "in_image": {}, "about_vertical": {}}
-    for view, x in (("in_image", image), ("about_vertical", about)):
-        k = a + int(np.argmax(np.abs(x[span])))
-        out[view] = {"at_top_of_backlift": None if top is None else round(float(_interp(x, top["frame"])), 2),
-                     "max": round(float(x[k]), 2), "max_time_frame": k}
-    short = [s for s, w in width.items() if top is not None
-             and w[int(round(top["frame"]))] < END_ON * np.percentile(w, 95)]
-    out["in_image"]["flags"] = [f"{s} line seen end-on at the top of the backlift: its angle on screen is noise"
-                                for s in short]
-    out["about_vertical"]["flags"] = ["sign unknown: assumes both lines turn the same way"]
-    return out
+X_FACTOR = ("withheld: the X-factor is the trunk's axial turn less the pelvis's, which one camera cannot see "
+            "(kinematic_sequence.withheld); the on-screen angle between the shoulder and hip lines had the wrong "
+            "sign in 42 of 42 strokes built in 3-D and filmed side-on")

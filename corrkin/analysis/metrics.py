@@ -7,7 +7,7 @@ can be made again from its results. The columns, their units and how each is com
 
 from __future__ import annotations
 
-from corrkin.analysis.biomech import SEGMENTS
+from corrkin.analysis.biomech import LINES, MEASURED, SEGMENTS
 from corrkin.analysis.events import EVENTS, HOW
 
 # name: (unit, how it is computed)
@@ -30,12 +30,16 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "bat_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
     "bat_speed_km_h": ("km/h", "bat_speed_m_s x 3.6"),
     "bat_speed_noisy": ("", "the tip speed's noise passes 10 % of its peak (e.g. broadcast keypoints at 25 fps)"),
-    **{f"{s}_peak_deg_s": ("deg/s", f"peak angular speed of the {s.replace('_', ' ')} in the image (Savitzky-Golay derivative, Gaussian-interpolated peak)")
+    **{f"{s}_peak_deg_s": ("deg/s", f"peak angular speed of the {s.replace('_', ' ')} in the image (Savitzky-Golay derivative, Gaussian-interpolated peak)"
+                           if s in MEASURED else f"peak axial angular speed of the {s}: empty, one camera cannot measure it "
+                           "(sequence_reasons says why)")
        for s in SEGMENTS},
-    **{f"{s}_peak_to_impact_ms": ("ms", f"time of the {s.replace('_', ' ')}'s peak relative to impact (negative: before)")
+    **{f"{s}_peak_to_impact_ms": ("ms", f"time of the {s.replace('_', ' ')}'s peak relative to impact (negative: before)"
+                                  + ("" if s in MEASURED else "; empty, as above"))
        for s in SEGMENTS},
-    **{f"{s}_vertical_peak_deg_s": ("deg/s", f"peak speed of the {s} line's turn about the vertical, from its foreshortening (sign unknown)")
-       for s in ("pelvis", "trunk")},
+    **{f"{line}_tilt_peak_deg_s": ("deg/s", f"peak angular speed of the {line.replace('_', ' ')} on screen: its tilt, not "
+                                            f"the {s}'s axial turn")
+       for s, line in LINES.items()},
     **{f"{e}_to_impact_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; negative: before impact")
        for e in EVENTS if e != "impact"},
     "events_reliable": ("", "every event found, in a stroke's order (the downswing within 0.3 s of the top of the "
@@ -54,21 +58,20 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "hands_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
     "hands_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
     "hands_speed_km_h": ("km/h", "hands_speed_m_s x 3.6"),
-    "x_factor_top_deg": ("deg", "shoulder line minus hip line, in the image, at the top of the backlift (wrapped to +-180)"),
-    "x_factor_max_deg": ("deg", "the same at its largest magnitude, from the start of the backlift to impact"),
-    "x_factor_vertical_top_deg": ("deg", "shoulder minus hip turn about the vertical (from foreshortening, both "
-                                         "assumed to turn the same way) at the top of the backlift"),
-    "x_factor_vertical_max_deg": ("deg", "the same at its largest magnitude"),
-    "x_factor_flags": ("", "why the in-image X-factor cannot be trusted (a line seen end-on), '|'-separated"),
-    "sequence_order": ("", "segments in the order of their in-image peaks, '>'-separated"),
-    "proximal_to_distal": ("", "the order is pelvis > trunk > lead arm > bat"),
+    "x_factor_top_deg": ("deg", "the trunk's axial turn less the pelvis's at the top of the backlift: empty, one camera "
+                                "cannot measure it (x_factor_reason)"),
+    "x_factor_max_deg": ("deg", "the same at its largest magnitude: empty, as above"),
+    "x_factor_reason": ("", "why the X-factor is withheld"),
+    "sequence_order": ("", "the measured segments (lead arm, bat) in the order of their peaks, '>'-separated"),
+    "proximal_to_distal": ("", "the lead arm peaks before the bat"),
     "gap_pelvis_trunk_ms": ("ms", "trunk peak time minus pelvis peak time"),
     "gap_trunk_lead_arm_ms": ("ms", "lead-arm peak time minus trunk peak time"),
     "gap_lead_arm_bat_ms": ("ms", "bat peak time minus lead-arm peak time"),
     "gain_trunk_pelvis": ("ratio", "trunk peak speed over pelvis peak speed"),
     "gain_lead_arm_trunk": ("ratio", "lead-arm peak speed over trunk peak speed"),
     "gain_bat_lead_arm": ("ratio", "bat peak speed over lead-arm peak speed"),
-    "sequence_reliable": ("", "every segment's peak inside the swing window and its line not seen end-on"),
+    "sequence_reliable": ("", "the lead arm's and the bat's peaks inside the swing window, neither seen end-on (the "
+                              "pelvis and trunk are withheld, not covered)"),
     "sequence_reasons": ("", "why not, '|'-separated"),
     "path": ("", "the maximum-weight correlation path, '>'-separated"),
     "path_weight": ("", "its summed edge weights"),
@@ -83,7 +86,7 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     """The metrics row of one ``result.json`` record (empty cells where a figure is absent)."""
     ks = rec.get("kinematic_sequence") or {}
     seg = ks.get("segments") or {}
-    vert = ks.get("about_vertical") or {}
+    lines = ks.get("lines_in_image") or {}
     fps = rec["fps"]
     ev = rec.get("events") or {}
     at = (ev.get("events") or {}).get("impact")
@@ -102,9 +105,9 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         v = seg.get(s)
         row[f"{s}_peak_deg_s"] = _r(abs(v["speed_deg_s"]) if v else None, 1)
         row[f"{s}_peak_to_impact_ms"] = _r(v["time_ms"] - impact if v else None, 1)
-    for s in ("pelvis", "trunk"):
-        v = vert.get(s)
-        row[f"{s}_vertical_peak_deg_s"] = _r(v["speed_deg_s"] if v else None, 1)
+    for line in LINES.values():
+        v = lines.get(line)
+        row[f"{line}_tilt_peak_deg_s"] = _r(abs(v["speed_deg_s"]) if v else None, 1)
     row["impact_given"] = bool(at and at["how"].startswith("given"))
     found = ev.get("events") or {}
     for e in EVENTS:
@@ -116,22 +119,22 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     units = rec.get("real_units") or {}
     stride, lift, hands = units.get("stride") or {}, units.get("backlift_height") or {}, units.get("hands_peak_speed") or {}
     xf = ev.get("x_factor") or {}
-    image, vertical = xf.get("in_image") or {}, xf.get("about_vertical") or {}
     row |= {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
             "calibration_relative_sd": _r(cal.get("relative_sd"), 4), "stride_m": _r(stride.get("m")),
             "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
             "stride_sw": _r(ev.get("stride_sw")), "backlift_height_m": _r(lift.get("m")),
             "hands_speed_m_s": _r(hands.get("m_s")), "hands_speed_m_s_low": _r((hands.get("m_s_ci") or [None])[0]),
-            "hands_speed_m_s_high": _r((hands.get("m_s_ci") or [None, None])[1]), "hands_speed_km_h": _r(hands.get("km_h"), 2), "x_factor_top_deg": _r(image.get("at_top_of_backlift"), 1),
-            "x_factor_max_deg": _r(image.get("max"), 1), "x_factor_vertical_top_deg": _r(vertical.get("at_top_of_backlift"), 1),
-            "x_factor_vertical_max_deg": _r(vertical.get("max"), 1), "x_factor_flags": " | ".join(image.get("flags", []))}
+            "hands_speed_m_s_high": _r((hands.get("m_s_ci") or [None, None])[1]), "hands_speed_km_h": _r(hands.get("km_h"), 2),
+            "x_factor_top_deg": _r(xf.get("at_top_of_backlift_deg"), 1), "x_factor_max_deg": _r(xf.get("max_deg"), 1),
+            "x_factor_reason": xf.get("withheld", "")}
     gaps, gains = ks.get("gaps_ms", {}), ks.get("gains", {})
     row |= {
         "sequence_order": " > ".join(ks.get("order", [])), "proximal_to_distal": ks.get("proximal_to_distal", ""),
         "gap_pelvis_trunk_ms": _r(gaps.get("pelvis->trunk"), 1), "gap_trunk_lead_arm_ms": _r(gaps.get("trunk->lead_arm"), 1),
         "gap_lead_arm_bat_ms": _r(gaps.get("lead_arm->bat"), 1), "gain_trunk_pelvis": _r(gains.get("trunk/pelvis")),
         "gain_lead_arm_trunk": _r(gains.get("lead_arm/trunk")), "gain_bat_lead_arm": _r(gains.get("bat/lead_arm")),
-        "sequence_reliable": ks.get("reliable", False), "sequence_reasons": " | ".join(ks.get("reasons", [ks.get("note", "")])),
+        "sequence_reliable": ks.get("reliable", False), "sequence_reasons": " | ".join(ks.get("reasons", [ks.get("note", "")])
+                                        + [f"{k}: {v}" for k, v in (ks.get("withheld") or {}).items()]),
         "path": " > ".join(rec["path"]), "path_weight": rec["path_weight"],
     }
     return row

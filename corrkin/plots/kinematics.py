@@ -1,6 +1,7 @@
 """The kinematic-sequence figure of one clip.
 
-Top: each segment's angular speed in the image (pelvis, trunk, lead arm, bat; deg/s, magnitude)
+Top: each measured segment's angular speed in the image (lead arm, bat; deg/s, magnitude; the
+pelvis and trunk are withheld from one camera, and the title says so)
 against time from impact, its peak marked with its speed and time, the impact line. Below: the
 stroke's events on the same time axis, each with its 95 % interval. The title says the order of
 the peaks and whether the sequence and the events can be trusted (and why not).
@@ -106,6 +107,8 @@ def _title(record: dict) -> str:
     bits = []
     if ks.get("reasons"):
         bits.append("sequence: " + "; ".join(ks["reasons"][:2]))
+    if ks.get("withheld"):
+        bits.append(" and ".join(ks["withheld"]) + " withheld: one camera cannot see their turn about the body's axis")
     if ev.get("reasons"):
         bits.append("events: " + "; ".join(ev["reasons"][:2]))
     speed = record["bat"].get("peak_speed_m_s")

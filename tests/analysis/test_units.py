@@ -9,12 +9,15 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from corrkin.analysis.units import STATURE_SHARE, STATURE_SHARE_SD, points_calibration, stature_calibration
 from corrkin.cli import main
 from corrkin.io.keypoints import save_clip
 from corrkin.skeleton import NODE_INDEX as N
 from corrkin.synth import make_rotation_clip, stroke_spec, stroke_truth
+from corrkin.timing import Z95
 
 
 def _standing(frames: int = 60, short_every: int = 4) -> np.ndarray:
@@ -158,3 +161,19 @@ def test_the_readme_data_dictionary_is_the_code_s():
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert dictionary_markdown() in readme
+
+
+@given(st.floats(-50, 50, allow_nan=False), st.floats(0, 10, allow_nan=False), st.floats(1e-4, 2.0),
+       st.floats(0, 1.0, allow_nan=False))
+def test_an_interval_in_metres_always_holds_its_value(sw, sd_sw, scale, rel_sd):
+    """A signed length (a backlift height below the hips) and a speed: never a reversed
+    interval, a speed's never below zero (a negative height once gave [4.6e7, -4.6e7])."""
+    from corrkin.analysis.biomech import _in_metres, _length_in_metres
+
+    cal = {"m_per_shoulder_width": scale, "relative_sd": rel_sd}
+    got = _length_in_metres(sw, sd_sw, cal)
+    lo, hi = got["m_ci"]
+    assert lo <= got["m"] <= hi and hi - lo <= 2 * Z95 * (abs(got["m"]) * rel_sd + sd_sw * scale) + 1e-3
+    speed = _in_metres(abs(sw), sd_sw / 10, cal)
+    lo, hi = speed["m_s_ci"]
+    assert 0 <= lo <= speed["m_s"] <= hi
