@@ -208,7 +208,8 @@ class AnalysisConfig:
 
     name: str = "default"
     # Savitzky–Golay window: the odd number of frames nearest window_s * fps (0.2 s, the seed's,
-    # moved brief, lopsided speed peaks 20 ms early on strokes filmed in 3-D; 0.1 s: 5-10 ms)
+    # moved brief, lopsided speed peaks 20 ms early on strokes filmed in 3-D; 0.1 s: 5-10 ms); at
+    # 25-30 fps 0.1 s is 3 frames: no smoothing for the peaks, 5 frames for the correlations
     smooth_window_s: float = 0.10
     smooth_order: int = 2
     max_lag_s: float = 0.40  # lags searched: +-round(max_lag_s * fps) frames
