@@ -73,6 +73,17 @@ class PelvisSignal(Choice):
     root = "root"
 
 
+class CameraView(Choice):
+    """Where the camera stands: ``auto`` estimated per clip from the hips' width over the
+    trunk's length (:func:`corrkin.analysis.biomech.camera_view`), or stated: ``square`` of the
+    pitch, ``oblique``, ``along`` the pitch (behind the bowler or the keeper)."""
+
+    auto = "auto"
+    square = "square"
+    oblique = "oblique"
+    along = "along"
+
+
 class TopHand(Choice):
     """The hand the bat's angle is measured from: ``auto`` the wrist further from the bat tip."""
 
@@ -237,6 +248,7 @@ class AnalysisConfig:
     sources: list[str] = field(default_factory=lambda: ["l_ankle", "r_ankle", "pelvis"])  # where paths start
     target: str = "bat"  # where they end
     top_hand: TopHand = TopHand.auto  # the hand used for the bat angle
+    camera_view: CameraView = CameraView.auto  # along the pitch withholds the swing-plane figures; auto: estimated
     dtype: Dtype = Dtype.float32
     quality: QualityConfig = field(default_factory=QualityConfig)  # when a clip's results are trusted
     units: UnitsConfig = field(default_factory=UnitsConfig)  # real units (m, m/s, km/h) from one calibration
@@ -249,6 +261,7 @@ class AnalysisConfig:
         self.pelvis_signal = _choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
         self.swing_peak = _choice(SwingPeak, a + "swing_peak", self.swing_peak)
         self.top_hand = _choice(TopHand, a + "top_hand", self.top_hand)
+        self.camera_view = _choice(CameraView, a + "camera_view", self.camera_view)
         self.dtype = _choice(Dtype, a + "dtype", self.dtype)
         self.validate()
 
@@ -265,7 +278,7 @@ class AnalysisConfig:
         _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
         for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks),
                           ("pelvis_signal", PelvisSignal), ("swing_peak", SwingPeak), ("top_hand", TopHand),
-                          ("dtype", Dtype)):
+                          ("camera_view", CameraView), ("dtype", Dtype)):
             _choice(kind, a + key, getattr(self, key))  # a value set after construction
         _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
         _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")

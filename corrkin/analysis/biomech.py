@@ -363,6 +363,51 @@ def _length_in_metres(sw: float | None, sd_sw: float | None, cal: dict) -> dict 
     return {"m": round(m, 4), "m_ci": [round(m - Z95 * sd, 4), round(m + Z95 * sd, 4)]}
 
 
+ALONG, SQUARE = 0.15, 0.25  # the hips' width over the trunk's length (its lower quartile) that sorts the views
+VIEW_HOW = ("the hips' width over the trunk's length (hip midpoint to shoulder midpoint), its lower quartile over "
+            "the clip: a batter's side-on hips are narrow from along the pitch (behind the bowler or the keeper) "
+            f"and wide from square of it; below {ALONG}: along the pitch, from {SQUARE}: square, between: oblique")
+ALONG_REASON = ("withheld: the camera looks along the pitch (camera_view), where the swing's plane is seen edge-on "
+                "and the speeds, angles and stride in it read short")
+
+
+def camera_view(positions: np.ndarray) -> dict:
+    """Where the camera stands: ``{"estimate": "square" | "oblique" | "along the pitch" | None,
+    "hip_width_over_trunk", "how"}`` from ``positions (T, nodes, 2)`` (NaN where missing). On
+    strokes built in 3-D and filmed (``tests/analysis/test_biomech.py``), azimuths within 30 deg
+    of square read square or oblique and those within 15 deg of the pitch's line read along it."""
+    p = np.asarray(positions, np.float64)
+    hips = np.linalg.norm(p[:, N["l_hip"]] - p[:, N["r_hip"]], axis=-1)
+    trunk = np.linalg.norm((p[:, N["l_shoulder"]] + p[:, N["r_shoulder"]]) / 2 - (p[:, N["l_hip"]] + p[:, N["r_hip"]]) / 2,
+                           axis=-1)
+    ok = np.isfinite(hips) & np.isfinite(trunk) & (trunk > 0)
+    if ok.sum() < 3:
+        return {"estimate": None, "hip_width_over_trunk": None, "how": VIEW_HOW,
+                "note": "the hips and shoulders are seen together in fewer than 3 frames"}
+    ratio = float(np.percentile(hips[ok] / trunk[ok], 25))
+    estimate = "along the pitch" if ratio < ALONG else "square" if ratio >= SQUARE else "oblique"
+    return {"estimate": estimate, "hip_width_over_trunk": round(ratio, 4), "how": VIEW_HOW}
+
+
+def _withhold_in_plane(record: dict) -> None:
+    """From a camera along the pitch: the swing-plane figures withheld with the reason."""
+    ks = record["kinematic_sequence"]
+    if "segments" in ks:
+        for name in MEASURED:
+            if ks["segments"].get(name) is not None:
+                ks["segments"][name] = None
+                ks["withheld"][name] = ALONG_REASON
+        ks.update(reliable=False, order=[], proximal_to_distal=False, gaps_ms={}, gains={})
+        ks["reasons"].append(f"lead_arm, bat: {ALONG_REASON}")
+    ev = record["events"]
+    ev["reliable"] = False
+    ev["reasons"].append("events: timed from speeds in the swing's plane, which a camera along the pitch sees edge-on")
+    units = record["real_units"]
+    units["stride"] = units["hands_peak_speed"] = None
+    units["withheld"] = ALONG_REASON
+    record["bat"]["speed_withheld"] = ALONG_REASON
+
+
 def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     """``record`` (a clip's ``result.json``) with its ``kinematic_sequence``, ``events``
     (:mod:`corrkin.analysis.events`), ``calibration`` (:mod:`corrkin.analysis.units`) and
@@ -410,6 +455,15 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
         units["hands_peak_speed"] = _in_metres(hands["speed_sw_s"], hands["relative_sd"], cal) | {
             "sw_s": hands["speed_sw_s"], "time_ms": hands["time_ms"]}
     record["events"], record["real_units"] = ev, units
+    stated = str(getattr(cfg, "camera_view", "auto"))
+    view = camera_view(pos)
+    if stated != "auto":  # the user's word over the estimate, which stays beside it
+        view = {"estimate": "along the pitch" if stated == "along" else stated, "stated": True,
+                "estimated": view["estimate"], "hip_width_over_trunk": view["hip_width_over_trunk"], "how": "stated (analysis.camera_view)"}
+    record["camera_view"] = view
+    if view["estimate"] == "along the pitch":
+        _withhold_in_plane(record)
+        return record
     if tip is None or "unavailable" in cal:
         return record
     m = _in_metres(tip["speed_sw_s"], tip["relative_sd"], cal)

@@ -19,6 +19,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "frames": ("frames", "the clip's length"),
     "reliable": ("", "the clip's quality verdict (result.json quality.reliable)"),
     "quality_reasons": ("", "why not, '|'-separated"),
+    "camera_view": ("", "square | oblique | along the pitch (behind the bowler or the keeper): from the hips' width "
+                        "over the trunk's length; along the pitch the swing-plane figures (bat, hands, stride, lead "
+                        "arm) are withheld"),
     "bat_found": ("", "the bat was seen through the swing (else no bat figure is given)"),
     "bat_peak_speed_sw_s": ("shoulder widths/s", "peak speed of the bat tip, pelvis-centred and scaled by the median shoulder width"),
     "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or a "
@@ -94,7 +97,8 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     row = {
         "clip": rec["clip"], "batter": batter or rec.get("batter", ""), "shot": shot or rec.get("shot", ""),
         "fps": fps, "frames": rec["frames"], "reliable": rec["quality"]["reliable"],
-        "quality_reasons": " | ".join(rec["quality"]["reasons"]), "bat_found": rec["bat"]["found"],
+        "quality_reasons": " | ".join(rec["quality"]["reasons"]),
+        "camera_view": (rec.get("camera_view") or {}).get("estimate") or "", "bat_found": rec["bat"]["found"],
         "bat_peak_speed_sw_s": _r(rec["bat"]["peak_speed"], 4), "impact_ms": round(impact, 3),
     }
     ci = rec["bat"].get("peak_speed_m_s_ci") or [None, None]
