@@ -23,7 +23,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
                         "over the trunk's length; along the pitch the swing-plane figures (bat, hands, stride, lead "
                         "arm) are withheld"),
     "bat_found": ("", "the bat was seen through the swing (else no bat figure is given)"),
-    "bat_peak_speed_sw_s": ("shoulder widths/s", "peak speed of the bat tip, pelvis-centred and scaled by the median shoulder width"),
+    "bat_peak_speed_sw_s": ("shoulder widths/s", "the bat tip's speed about the pelvis at the swing's peak (the frame of the "
+                                                 "tip's greatest speed about the hands), in median shoulder widths"),
     "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or a "
                         "given impact_s: a manifest's, or impacts=): the reference of every *_to_impact_ms"),
     "impact_given": ("", "impact_ms was given (impact_s: a manifest's, or impacts=), not measured"),
