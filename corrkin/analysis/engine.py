@@ -279,7 +279,8 @@ def swing_reference(hb: HandsAndBat, nodes: Nodes, batch: KeypointBatch, cfg: An
     """The swing's peak: the frame of the bat tip's greatest speed about the hands' midpoint
     (``swing_peak=grip``: the bat's own turn, which peaks at impact, while the tip's speed about
     the pelvis also carries the arms and can peak in the backlift at low frame rates) or about
-    the pelvis (``pelvis``, the seed), among the frames where the tip was seen; the faster
+    the pelvis (``pelvis``, the seed), one-sided beside frames the tip was not seen in
+    (:func:`_seen_velocity`); the faster
     wrist's about the pelvis in a clip where no bat was seen at all. Its direction (the lead
     point's velocity about the pelvis at the peak) orients the swing axis."""
     in_clip = batch.frame_mask
@@ -288,16 +289,15 @@ def swing_reference(hb: HandsAndBat, nodes: Nodes, batch: KeypointBatch, cfg: An
     speed = hb.speed
     faster_wrist = torch.where(speed[:, LEFT].amax(1) >= speed[:, RIGHT].amax(1), LEFT, RIGHT)
     lead = torch.where(has_bat, TIP, faster_wrist)
-    lead_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    pelvis_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
     seen = nodes.valid[:, [BAT, L_WR, R_WR]].gather(1, lead[:, None, None].expand(-1, 1, t))[:, 0] & in_clip
-    lead_x = hb.smooth.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
+    lead_x, lead_v = hb.smooth.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0], pelvis_v
     if cfg.swing_peak == "grip":  # the tip about the hands where a bat was seen
         lead_x = torch.where(has_bat[:, None, None], hb.grip, lead_x)
         lead_v = torch.where(has_bat[:, None, None], hb.grip_velocity, lead_v)
     peak_v = _seen_velocity(lead_x, lead_v, seen, in_clip, batch.fps.to(lead_v.dtype))
     lead_speed = torch.sqrt(peak_v[:, 0] * peak_v[:, 0] + peak_v[:, 1] * peak_v[:, 1])
     peak = torch.where(in_clip, lead_speed, -torch.inf).argmax(1)
-    pelvis_v = hb.velocity.gather(1, lead[:, None, None, None].expand(-1, 1, 2, t))[:, 0]
     direction = torch.gather(pelvis_v, 2, peak[:, None, None].expand(len(peak), 2, 1)).squeeze(-1)
     return SwingReference(has_bat, lead, peak, direction)
 
