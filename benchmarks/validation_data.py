@@ -414,8 +414,9 @@ def _two_link(root, end, l1, l2, pole):
     return root + a * u + h * n, root + dc * u
 
 
-def _forward(q: dict, body: Body, geo: dict, rear_grip: float) -> np.ndarray:
-    """Node positions (N, 14, 3), batter frame, right-handed batter (lead = left)."""
+def _forward(q: dict, body: Body, geo: dict, rear_grip: float, with_grip: bool = False):
+    """Node positions (N, 14, 3), batter frame, right-handed batter (lead = left); with
+    ``with_grip``, also the lead hand's grip point on the handle (N, 3)."""
     N = len(q["pelvis"])
     pe, tr = q["pelvis"], q["trunk"]
     R_P = _rz(pe[:, 3]) @ _rx(-pe[:, 4]) @ _ry(pe[:, 5])
@@ -469,7 +470,7 @@ def _forward(q: dict, body: Body, geo: dict, rear_grip: float) -> np.ndarray:
                     ("r_shoulder", r_sh), ("l_elbow", l_el), ("r_elbow", r_el), ("l_wrist", l_wr),
                     ("r_wrist", r_wr), ("bat", tip)):
         pts[:, _NI[name]] = v
-    return pts
+    return (pts, grip) if with_grip else pts
 
 
 # --------------------------------------------------------------------------------------------
@@ -982,9 +983,10 @@ def _render(*, kind, name, fps, duration, body, hand, stance, cam, pulses, rear_
     n_fine = (T - 1) * m + 1
     t = np.arange(n_fine) / rate
     q = _eval_drivers(t, stance["base"], pulses)
-    pts = _forward(q, body, stance["geo"], rear_grip)
+    pts, grip = _forward(q, body, stance["geo"], rear_grip, with_grip=True)
     if hand == "left":
         pts[..., 0] *= -1.0
+        grip[..., 0] *= -1.0
         pts = pts[:, _MIRROR]
     img, depth = cam.project(pts, t)
 
@@ -1032,10 +1034,113 @@ def _render(*, kind, name, fps, duration, body, hand, stance, cam, pulses, rear_
         camera=cam.as_dict(), body=body.as_dict(), clean_keypoints=clean[:, :13].copy(),
         clean_bat=clean[:, 13].copy(), points3d=pts[frames].astype(np.float32),
     )
+    if chain_peaks:
+        truth["stroke"] = _stroke_truth(t, pts, grip, truth["lead"], i_imp, cam)
     if extra:
         truth.update(extra)
     return dict(keypoints=kp.astype(np.float32), scores=sc.astype(np.float32), bat=bat.astype(np.float32),
                 bat_scores=bsc.astype(np.float32), fps=float(fps), name=name, truth=truth)
+
+
+SWEET_SPOT_FROM_TOE = 0.16  # m: where the ball is best struck, this far up from the toe
+REST_SHARE = 0.01  # a movement starts (ends) where its speed first rises above (last falls below) this share of its peak
+
+
+def _rise(speed: np.ndarray, peak: int, step: int) -> int | None:
+    """From ``peak``, walking by ``step``: the first sample below ``REST_SHARE`` of the peak
+    speed (None if the series ends first)."""
+    level = REST_SHARE * speed[peak]
+    i = peak
+    while 0 <= i + step < len(speed) and speed[i] >= level:
+        i += step
+    return i if speed[i] < level else None
+
+
+def _seg_angular_speed(a: np.ndarray, b: np.ndarray, dt: float) -> np.ndarray:
+    """The 3-D angular speed (rad/s) of the line a -> b: |u x du/dt|, u its unit vector."""
+    u = b - a
+    u = u / np.linalg.norm(u, axis=-1, keepdims=True)
+    return np.linalg.norm(np.cross(u, np.gradient(u, dt, axis=0)), axis=-1)
+
+
+def _stroke_truth(t, pts, grip, lead, i_imp, cam) -> dict:
+    """A stroke's events and figures as the literature defines them, from the 3-D motion
+    (sampled at ``FINE_HZ``; times in s from the clip's start, None where the clip does not hold
+    the event):
+
+    - ``start_of_backlift``: the bat's first movement (Stretch et al. 1998): the first sample
+      where the bat tip's speed relative to the pelvis reaches ``REST_SHARE`` of its greatest
+      before the top of the backlift (None if the clip starts with the bat moving);
+    - ``top_of_backlift`` (= ``start_of_downswing``): the bat's reversal, where its angle in the
+      pitch's vertical plane (x-z) is furthest back (in the downswing's sense) within 1.5 s before
+      the downswing's fastest turn;
+    - ``front_foot_toe_off`` / ``front_foot_contact``: the lead foot (ankle) leaving and
+      regaining rest, either side of its fastest movement before impact;
+    - ``bat_peak_speed``: the bat tip's greatest 3-D speed in the downswing (``impact_s``);
+    - ``end_of_follow_through``: the bat at rest after impact (its tip's speed relative to the
+      pelvis below ``REST_SHARE`` of its post-impact peak from then on);
+    - ``sequence_peak_s``: the lead arm's (lead shoulder -> lead wrist) and the bat's (grip ->
+      tip) greatest 3-D angular speed in the downswing (from the top of the backlift, or 0.5 s
+      before ``bat_peak_speed``, to 0.15 s after it);
+    - ``bat_speed_m_s``: the greatest 3-D speed (world frame) of the toe (the tip) and of the
+      sweet spot (``SWEET_SPOT_FROM_TOE`` up the bat) in that window;
+    - ``stride_m``: the lead ankle's displacement from toe-off to contact (3-D, and its part
+      in the image plane: ``stride_image_plane_m``); ``backlift_height_m``: the tip's height
+      above the pelvis at the top of the backlift."""
+    dt = float(t[1] - t[0])
+    n = len(t)
+    fs = int(round(1.0 / dt))
+    L = lambda name: _NI[f"{lead}_{name}"]  # noqa: E731
+    pelvis, tip = pts[:, _NI["pelvis"]], pts[:, _NI["bat"]]
+    hands = 0.5 * (pts[:, _NI["l_wrist"]] + pts[:, _NI["r_wrist"]])
+    rel_speed = np.linalg.norm(np.gradient(tip - pelvis, dt, axis=0), axis=-1)
+    sec = lambda i: None if i is None else round(float(t[i]), 6)  # noqa: E731
+    ev: dict = {"bat_peak_speed": sec(i_imp)}
+    # the bat's reversal: its angle in the x-z plane, walking back from the downswing's fastest turn
+    bat = tip - hands
+    omega = np.gradient(np.unwrap(np.arctan2(bat[:, 2], bat[:, 0])), dt)
+    sense = 1.0 if omega[i_imp] >= 0 else -1.0
+    lo = max(0, i_imp - fs // 2)
+    w = lo + int(np.argmax(sense * omega[lo:i_imp + 1]))
+    back = max(0, w - int(1.5 * fs))
+    r = back + int(np.argmin(sense * np.unwrap(np.arctan2(bat[:, 2], bat[:, 0]))[back:w + 1]))
+    top = r if r > back else None  # the bat turned furthest back before the downswing (a brief stall in it is no top)
+    ev["top_of_backlift"] = ev["start_of_downswing"] = sec(top)
+    start = None
+    if top is not None and top > 1:  # the first sample moving at REST_SHARE of the backlift's fastest
+        moving = np.flatnonzero(rel_speed[:top] >= REST_SHARE * rel_speed[:top].max())
+        start = int(moving[0]) if len(moving) and moving[0] > 0 else None
+    ev["start_of_backlift"] = sec(start)
+    # the front foot
+    ankle = pts[:, L("ankle")]
+    foot = np.linalg.norm(np.gradient(ankle, dt, axis=0), axis=-1)
+    f = int(np.argmax(foot[:min(n, i_imp + fs // 10)]))
+    off, on = (_rise(foot, f, -1), _rise(foot, f, +1)) if foot[f] > 0.05 else (None, None)
+    ev["front_foot_toe_off"], ev["front_foot_contact"] = sec(off), sec(on)
+    # the follow-through's end: at rest from then on
+    after = rel_speed[i_imp:]
+    moving = np.flatnonzero(after >= REST_SHARE * after.max())
+    end = i_imp + int(moving[-1]) + 1
+    ev["end_of_follow_through"] = sec(end) if end < n else None
+    # the kinematic sequence's peaks and the bat's speeds
+    win = slice(lo if top is None else top, min(n, i_imp + int(0.15 * fs)))
+    arm = _seg_angular_speed(pts[:, L("shoulder")], pts[:, L("wrist")], dt)
+    bat_w = _seg_angular_speed(grip, tip, dt)  # the bat itself (the rear wrist's inverse kinematics can jump a frame)
+    seq = {name: round(float(t[win][np.argmax(x[win])]), 6) for name, x in (("lead_arm", arm), ("bat", bat_w))}
+    u = (tip - grip) / np.linalg.norm(tip - grip, axis=-1, keepdims=True)
+    sweet = tip - SWEET_SPOT_FROM_TOE * u
+    speeds = {name: round(float(np.linalg.norm(np.gradient(x, dt, axis=0), axis=-1)[win].max()), 4)
+              for name, x in (("toe", tip), ("sweet_spot", sweet))}
+    out = {"events_s": ev, "sequence_peak_s": seq, "bat_speed_m_s": speeds,
+           "sequence_peak_rad_s": {"lead_arm": round(float(arm[win].max()), 3), "bat": round(float(bat_w[win].max()), 3)}}
+    if off is not None and on is not None:
+        d = ankle[on] - ankle[off]
+        in_plane = d - (d @ cam.R[2]) * cam.R[2]  # less the part along the camera's axis
+        out["stride_m"] = round(float(np.linalg.norm(d)), 4)
+        out["stride_image_plane_m"] = round(float(np.linalg.norm(in_plane)), 4)
+    if top is not None:
+        out["backlift_height_m"] = round(float(tip[top, 2] - pelvis[top, 2]), 4)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -330,23 +330,24 @@ def make_rotation_clip(spec: RotationSpec, seed: int = 0, name: str = "rotation"
                 bat=px["bat"].astype(np.float32), bat_scores=np.ones(len(t), np.float32), fps=spec.fps, source="synth")
 
 
-EVENT_SHARE = 0.10  # a movement starts (or ends) where its speed passes this share of its peak
+REST_SHARE = 0.01  # a movement is at rest where its speed is below this share of its peak
 
 
 def stroke_truth(spec: RotationSpec, fine_fps: float = 2400.0) -> dict:
     """The true events of ``spec``'s stroke, in seconds from the clip's start, and its true
     stride (shoulder widths), found on the noise-free motion sampled at ``fine_fps`` by the
-    definitions :mod:`corrkin.analysis.events` documents, written here as plain loops:
+    definitions :mod:`corrkin.analysis.events` documents, written here as plain loops (a
+    movement at rest where its speed is below ``REST_SHARE`` of its peak):
 
-    * ``impact``: the bat tip's peak speed relative to the hips' centre;
-    * ``top_of_backlift``: the tip's highest point before impact;
-    * ``start_of_backlift``: going back from the tip's fastest rise before the top, where its
-      rising speed falls below ``EVENT_SHARE`` of that;
-    * ``start_of_downswing``: going back from the bat's fastest turn (in the image) before
-      impact, where its turning speed (in the downswing's sense) falls below that share;
-    * ``front_foot_lift`` / ``front_foot_plant``: either side of the lead ankle's fastest
-      movement relative to the back ankle, where that speed falls below the share;
-    * ``end_of_follow_through``: after impact, where the tip's speed falls below the share."""
+    * ``bat_peak_speed``: the bat tip's peak speed relative to the hips' centre;
+    * ``top_of_backlift`` = ``start_of_downswing``: the bat's angle in the image (hands -> tip),
+      in the sense it turns at its peak speed, at its least within 1.5 s before its fastest turn;
+    * ``start_of_backlift``: going back from the tip's fastest movement before the top, the
+      first sample at rest;
+    * ``front_foot_toe_off`` / ``front_foot_contact``: either side of the lead ankle's fastest
+      movement relative to the back ankle, the first sample at rest;
+    * ``end_of_follow_through``: after the peak, the first sample from which the tip stays at
+      rest (relative to its post-peak peak)."""
     fine = RotationSpec(**{**spec.__dict__, "fps": fine_fps, "jitter_px": 0.0, "pan_px_s": (0.0, 0.0)})
     clip = make_rotation_clip(fine)
     k, s = clip.keypoints / fine.shoulder_px, 1.0 / fine_fps
@@ -356,39 +357,33 @@ def stroke_truth(spec: RotationSpec, fine_fps: float = 2400.0) -> dict:
     hands = (k[:, J["l_wrist"]] + k[:, J["r_wrist"]]) / 2
     feet = k[:, J["l_ankle"]] - k[:, J["r_ankle"]]
     tip_speed = np.linalg.norm(np.gradient(tip, s, axis=0), axis=1)
-    rise = -np.gradient(tip[:, 1], s)  # image y points down
     bat = clip.bat / fine.shoulder_px - hands
-    turn = np.gradient(np.unwrap(np.arctan2(bat[:, 1], bat[:, 0])), s)
+    angle = np.unwrap(np.arctan2(bat[:, 1], bat[:, 0]))
+    turn = np.gradient(angle, s)
     foot = np.linalg.norm(np.gradient(feet, s, axis=0), axis=1)
+
+    def at_rest(speed, i, step):
+        level = REST_SHARE * speed[i]
+        while 0 < i < len(speed) - 1 and speed[i] >= level:
+            i += step
+        return i
 
     out = {}
     impact = int(np.argmax(tip_speed))
-    out["impact"] = impact
-    top = int(np.argmax(-tip[:impact, 1]))
-    out["top_of_backlift"] = top
-    i = int(np.argmax(rise[:top]))
-    peak_value = rise[i]
-    while i > 0 and rise[i] >= EVENT_SHARE * peak_value:
-        i -= 1
-    out["start_of_backlift"] = i
+    out["bat_peak_speed"] = impact
     sense = np.sign(turn[impact])
-    i = top + int(np.argmax(sense * turn[top:impact + 1]))
-    peak_value = sense * turn[i]
-    while i > 0 and sense * turn[i] >= EVENT_SHARE * peak_value:
-        i -= 1
-    out["start_of_downswing"] = i
+    lo = max(0, impact - int(1.5 * fine_fps))
+    w = lo + int(np.argmax(sense * turn[lo:impact + 1]))
+    back = max(0, w - int(1.5 * fine_fps))
+    top = back + int(np.argmin(sense * angle[back:w + 1]))
+    out["top_of_backlift"] = out["start_of_downswing"] = top
+    out["start_of_backlift"] = at_rest(tip_speed, int(np.argmax(tip_speed[:top])), -1)
     if spec.stride_sw:
         f = int(np.argmax(foot[:impact]))
-        i = j = f
-        while i > 0 and foot[i] >= EVENT_SHARE * foot[f]:
-            i -= 1
-        while j < len(foot) - 1 and foot[j] >= EVENT_SHARE * foot[f]:
-            j += 1
-        out["front_foot_lift"], out["front_foot_plant"] = i, j
-    i = impact
-    while i < len(tip_speed) - 1 and tip_speed[i] >= EVENT_SHARE * tip_speed[impact]:
-        i += 1
-    out["end_of_follow_through"] = i
+        out["front_foot_toe_off"], out["front_foot_contact"] = at_rest(foot, f, -1), at_rest(foot, f, +1)
+    after = tip_speed[impact:]
+    moving = np.flatnonzero(after >= REST_SHARE * after.max())
+    out["end_of_follow_through"] = impact + int(moving[-1]) + 1
     truth = {name: frame * s for name, frame in out.items()}
     return {"events_s": truth, "stride_sw": spec.stride_sw,
-            "backlift_height_sw": float(-tip[top, 1]), "tip_peak_sw_s": float(tip_speed[impact])}
+            "backlift_height_sw": float((-tip[:impact, 1]).max()), "tip_peak_sw_s": float(tip_speed[impact])}

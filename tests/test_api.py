@@ -51,12 +51,13 @@ def test_clip_objects_and_a_list_of_files(clips, tmp_path):
 
 
 def test_impact_times_from_python(clips, tmp_path):
-    """``impacts={clip: s}`` gives that clip's events their reference (``impact_given``), as
-    ``impacts=<csv>`` does for the command; the others are measured."""
+    """``impacts={clip: s}`` gives that clip's events their reference (the ball's contact), as
+    ``impacts=<csv>`` does for the command; the others are measured from the bat's peak speed."""
     first = sorted(clips.glob("*.npz"))[0].stem
     table = corrkin.analyse(clips, tmp_path / "given", impacts={first: 1.0}).to_pandas().set_index("clip")
-    assert table.loc[first, "impact_given"] and table.loc[first, "impact_ms"] == pytest.approx(1000.0)
-    assert not table.drop(first)["impact_given"].any()
+    assert table.loc[first, "reference_event"] == "ball_contact"
+    assert table.loc[first, "reference_clip_ms"] == pytest.approx(1000.0)
+    assert (table.drop(first)["reference_event"] != "ball_contact").all()
 
 
 @pytest.mark.parametrize("settings, message", [

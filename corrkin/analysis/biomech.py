@@ -135,6 +135,54 @@ def noise_sd(x: np.ndarray, window: int, order: int, fps: float) -> np.ndarray:
     return np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
 
 
+PEAK_SNR = 40.0  # a peak is differentiated over the shortest window that keeps its speed this many noise SDs clear
+
+
+def position_noise(x: np.ndarray) -> np.ndarray:
+    """Each series' white-noise standard deviation ``(...)`` from ``x (..., T)``'s sixth
+    differences, by their median absolute deviation (glitches and fast movement barely reach
+    it): the sixth difference of white noise has variance C(12, 6) = 924 times the noise's; a
+    polynomial of degree five, any smooth movement over seven frames, has none."""
+    d = np.diff(x, 6, axis=-1)
+    if d.shape[-1] < 3:
+        return np.zeros(x.shape[:-1])
+    mad = np.median(np.abs(d - np.median(d, axis=-1, keepdims=True)), axis=-1)
+    return 1.4826 * mad / math.sqrt(924.0)
+
+
+def peak_window_derivative(x: np.ndarray, fps: float, lo: int, hi: int, widest: int, together: bool = False,
+                           snr: float = PEAK_SNR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rate (S, T), noise (S,), window (S,))``: each series of ``x (S, T)`` differentiated
+    (order-``ORDER`` Savitzky-Golay) over the shortest window, from ``ORDER + 2`` frames up to
+    ``widest``, whose rate peaks within frames ``[lo, hi)`` at ``PEAK_SNR`` or more times its
+    noise there (``snr``; :func:`position_noise` through the filter; ``widest`` where none does). A
+    longer filter than the noise needs pulls a lopsided peak toward its slow side: on strokes
+    built in 3-D, a 0.2-s window put the bat's peak 5-13 ms early at 120 fps, free of noise.
+    ``together``: the series are a point's axes, one window for all, judged on the speed (the
+    norm over the series) against the axes' mean noise."""
+    t = x.shape[-1]
+    widest = min(max(widest, ORDER + 2), t if t % 2 else t - 1)
+    sigma = position_noise(x)
+    chosen = np.full(len(x), -1)
+    rate = np.zeros_like(x)
+    noise = np.zeros(len(x))
+    windows = list(range(ORDER + 2, widest + 1, 2)) or [widest]
+    for w in windows:
+        r = _savgol(x, w, min(ORDER, w - 2), fps, deriv=1)
+        n = sigma * _derivative_gain(w, min(ORDER, w - 2), float(fps))
+        if together:
+            top = np.full(len(x), np.linalg.norm(r[:, lo:hi], axis=0).max() if hi > lo else 0.0)
+            n_judged = np.full(len(x), math.sqrt(float(np.mean(n**2))))
+        else:
+            top = np.abs(r[:, lo:hi]).max(-1) if hi > lo else np.zeros(len(x))
+            n_judged = n
+        take = (chosen < 0) & ((top >= snr * n_judged) | (w == windows[-1]))
+        rate[take], noise[take], chosen[take] = r[take], n[take], w
+        if (chosen >= 0).all():
+            break
+    return rate, noise, chosen
+
+
 def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
     """``(speed, noise)``: :func:`derivative` of ``angle (..., T)`` (radians, unwrapped), both in
     degrees per second."""
@@ -189,6 +237,20 @@ def segment_speeds(positions: np.ndarray, fps: float, window: int, lead: str,
     return speeds, noises, lengths
 
 
+def segment_peak_speeds(positions: np.ndarray, fps: float, widest: int, lead: str, swing: tuple[int, int],
+                        names: tuple[str, ...] | list[str] = SEGMENTS
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(speed (S, T), noise (S,), length (S, T), window (S,))``: as :func:`segment_speeds`,
+    each segment differentiated over its own window (:func:`peak_window_derivative`: the
+    shortest that keeps its peak in ``swing`` clear of the noise, ``widest`` at most)."""
+    ends = _ends(positions, lead)
+    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
+    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
+    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    rate, noise, windows = peak_window_derivative(angles, fps, swing[0], swing[1], widest)
+    return np.degrees(rate), np.degrees(noise), lengths, windows
+
+
 def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, lead: str, swing: tuple[int, int],
                        bat_found: bool = True) -> dict:
     """The kinematic-sequence block of ``result.json`` for one clip.
@@ -210,17 +272,17 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "lines_in_image": {},
                  "withheld": {}, "covers": list(MEASURED)}
     names = [n for n in SEGMENTS if n != "bat" or bat_found]
-    speeds, noises, lengths = segment_speeds(positions, fps, window, lead, names)
+    speeds, noises, lengths, windows = segment_peak_speeds(positions, fps, window, lead, (lo, hi), names)
     widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
     for i, name in enumerate(names):
-        found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image"}
+        found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image", "window_frames": int(windows[i])}
         k = found["frame"]
         share = float(lengths[i, k] / max(widest[i], 1e-9))
         flags = []
         if share < END_ON:
             flags.append(f"seen end-on at its peak ({share:.0%} of its widest): its angle on screen is noise")
         if k in (lo, hi - 1):
-            flags.append("largest at the edge of the swing window: no peak inside it")
+            flags.append("largest at the edge of the downswing (top of the backlift to 0.1 s after the bat's peak speed): no peak inside it")
         found["flags"] = flags
         if name in LINES:  # the line's tilt on screen, under its own name; the segment withheld
             line = LINES[name]
@@ -265,7 +327,9 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
     (:func:`tip_peak_speed`) and the hands. None without the point in enough frames.
 
     Its time (and interval) comes from the point's own derivative: order-5 Savitzky-Golay over
-    ``TIP_S`` = 0.1 s, Gaussian-interpolated peak. Its height too where that filter spans 0.1 s;
+    the shortest window that keeps the peak clear of the noise (:func:`peak_window_derivative`,
+    ``TIP_S`` = 0.1 s at most), Gaussian-interpolated peak. Its height too where that filter has
+    its 7 frames within 0.1 s;
     below ``SAMPLED_FPS`` (where it cannot: 7 frames at least) a fast peak is only a frame or two
     wide and any such filter flattens it (-9 % at 25 fps), so the height comes from
     :func:`chord_peak` instead, where the filtered speed's noise is within ``TIP_NOISE`` of its
@@ -276,7 +340,9 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
         return None
     lo, hi = max(0, swing[0]), min(len(x), swing[1])
     filled = np.stack([_filled(x[:, 0]), _filled(x[:, 1])])
-    v, noises, window, order = derivative(filled, fps, derivative_window(fps))
+    v, noises, windows = peak_window_derivative(filled, fps, lo, hi, derivative_window(fps), together=True)
+    window = int(windows[0])
+    order = min(ORDER, window - 2)
     noise = float(np.sqrt(np.mean(noises**2)))  # per axis
     found = peak(np.hypot(v[0], v[1]), lo, hi, noise, fps)
     speed, method = abs(found["speed_deg_s"]), "Savitzky-Golay derivative"
@@ -408,25 +474,55 @@ def _withhold_in_plane(record: dict) -> None:
     record["bat"]["speed_withheld"] = ALONG_REASON
 
 
+def hampel_positions(positions: np.ndarray, half: int, n_sigma: float, min_scale: float) -> tuple[np.ndarray, int]:
+    """``(mended, count)``: ``positions (T, nodes, 2)`` with each point that lies further than
+    ``n_sigma`` robust sigmas from its window's median (frames ``t - half .. t + half``, NaN
+    frames left out) replaced by that median, as :func:`corrkin.ops.robust.hampel` does (one
+    scale floor for both axes: a tenth of the larger axis' scaled MAD, at least ``min_scale``),
+    and how many were. The engine mends the ankles, knees and elbows only around the frames it
+    analyses; a stride or a backlift lies before them."""
+    x = np.asarray(positions, np.float64)
+    t = len(x)
+    if t < 3:
+        return x.copy(), 0
+    padded = np.pad(x, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
+    win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # (T, nodes, 2, W)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: a node never seen there
+        med = np.nanmedian(win, axis=-1)
+        mad = 1.4826 * np.nanmedian(np.abs(win - med[..., None]), axis=-1)
+        floor = np.maximum(0.1 * np.nanmax(mad, axis=-1, keepdims=True), min_scale)
+    far = np.abs(x - med) > n_sigma * np.maximum(mad, floor)
+    out = far.any(-1) & np.isfinite(x).all(-1) & np.isfinite(med).all(-1)
+    mended = x.copy()
+    mended[out] = med[out]
+    return mended, int(out.sum())
+
+
+AFTER_PEAK_S = 0.1  # the kinematic sequence's peaks are looked for up to this long after the bat's peak speed
+
+
 def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     """``record`` (a clip's ``result.json``) with its ``kinematic_sequence``, ``events``
     (:mod:`corrkin.analysis.events`), ``calibration`` (:mod:`corrkin.analysis.units`) and
     ``real_units`` blocks, and the bat's speed in m/s (``bat.peak_speed_m_s``, its interval,
     ``km/h``, ``tip_peak``), from ``positions (T, nodes, 2)`` (``series.npz``'s) and ``cfg``
     (the :class:`corrkin.config.AnalysisConfig`: the swing window, the calibration). A given
-    impact time (``record["impact_given_s"]``, from a manifest's ``impact_s``) replaces the
-    peak bat speed as the events' reference. Per clip, in numpy: it runs where the clip's files
+    impact time (``record["impact_given_s"]``, from a manifest's ``impact_s``) is the ball's
+    contact, and replaces the bat's peak speed as the events' reference. Per clip, in numpy: it runs where the clip's files
     are written (the I/O workers of ``corrkin analyse``), beside the batched engine."""
     from corrkin.analysis.events import stroke_events
     from corrkin.analysis.units import calibrate
 
-    pos = np.asarray(positions, np.float64)
     fps, bat = record["fps"], record["bat"]
+    pos, mended = hampel_positions(positions, max(1, to_frames(cfg.hampel_window_s / 2, fps)), cfg.hampel_sigmas,
+                                   1.0 / max(float(record.get("shoulder_width_px") or 1.0), 1e-9))
     peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)
     swing = (peak_frame - half, peak_frame + half + 1)
     lead = "l" if bat["top_hand"].startswith("l_") else "r"
     window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
-    record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, swing, bat["found"])
     cal = calibrate(pos, cfg.units, record["shoulder_width_px"])
     record["calibration"] = cal
     tip = tip_peak_speed(pos, fps, swing) if bat["found"] else None
@@ -436,17 +532,23 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
         note = (f"the given impact ({given:.3f} s into the clip) lies outside it (0-{(len(pos) - 1) / fps:.3f} s): "
                 "the peak bat speed is used instead")
         given = None
-    if given is not None:
-        impact, impact_half = float(given) * fps, None
-    elif tip is not None:
-        impact = tip["time_ms"] * fps / 1000.0
+    if tip is not None:
+        peak_at = tip["time_ms"] * fps / 1000.0
         ci = tip["time_ci_ms"]
-        impact_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
+        peak_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
     else:
-        impact, impact_half = float(peak_frame), None
-    ev = stroke_events(pos, fps, window, lead, impact, impact_half, bat["found"], given is not None)
+        peak_at, peak_half = float(peak_frame), None
+    ev = stroke_events(pos, fps, window, lead, peak_at, peak_half, tip is not None,
+                       None if given is None else float(given) * fps)
     if note:
         ev["reasons"].insert(0, note)
+    ev["points_mended"] = mended  # glitches replaced by their window's median before any of this
+    # the sequence's peaks are the downswing's: from the top of the backlift to just after the
+    # bat's peak speed (the follow-through can turn the arm and bat as fast, in the image)
+    top = ev["events"].get("top_of_backlift")
+    downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
+                 min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
+    record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
     hands = peak_speed((pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2, fps, swing)
     units = {"calibration": cal.get("method"), "stride": _length_in_metres(ev["stride_sw"], ev["stride_sd_sw"], cal),
              "backlift_height": _length_in_metres(ev["backlift_height_sw"], ev["backlift_height_sd_sw"], cal),

@@ -25,9 +25,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "bat_found": ("", "the bat was seen through the swing (else no bat figure is given)"),
     "bat_peak_speed_sw_s": ("shoulder widths/s", "the bat tip's speed about the pelvis at the swing's peak (the frame of the "
                                                  "tip's greatest speed about the hands), in median shoulder widths"),
-    "impact_ms": ("ms", "time of impact from the clip's start (the bat tip's peak speed, below a frame, or a "
-                        "given impact_s: a manifest's, or impacts=): the reference of every *_to_impact_ms"),
-    "impact_given": ("", "impact_ms was given (impact_s: a manifest's, or impacts=), not measured"),
+    "reference_event": ("", "what every *_ms time is measured from: ball_contact where given (impact_s: a manifest's, "
+                            "or impacts=), else bat_peak_speed (the bat tip's peak speed, some 20 ms before the ball's "
+                            "contact in a drive: Stretch et al. 1998), else swing_peak (no bat seen)"),
+    "reference_clip_ms": ("ms", "the reference event's time from the clip's start"),
     "bat_speed_m_s": ("m/s", "peak bat-tip speed from the tip's own derivative (order-5 Savitzky-Golay over 0.1 s), "
                               "pelvis-centred, metres from the bat's length (units.bat_length_m over the longest bat seen)"),
     "bat_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
@@ -38,22 +39,23 @@ COLUMNS: dict[str, tuple[str, str]] = {
                            if s in MEASURED else f"peak axial angular speed of the {s}: empty, one camera cannot measure it "
                            "(sequence_reasons says why)")
        for s in SEGMENTS},
-    **{f"{s}_peak_to_impact_ms": ("ms", f"time of the {s.replace('_', ' ')}'s peak relative to impact (negative: before)"
-                                  + ("" if s in MEASURED else "; empty, as above"))
+    **{f"{s}_peak_ms": ("ms", f"time of the {s.replace('_', ' ')}'s peak from the reference event (negative: before)"
+                        + ("" if s in MEASURED else "; empty, as above"))
        for s in SEGMENTS},
     **{f"{line}_tilt_peak_deg_s": ("deg/s", f"peak angular speed of the {line.replace('_', ' ')} on screen: its tilt, not "
                                             f"the {s}'s axial turn")
        for s, line in LINES.items()},
-    **{f"{e}_to_impact_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; negative: before impact")
-       for e in EVENTS if e != "impact"},
-    "events_reliable": ("", "every event found, in a stroke's order (the downswing within 0.3 s of the top of the "
-                            "backlift, the front foot planted within 0.5 s before impact)"),
+    **{f"{e}_ms": ("ms", f"{e.replace('_', ' ')}: {HOW[e]}; from the reference event, negative before")
+       for e in EVENTS},
+    "events_reliable": ("", "every event found, in a stroke's order, each with a 95 % interval within +-1.5 frames or "
+                            "+-15 ms, whichever is longer (an event that tight was more than 3 frames off in under 5 % "
+                            "of strokes built in 3-D and filmed: benchmarks/biomech.py)"),
     "events_reasons": ("", "events not found or out of order and why, '|'-separated"),
     "calibration": ("", "how metres were found: bat length | stature | known points (analysis.units.calibration)"),
     "m_per_shoulder_width": ("m", "the calibration's scale"),
     "calibration_relative_sd": ("", "its relative standard deviation"),
-    "stride_m": ("m", "the lead ankle's move relative to the back ankle, from 0.1 s before front-foot lift to "
-                      "0.1 s after plant, in the image plane"),
+    "stride_m": ("m", "the lead ankle's move relative to the back ankle, from 0.1 s before front-foot toe-off to "
+                      "0.1 s after its contact, in the image plane"),
     "stride_m_low": ("m", "its 95 % interval, low end (calibration)"),
     "stride_m_high": ("m", "its 95 % interval, high end"),
     "stride_sw": ("shoulder widths", "the stride in shoulder widths"),
@@ -93,14 +95,17 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     lines = ks.get("lines_in_image") or {}
     fps = rec["fps"]
     ev = rec.get("events") or {}
-    at = (ev.get("events") or {}).get("impact")
+    found = ev.get("events") or {}
+    reference = ev.get("reference", "swing_peak")
+    at = found.get(reference)
     impact = at["clip_ms"] if at else rec["bat"]["peak_frame"] * 1000.0 / fps
     row = {
         "clip": rec["clip"], "batter": batter or rec.get("batter", ""), "shot": shot or rec.get("shot", ""),
         "fps": fps, "frames": rec["frames"], "reliable": rec["quality"]["reliable"],
         "quality_reasons": " | ".join(rec["quality"]["reasons"]),
         "camera_view": (rec.get("camera_view") or {}).get("estimate") or "", "bat_found": rec["bat"]["found"],
-        "bat_peak_speed_sw_s": _r(rec["bat"]["peak_speed"], 4), "impact_ms": round(impact, 3),
+        "bat_peak_speed_sw_s": _r(rec["bat"]["peak_speed"], 4), "reference_event": reference,
+        "reference_clip_ms": round(impact, 3),
     }
     ci = rec["bat"].get("peak_speed_m_s_ci") or [None, None]
     row |= {"bat_speed_m_s": _r(rec["bat"].get("peak_speed_m_s")), "bat_speed_m_s_low": _r(ci[0]),
@@ -109,15 +114,12 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     for s in SEGMENTS:
         v = seg.get(s)
         row[f"{s}_peak_deg_s"] = _r(abs(v["speed_deg_s"]) if v else None, 1)
-        row[f"{s}_peak_to_impact_ms"] = _r(v["time_ms"] - impact if v else None, 1)
+        row[f"{s}_peak_ms"] = _r(v["time_ms"] - impact if v else None, 1)
     for line in LINES.values():
         v = lines.get(line)
         row[f"{line}_tilt_peak_deg_s"] = _r(abs(v["speed_deg_s"]) if v else None, 1)
-    row["impact_given"] = bool(at and at["how"].startswith("given"))
-    found = ev.get("events") or {}
     for e in EVENTS:
-        if e != "impact":
-            row[f"{e}_to_impact_ms"] = _r((found.get(e) or {}).get("time_ms"), 1)
+        row[f"{e}_ms"] = _r((found.get(e) or {}).get("time_ms"), 1)
     row["events_reliable"] = ev.get("reliable", False)
     row["events_reasons"] = " | ".join(ev.get("reasons", []))
     cal = rec.get("calibration") or {}

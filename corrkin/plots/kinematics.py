@@ -2,7 +2,8 @@
 
 Top: each measured segment's angular speed in the image (lead arm, bat; deg/s, magnitude; the
 pelvis and trunk are withheld from one camera, and the title says so)
-against time from impact, its peak marked with its speed and time, the impact line. Below: the
+against time from the stroke's reference event (the ball's contact where given, else the bat's peak
+speed), its peak marked with its speed and time, the reference's line. Below: the
 stroke's events on the same time axis, each with its 95 % interval. The title says the order of
 the peaks and whether the sequence and the events can be trusted (and why not).
 """
@@ -31,16 +32,17 @@ def plot_kinematic_sequence(record: dict, positions: np.ndarray, path: str | os.
     ks, ev = record["kinematic_sequence"], record.get("events") or {}
     fps = record["fps"]
     events = ev.get("events") or {}
-    impact = events["impact"]["clip_ms"] if events.get("impact") else record["bat"]["peak_ms"]
+    reference = ev.get("reference", "bat_peak_speed")
+    impact = events[reference]["clip_ms"] if events.get(reference) else record["bat"]["peak_ms"]
     names = [s for s in SEGMENTS if (ks.get("segments") or {}).get(s)]
     fig, (ax, line) = plt.subplots(2, 1, figsize=(9, 5.6), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1.3], "hspace": 0.08})
     t_ms = np.arange(len(positions)) * 1000.0 / fps - impact
     if names:
         lead = "l" if record["bat"]["top_hand"].startswith("l_") else "r"
-        speeds, _, _ = segment_speeds(np.asarray(positions, np.float64), fps,
-                                      derivative_window(fps, record["smoothing_window_frames"]), lead, names)
-        for name, speed in zip(names, speeds):
+        for name in names:  # each over the window its peak was read with
+            window = ks["segments"][name].get("window_frames") or derivative_window(fps, record["smoothing_window_frames"])
+            speed = segment_speeds(np.asarray(positions, np.float64), fps, int(window), lead, [name])[0][0]
             seg = ks["segments"][name]
             colour, doubtful = COLOURS[name], bool(seg.get("flags"))
             # a flagged segment (seen end-on, no peak inside the window) dashed, its peak hollow
@@ -63,7 +65,7 @@ def plot_kinematic_sequence(record: dict, positions: np.ndarray, path: str | os.
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(color="0.93")
     _events(line, events)
-    line.set_xlabel("time from impact (ms)")
+    line.set_xlabel(f"time from the {reference.replace('_', ' ')} (ms)")
     x0, x1 = _span(events, float(t_ms[0]), float(t_ms[-1]))
     line.set_xlim(x0, x1)
     fig.suptitle(_title(record), fontsize=9, x=0.01, y=0.9, ha="left", va="bottom")  # above the axes, any lines
@@ -91,8 +93,8 @@ def _events(ax, events: dict) -> None:
 
 
 def _span(events: dict, first: float, last: float) -> tuple[float, float]:
-    """The stroke's span: its first event to its last with a margin, or 1 s before impact to
-    0.5 s after; within the clip."""
+    """The stroke's span: its first event to its last with a margin, or 1 s before the reference
+    to 0.5 s after; within the clip."""
     times = [v["time_ms"] for v in events.values() if v]
     lo, hi = (min(times), max(times)) if len(times) > 1 else (-1000.0, 500.0)
     margin = max(100.0, 0.1 * (hi - lo))
@@ -120,7 +122,7 @@ def _title(record: dict) -> str:
 MAIN_METRICS = (("bat_speed_m_s", "bat-tip speed (m/s)"), ("hands_speed_m_s", "hand speed (m/s)"),
                 ("stride_m", "stride (m)"), ("backlift_height_m", "backlift height (m)"),
                 ("gap_lead_arm_bat_ms", "lead arm → bat gap (ms)"),
-                ("front_foot_plant_to_impact_ms", "front-foot plant to impact (ms)"))
+                ("front_foot_contact_ms", "front-foot contact, from the reference (ms)"))
 
 
 def plot_distributions(rows: list[dict], by: str, path: str | os.PathLike) -> bool:

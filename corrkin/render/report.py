@@ -328,6 +328,7 @@ def _timeline(rec: dict) -> str:
     named, with its interval as a band; a playhead that follows the tile's videos; a click on
     an event seeks them there."""
     ev = (rec.get("events") or {}).get("events") or {}
+    reference = (rec.get("events") or {}).get("reference", "bat_peak_speed").replace("_", " ")
     found = sorted(((k, v) for k, v in ev.items() if v), key=lambda kv: kv[1]["clip_ms"])
     if not found:
         return ""
@@ -347,7 +348,7 @@ def _timeline(rec: dict) -> str:
             a, b = (v["clip_ms"] + c - v["time_ms"] for c in v["ci_ms"])
             band = f'<i class=ci style="left:{pct(a)};width:calc({pct(b)} - {pct(a)})"></i>'
         marks.append(f'{band}<b class=event style="left:{pct(v["clip_ms"])};top:{3 + 13 * row}px" '
-                     f'data-t="{v["clip_ms"] / 1000:.3f}" title="{label}: {v["time_ms"]:+.0f} ms from impact">'
+                     f'data-t="{v["clip_ms"] / 1000:.3f}" title="{label}: {v["time_ms"]:+.0f} ms from the {reference}">'
                      f"{label}</b>")
     return (f'<div class=timeline style="height:{6 + 13 * len(lanes)}px" data-length="{length / 1000:.3f}">'
             f'{"".join(marks)}<i class=playhead></i></div>')
@@ -386,8 +387,8 @@ def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[s
 
 
 TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_speed_m_s", "bat_speed_km_h", "hands_speed_m_s",
-                 "stride_m", "backlift_height_m", "start_of_backlift_to_impact_ms", "front_foot_lift_to_impact_ms",
-                 "start_of_downswing_to_impact_ms", "front_foot_plant_to_impact_ms", "sequence_order",
+                 "stride_m", "backlift_height_m", "reference_event", "start_of_backlift_ms", "front_foot_toe_off_ms",
+                 "start_of_downswing_ms", "front_foot_contact_ms", "sequence_order",
                  "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms", "gap_lead_arm_bat_ms",
                  "x_factor_top_deg", "sequence_reliable", "events_reliable", "path", "path_weight")
 

@@ -100,10 +100,12 @@ def test_the_engine_reports_the_sequence_and_the_bat_in_metres(tmp_path):
     assert len(rows) == 1 and rows[0]["clip"] == "rot" and rows[0]["sequence_order"] == " > ".join(MEASURED)
     assert rows[0]["pelvis_peak_deg_s"] == "" and rows[0]["hip_line_tilt_peak_deg_s"] != ""
     assert rows[0]["x_factor_top_deg"] == "" and rows[0]["x_factor_reason"].startswith("withheld: ")
-    assert float(rows[0]["bat_peak_to_impact_ms"]) == pytest.approx(
-        ks["segments"]["bat"]["time_ms"] - rec["events"]["events"]["impact"]["clip_ms"], abs=0.1)
-    # impact is the tip's peak speed, below a frame, where the bat's own figures put it
-    assert rec["events"]["events"]["impact"]["clip_ms"] == pytest.approx(rec["bat"]["tip_peak"]["time_ms"], abs=0.01)
+    assert float(rows[0]["bat_peak_ms"]) == pytest.approx(
+        ks["segments"]["bat"]["time_ms"] - rec["events"]["events"]["bat_peak_speed"]["clip_ms"], abs=0.1)
+    # the reference is the tip's peak speed (no ball contact given), below a frame, where the
+    # bat's own figures put it
+    assert rec["events"]["reference"] == "bat_peak_speed"
+    assert rec["events"]["events"]["bat_peak_speed"]["clip_ms"] == pytest.approx(rec["bat"]["tip_peak"]["time_ms"], abs=0.01)
 
 
 def test_metrics_load_with_pandas_and_pyarrow(tmp_path):
@@ -146,7 +148,7 @@ def test_seed_clips_give_a_metric_row_each_finite_or_flagged(tmp_path):
         if values.isna().any() or not row["sequence_reliable"]:
             assert row["sequence_reasons"] or row["quality_reasons"]
         # an event, the stride or a calibrated figure missing is said, with why
-        if not row["events_reliable"] or pd.isna(row["stride_m"]) or pd.isna(row["front_foot_plant_to_impact_ms"]):
+        if not row["events_reliable"] or pd.isna(row["stride_m"]) or pd.isna(row["front_foot_contact_ms"]):
             assert row["events_reasons"]
     timed = frame[frame["camera_view"] != "along the pitch"]  # along it the bat's speed is withheld
     assert (timed["bat_speed_m_s_low"] <= timed["bat_speed_m_s"]).all()
