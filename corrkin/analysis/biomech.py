@@ -130,6 +130,8 @@ def noise_sd(x: np.ndarray, window: int, order: int, fps: float) -> np.ndarray:
     its order-``order`` Savitzky-Golay fit over ``window`` (the ends left out, where the filter
     runs off the clip), scaled up for what the fit absorbs."""
     t = x.shape[-1]
+    if t - 2 * (window // 2) < 2:  # a clip no longer than the filter: no residual free of its ends
+        return position_noise(x)
     resid = (x - _savgol(x, window, order, fps))[..., window // 2: t - window // 2]
     # the residual of a fit with order + 1 parameters over `window` points keeps that share of the noise
     return np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))

@@ -505,11 +505,11 @@ def _backlift(c: _Stroke) -> None:
     b = lo + int(np.argmax(speed[lo:kt]))
     start = rest(speed, b, -1, noise)
     # the first movement: a backlift in two goes (a pause, a trigger) starts with the first
-    while start is not None and start[0] - 1 > lo:
+    while start is not None and int(start[0]) - 1 > lo:
         before = speed[lo:int(start[0]) - 1]
         if before.max() < max(REST_LEVELS[-1] * speed[b], NOISE_TIMES * noise):
             break
-        start = rest(speed, lo + int(np.argmax(before)), -1, noise, peak=speed[b])
+        start = rest(speed, lo + int(np.argmax(before)), -1, noise, peak=speed[b])  # earlier each time round
     if start is None:
         c.reasons.append("start of backlift: the bat moves from the start of the clip")
     elif speed[b] < NOISE_TIMES * noise:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.special import betainc
 
 from corrkin.analysis.biomech import tip_peak_speed
@@ -244,3 +246,23 @@ def test_a_rendered_stroke_through_the_video_path(tmp_path):
     assert rec["bat"]["peak_speed_m_s"] == pytest.approx(truth["tip_peak_sw_s"] * m_per_sw, rel=0.05)
     assert rec["real_units"]["stride"]["m"] == pytest.approx(truth["stride_sw"] * m_per_sw, rel=0.05)
     assert rec["real_units"]["backlift_height"]["m"] == pytest.approx(truth["backlift_height_sw"] * m_per_sw, rel=0.05)
+
+
+@given(st.integers(12, 160), st.sampled_from([25.0, 50.0, 120.0]), st.integers(0, 2**31 - 1),
+       st.floats(0.0, 0.3), st.booleans())
+def test_any_pose_gives_events_or_reasons_never_an_error(frames, fps, seed, missing, bat_found):
+    """Random-walk poses with gaps (a jittery clip, a bat swinging anywhere): the events block is
+    made, every event's interval holds its time, and what is not found is said."""
+    rng = np.random.default_rng(seed)
+    pos = np.cumsum(rng.normal(0, rng.uniform(0.001, 0.2), (frames, 14, 2)), axis=0)
+    pos[rng.random((frames, 14)) < missing] = np.nan
+    pos[:, 13] += np.sin(np.arange(frames) / rng.uniform(2, 20))[:, None] * rng.uniform(0, 3)
+    peak = float(rng.uniform(0, frames - 1))
+    ev = stroke_events(pos, fps, savgol_window(0.2, fps, 2), "l", peak, bat_found=bat_found)
+    assert ev["reliable"] == (not ev["reasons"])
+    for name, e in ev["events"].items():
+        if e is None:
+            continue
+        assert np.isfinite(e["time_ms"]) and isinstance(e["trusted"], bool), name
+        if e["ci_ms"] is not None:
+            assert e["ci_ms"][0] <= e["time_ms"] <= e["ci_ms"][1], name
