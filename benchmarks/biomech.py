@@ -67,7 +67,7 @@ def analysed(clips: list[dict], cfg: AnalysisConfig) -> list[dict]:
 def figures(recs: list[dict], clips: list[dict]) -> dict:
     fps = clips[0]["fps"]
     err = {e: [] for e in TIMED}
-    off3, n_rel, gap, arm_t, bat_t, order_ok, stride, bat_v, withheld = [], 0, [], [], [], [], [], [], []
+    off3, n_rel, gap, arm_t, bat_t, order_ok, stride, bat_v, sweet_v, withheld = [], 0, [], [], [], [], [], [], [], []
     for rec, clip in zip(recs, clips):
         st = clip["truth"]["stroke"]
         ev = rec["events"]["events"]
@@ -96,6 +96,8 @@ def figures(recs: list[dict], clips: list[dict]) -> dict:
             stride.append(units["stride"]["m"] / st["stride_m"] - 1)
         if rec["bat"].get("peak_speed_m_s") is not None:
             bat_v.append(rec["bat"]["peak_speed_m_s"] / st["bat_speed_m_s"]["toe"] - 1)
+        if rec["bat"].get("sweet_spot_speed_m_s") is not None:
+            sweet_v.append(rec["bat"]["sweet_spot_speed_m_s"] / st["bat_speed_m_s"]["sweet_spot"] - 1)
 
     def med(x, scale=1.0):
         return float(np.median(x)) * scale if len(x) else float("nan")
@@ -103,7 +105,7 @@ def figures(recs: list[dict], clips: list[dict]) -> dict:
     return {"events": {e: med(v) for e, v in err.items()}, "reliable": n_rel / len(recs),
             "off3": float(np.mean(off3)) if off3 else float("nan"), "gap_bias": med(gap), "arm": med(arm_t),
             "bat": med(bat_t), "order": float(np.mean(order_ok)) if order_ok else float("nan"),
-            "n_order": len(order_ok), "stride": med(stride, 100), "bat_v": med(bat_v, 100),
+            "n_order": len(order_ok), "stride": med(stride, 100), "bat_v": med(bat_v, 100), "sweet_v": med(sweet_v, 100),
             "withheld": float(np.mean(withheld))}
 
 
@@ -120,8 +122,8 @@ def main() -> None:
     head = " | ".join(e.replace("_", " ") for e in TIMED)
     print(f"| view | pose errors | fps | {head} | events reliable | of those, any event > 3 frames off | "
           "lead arm -> bat gap bias, ms | lead arm peak, ms | bat peak, ms | true order (reliable seq.) | "
-          "stride err | toe speed err | swing plane withheld |")
-    print("|---|---|---:|" + "---:|" * (len(TIMED) + 10))
+          "stride err | toe speed err | sweet-spot speed err | swing plane withheld |")
+    print("|---|---|---:|" + "---:|" * (len(TIMED) + 11))
     for view in args.views:
         for errors in (False, True):
             for fps in args.rates:
@@ -131,7 +133,7 @@ def main() -> None:
                 cells = " | ".join(f"{f['events'][e]:.0f}" for e in TIMED)
                 print(f"| {view} | {'errors' if errors else 'clean'} | {fps:.0f} | {cells} | {f['reliable']:.0%} | "
                       f"{f['off3']:.0%} | {f['gap_bias']:+.1f} | {f['arm']:.1f} | {f['bat']:.1f} | "
-                      f"{f['order']:.0%} of {f['n_order']} | {f['stride']:+.1f} % | {f['bat_v']:+.1f} % | "
+                      f"{f['order']:.0%} of {f['n_order']} | {f['stride']:+.1f} % | {f['bat_v']:+.1f} % | {f['sweet_v']:+.1f} % | "
                       f"{f['withheld']:.0%} |", flush=True)
 
 

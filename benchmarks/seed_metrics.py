@@ -50,8 +50,8 @@ def main() -> None:
     for _, r in frame.iterrows():
         flagged = not r["events_reliable"]
         stride = "–" if r["stride_m"] != r["stride_m"] else f"{r['stride_m']:.2f}"
-        speed = ("–" if r["bat_speed_m_s"] != r["bat_speed_m_s"] else
-                 f"{r['bat_speed_m_s']:.1f} [{r['bat_speed_m_s_low']:.1f}, {r['bat_speed_m_s_high']:.1f}]"
+        speed = ("–" if r["bat_toe_speed_m_s"] != r["bat_toe_speed_m_s"] else
+                 f"{r['bat_toe_speed_m_s']:.1f} [{r['bat_toe_speed_m_s_low']:.1f}, {r['bat_toe_speed_m_s_high']:.1f}]"
                  + (" *" if r["bat_speed_noisy"] else ""))
         why = (r["events_reasons"] or "").replace("|", ";")
         print(f"| {r['clip'].replace('imran_khan_', '')} | {_cell(r, 'front_foot_toe_off_ms', flagged)} | "
@@ -63,7 +63,7 @@ def main() -> None:
         "–" if v != v else f"{v:.0f}" for v in med.values()) + " | | | |")
     print(f"| median of all, flagged included ({len(frame)}) | " + " | ".join(
         "–" if frame[c].isna().all() else f"{frame[c].median():.0f}" for c in PUBLISHED) + " | | "
-          f"{frame['bat_speed_m_s'].median():.1f} | |")
+          f"{frame['bat_toe_speed_m_s'].median():.1f} | |")
     print("| **Stretch et al. 1998, 100 Hz, n = 14** | " + " | ".join(f"{v:.0f}" for v in PUBLISHED.values())
           + " | | 11.8 +- 4.6 (horizontal) | |")
     print(f"\n(results in {out})")

@@ -1042,7 +1042,7 @@ def _render(*, kind, name, fps, duration, body, hand, stance, cam, pulses, rear_
                 bat_scores=bsc.astype(np.float32), fps=float(fps), name=name, truth=truth)
 
 
-SWEET_SPOT_FROM_TOE = 0.16  # m: where the ball is best struck, this far up from the toe
+SWEET_SPOT_FROM_TOE = 0.15  # m: where the ball is best struck (the bat's vibration node), this far up from the toe
 REST_SHARE = 0.01  # a movement starts (ends) where its speed first rises above (last falls below) this share of its peak
 
 

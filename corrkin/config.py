@@ -188,6 +188,7 @@ class UnitsConfig:
     points_px: Optional[list[Any]] = None  # [[x, y], [x, y]] video pixels of two fixed points (calibration=points; a still camera)
     points_m: float = 1.22  # their distance: popping crease to stumps 1.22 m; stumps 0.711 m high
     points_sd_px: float = 2.0  # how well each point is placed, px
+    sweet_spot_from_toe_m: float = 0.15  # the bat's sweet spot, up from the toe (its fundamental vibration node: ~0.15 m)
 
     def __post_init__(self) -> None:
         u = "analysis.units."
@@ -195,6 +196,8 @@ class UnitsConfig:
         _need(0.2 < self.bat_length_m < 1.5, u + "bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
         _need(0 <= self.bat_length_sd_m < self.bat_length_m, u + "bat_length_sd_m", self.bat_length_sd_m,
               "must be >= 0 and below the length")
+        _need(0 <= self.sweet_spot_from_toe_m < 0.9 * self.bat_length_m, u + "sweet_spot_from_toe_m",
+              self.sweet_spot_from_toe_m, "must be >= 0 and within the bat (below 0.9 of bat_length_m)")
         if self.calibration == "stature" or self.stature_m is not None:
             _need(self.stature_m is not None and 0.8 < self.stature_m < 2.5, u + "stature_m", self.stature_m,
                   "must be the batter's height, 0.8-2.5 m (calibration=stature needs it)")

@@ -507,6 +507,14 @@ AFTER_PEAK_S = 0.1  # the kinematic sequence's peaks are looked for up to this l
 
 
 def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
+    """:func:`_biomechanics`, then every ranged figure checked against what the literature says
+    a stroke can be (:func:`corrkin.analysis.ranges.flag_out_of_range`)."""
+    from corrkin.analysis.ranges import flag_out_of_range
+
+    return flag_out_of_range(_biomechanics(record, positions, cfg))
+
+
+def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     """``record`` (a clip's ``result.json``) with its ``kinematic_sequence``, ``events``
     (:mod:`corrkin.analysis.events`), ``calibration`` (:mod:`corrkin.analysis.units`) and
     ``real_units`` blocks, and the bat's speed in m/s (``bat.peak_speed_m_s``, its interval,
@@ -551,7 +559,12 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
                  min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
     record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
-    hands = peak_speed((pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2, fps, swing)
+    hands_at = (pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2
+    hands = peak_speed(hands_at, fps, swing)
+    # the sweet spot: the point that far up the bat from the toe, hands -> tip being the bat's length
+    # (as the bat calibration takes it); a fixed share of the segment, foreshortened or not
+    up = cfg.units.sweet_spot_from_toe_m / cfg.units.bat_length_m
+    sweet = peak_speed(hands_at + (1.0 - up) * (pos[:, N["bat"]] - hands_at), fps, swing) if tip is not None else None
     units = {"calibration": cal.get("method"), "stride": _length_in_metres(ev["stride_sw"], ev["stride_sd_sw"], cal),
              "backlift_height": _length_in_metres(ev["backlift_height_sw"], ev["backlift_height_sd_sw"], cal),
              "hands_peak_speed": None}
@@ -574,5 +587,13 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     bat["tip_peak"] = tip | {"how": "the tip's own derivative (order-5 Savitzky-Golay, Gaussian interpolation); "
                                     "peak_speed is the analysis' smoothed v_tip"}
     bat["peak_speed_m_s"], bat["peak_speed_m_s_ci"], bat["peak_speed_km_h"] = m["m_s"], m["m_s_ci"], m["km_h"]
+    bat["peak_speed_at"] = "toe"
+    if sweet is not None:
+        s = _in_metres(sweet["speed_sw_s"], sweet["relative_sd"], cal)
+        bat["sweet_spot_peak"] = sweet | {"from_toe_m": cfg.units.sweet_spot_from_toe_m,
+                                          "how": "the point sweet_spot_from_toe_m up the bat from the toe (hands -> "
+                                                 "tip as the bat's length), its own derivative as the tip's"}
+        bat["sweet_spot_speed_m_s"], bat["sweet_spot_speed_m_s_ci"] = s["m_s"], s["m_s_ci"]
+        bat["sweet_spot_speed_km_h"] = s["km_h"]
     bat["calibration"] = cal
     return record

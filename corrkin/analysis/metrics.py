@@ -29,11 +29,16 @@ COLUMNS: dict[str, tuple[str, str]] = {
                             "or impacts=), else bat_peak_speed (the bat tip's peak speed, some 20 ms before the ball's "
                             "contact in a drive: Stretch et al. 1998), else swing_peak (no bat seen)"),
     "reference_clip_ms": ("ms", "the reference event's time from the clip's start"),
-    "bat_speed_m_s": ("m/s", "peak bat-tip speed from the tip's own derivative (order-5 Savitzky-Golay over 0.1 s), "
-                              "pelvis-centred, metres from the bat's length (units.bat_length_m over the longest bat seen)"),
-    "bat_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
-    "bat_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
-    "bat_speed_km_h": ("km/h", "bat_speed_m_s x 3.6"),
+    "bat_toe_speed_m_s": ("m/s", "peak speed of the bat's toe (its tip) about the pelvis, in the image plane, from the "
+                                 "tip's own derivative (order-5 Savitzky-Golay over the shortest window its noise "
+                                 "allows, 0.1 s at most); metres by the calibration"),
+    "bat_toe_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
+    "bat_toe_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
+    "bat_toe_speed_km_h": ("km/h", "bat_toe_speed_m_s x 3.6"),
+    "bat_sweet_spot_speed_m_s": ("m/s", "peak speed of the bat's sweet spot, units.sweet_spot_from_toe_m (0.15 m: the "
+                                        "bat's fundamental vibration node) up from the toe, as the toe's"),
+    "bat_sweet_spot_speed_m_s_low": ("m/s", "its 95 % interval, low end"),
+    "bat_sweet_spot_speed_m_s_high": ("m/s", "its 95 % interval, high end"),
     "bat_speed_noisy": ("", "the tip speed's noise passes 10 % of its peak (e.g. broadcast keypoints at 25 fps)"),
     **{f"{s}_peak_deg_s": ("deg/s", f"peak angular speed of the {s.replace('_', ' ')} in the image (Savitzky-Golay derivative, Gaussian-interpolated peak)"
                            if s in MEASURED else f"peak axial angular speed of the {s}: empty, one camera cannot measure it "
@@ -53,7 +58,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "events_reasons": ("", "events not found or out of order and why, '|'-separated"),
     "calibration": ("", "how metres were found: bat length | stature | known points (analysis.units.calibration)"),
     "m_per_shoulder_width": ("m", "the calibration's scale"),
-    "calibration_relative_sd": ("", "its relative standard deviation"),
+    "calibration_relative_sd": ("", "its relative standard deviation (widened where another calibration the settings "
+                                    "allow disagrees beyond both intervals)"),
+    "calibration_disagreement": ("", "which other calibration disagrees, and by what ratio"),
     "stride_m": ("m", "the lead ankle's move relative to the back ankle, from 0.1 s before front-foot toe-off to "
                       "0.1 s after its contact, in the image plane"),
     "stride_m_low": ("m", "its 95 % interval, low end (calibration)"),
@@ -79,6 +86,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sequence_reliable": ("", "the lead arm's and the bat's peaks inside the swing window, neither seen end-on (the "
                               "pelvis and trunk are withheld, not covered)"),
     "sequence_reasons": ("", "why not, '|'-separated"),
+    "out_of_range": ("", "figures outside what the literature says a stroke can be (corrkin.analysis.ranges: bat and "
+                         "hand speeds, stride, the downswing's start, the front foot's toe-off and contact), each with "
+                         "its range and source, '|'-separated; empty where every one checked is within"),
     "path": ("", "the maximum-weight correlation path, '>'-separated"),
     "path_weight": ("", "its summed edge weights"),
 }
@@ -108,8 +118,11 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         "reference_clip_ms": round(impact, 3),
     }
     ci = rec["bat"].get("peak_speed_m_s_ci") or [None, None]
-    row |= {"bat_speed_m_s": _r(rec["bat"].get("peak_speed_m_s")), "bat_speed_m_s_low": _r(ci[0]),
-            "bat_speed_m_s_high": _r(ci[1]), "bat_speed_km_h": _r(rec["bat"].get("peak_speed_km_h"), 2),
+    ss = rec["bat"].get("sweet_spot_speed_m_s_ci") or [None, None]
+    row |= {"bat_toe_speed_m_s": _r(rec["bat"].get("peak_speed_m_s")), "bat_toe_speed_m_s_low": _r(ci[0]),
+            "bat_toe_speed_m_s_high": _r(ci[1]), "bat_toe_speed_km_h": _r(rec["bat"].get("peak_speed_km_h"), 2),
+            "bat_sweet_spot_speed_m_s": _r(rec["bat"].get("sweet_spot_speed_m_s")),
+            "bat_sweet_spot_speed_m_s_low": _r(ss[0]), "bat_sweet_spot_speed_m_s_high": _r(ss[1]),
             "bat_speed_noisy": (rec["bat"].get("tip_peak") or {}).get("noisy")}
     for s in SEGMENTS:
         v = seg.get(s)
@@ -127,7 +140,8 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     stride, lift, hands = units.get("stride") or {}, units.get("backlift_height") or {}, units.get("hands_peak_speed") or {}
     xf = ev.get("x_factor") or {}
     row |= {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
-            "calibration_relative_sd": _r(cal.get("relative_sd"), 4), "stride_m": _r(stride.get("m")),
+            "calibration_relative_sd": _r(cal.get("relative_sd"), 4),
+            "calibration_disagreement": cal.get("disagreement", ""), "stride_m": _r(stride.get("m")),
             "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
             "stride_sw": _r(ev.get("stride_sw")), "backlift_height_m": _r(lift.get("m")),
             "hands_speed_m_s": _r(hands.get("m_s")), "hands_speed_m_s_low": _r((hands.get("m_s_ci") or [None])[0]),
@@ -142,6 +156,8 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         "gain_lead_arm_trunk": _r(gains.get("lead_arm/trunk")), "gain_bat_lead_arm": _r(gains.get("bat/lead_arm")),
         "sequence_reliable": ks.get("reliable", False), "sequence_reasons": " | ".join(ks.get("reasons", [ks.get("note", "")])
                                         + [f"{k}: {v}" for k, v in (ks.get("withheld") or {}).items()]),
+        "out_of_range": " | ".join(f"{o['metric']} {o['value']:g} {o['unit']} outside {o['low']:g} to {o['high']:g} "
+                                   f"({o['why']})" for o in (rec.get("plausibility") or {}).get("out_of_range", [])),
         "path": " > ".join(rec["path"]), "path_weight": rec["path_weight"],
     }
     return row

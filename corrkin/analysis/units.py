@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from corrkin.skeleton import NODE_INDEX as N
+from corrkin.timing import Z95
 
 STATURE_SHARE = 0.779  # ankle -> shoulder as a share of stature (Winter 2009: 0.818 - 0.039)
 STATURE_SHARE_SD = 0.03  # its spread between adults (relative)
@@ -98,17 +99,54 @@ def points_calibration(points_px, points_m: float, points_sd_px: float, shoulder
             "assumes": "a still camera (no zoom or dolly) and the points at the batter's distance from it"}
 
 
+def _one(method: str, positions: np.ndarray, units, shoulder_width_px: float) -> tuple[dict | None, str]:
+    """One calibration by name, or None and why not."""
+    if method == "bat":
+        return (bat_calibration(positions, units.bat_length_m, units.bat_length_sd_m),
+                "the bat was seen in fewer than 5 frames")
+    if method == "stature":
+        return (stature_calibration(positions, units.stature_m, units.stature_sd_m),
+                "a leg or the trunk was seen in fewer than 5 frames")
+    return points_calibration(units.points_px, units.points_m, units.points_sd_px, shoulder_width_px), ""
+
+
 def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
     """The clip's calibration by ``units.calibration`` (a :class:`corrkin.config.UnitsConfig`),
-    or ``{"method", "unavailable": reason}``."""
+    or ``{"method", "unavailable": reason}``.
+
+    Cross-checked against every other calibration the settings allow (the bat's always; the
+    stature's where ``stature_m`` is given; the points' where ``points_px`` are): each in
+    ``cross_check`` with the ratio of its scale to this one's and whether the two agree within
+    their 95 % intervals (``|ln ratio| <= 1.96 x their relative SDs combined``). Where one does
+    not, the disagreement is carried into this one's interval: ``relative_sd`` grows until the
+    other's scale lies inside it (``relative_sd_alone`` keeps the calibration's own), and
+    ``disagreement`` says so: the bat seen only foreshortened, a stature given wrong, points not
+    at the batter's distance."""
     method = units.calibration
-    if method == "bat":
-        cal = bat_calibration(positions, units.bat_length_m, units.bat_length_sd_m)
-        why = "the bat was seen in fewer than 5 frames"
-    elif method == "stature":
-        cal = stature_calibration(positions, units.stature_m, units.stature_sd_m)
-        why = "a leg or the trunk was seen in fewer than 5 frames"
-    else:
-        cal = points_calibration(units.points_px, units.points_m, units.points_sd_px, shoulder_width_px)
-        why = ""
-    return cal if cal is not None else {"method": method, "unavailable": why}
+    cal, why = _one(method, positions, units, shoulder_width_px)
+    if cal is None:
+        return {"method": method, "unavailable": why}
+    others = ["bat"] + (["stature"] if units.stature_m is not None else []) + (
+        ["points"] if units.points_px is not None else [])
+    checks, widest = [], 0.0
+    for other in others:
+        if other == method:
+            continue
+        o, _ = _one(other, positions, units, shoulder_width_px)
+        if o is None:
+            continue
+        log_ratio = math.log(o["m_per_shoulder_width"] / cal["m_per_shoulder_width"])
+        agrees = abs(log_ratio) <= Z95 * math.hypot(cal["relative_sd"], o["relative_sd"])
+        checks.append({"method": o["method"], "m_per_shoulder_width": o["m_per_shoulder_width"],
+                       "relative_sd": o["relative_sd"], "ratio": round(math.exp(log_ratio), 4), "agrees": agrees})
+        if not agrees:
+            widest = max(widest, abs(log_ratio) / Z95)
+    if checks:
+        cal["cross_check"] = checks
+    if widest > cal["relative_sd"]:
+        cal["relative_sd_alone"] = cal["relative_sd"]
+        cal["relative_sd"] = round(widest, 4)
+        cal["disagreement"] = ("the calibrations disagree beyond their intervals (" + ", ".join(
+            f"{c['method']}: x{c['ratio']:.2f}" for c in checks if not c["agrees"]) + "): the interval is widened to "
+            "hold them; check the bat was seen side-on, the stature, the points")
+    return cal

@@ -119,7 +119,7 @@ def _title(record: dict) -> str:
     return "\n".join(x for x in lines if x)
 
 
-MAIN_METRICS = (("bat_speed_m_s", "bat-tip speed (m/s)"), ("hands_speed_m_s", "hand speed (m/s)"),
+MAIN_METRICS = (("bat_toe_speed_m_s", "bat toe speed (m/s)"), ("hands_speed_m_s", "hand speed (m/s)"),
                 ("stride_m", "stride (m)"), ("backlift_height_m", "backlift height (m)"),
                 ("gap_lead_arm_bat_ms", "lead arm → bat gap (ms)"),
                 ("front_foot_contact_ms", "front-foot contact, from the reference (ms)"))

@@ -386,8 +386,8 @@ def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[s
     return "\n".join(parts)
 
 
-TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_speed_m_s", "bat_speed_km_h", "hands_speed_m_s",
-                 "stride_m", "backlift_height_m", "reference_event", "start_of_backlift_ms", "front_foot_toe_off_ms",
+TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_toe_speed_m_s", "bat_sweet_spot_speed_m_s",
+                 "bat_toe_speed_km_h", "hands_speed_m_s", "stride_m", "backlift_height_m", "reference_event", "start_of_backlift_ms", "front_foot_toe_off_ms",
                  "start_of_downswing_ms", "front_foot_contact_ms", "sequence_order",
                  "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms", "gap_lead_arm_bat_ms",
                  "x_factor_top_deg", "sequence_reliable", "events_reliable", "path", "path_weight")

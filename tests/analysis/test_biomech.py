@@ -95,6 +95,11 @@ def test_the_engine_reports_the_sequence_and_the_bat_in_metres(tmp_path):
     assert bat_px == pytest.approx(spec.bat_length_sw * spec.shoulder_px, rel=0.02)
     lo, hi = rec["bat"]["peak_speed_m_s_ci"]
     assert lo <= rec["bat"]["peak_speed_m_s"] <= hi
+    # the sweet spot, 0.15 m up from the toe: the same turn at (0.85 - 0.15) / 0.85 of the radius
+    sweet = rec["bat"]["sweet_spot_speed_m_s"]
+    lo, hi = rec["bat"]["sweet_spot_speed_m_s_ci"]
+    assert lo <= sweet <= hi and sweet < rec["bat"]["peak_speed_m_s"]
+    assert rec["bat"]["peak_speed_at"] == "toe" and rec["plausibility"]["out_of_range"] == []
     with open(out / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 1 and rows[0]["clip"] == "rot" and rows[0]["sequence_order"] == " > ".join(MEASURED)
@@ -151,9 +156,9 @@ def test_seed_clips_give_a_metric_row_each_finite_or_flagged(tmp_path):
         if not row["events_reliable"] or pd.isna(row["stride_m"]) or pd.isna(row["front_foot_contact_ms"]):
             assert row["events_reasons"]
     timed = frame[frame["camera_view"] != "along the pitch"]  # along it the bat's speed is withheld
-    assert (timed["bat_speed_m_s_low"] <= timed["bat_speed_m_s"]).all()
-    assert (timed["bat_speed_m_s"] <= timed["bat_speed_m_s_high"]).all()
-    assert frame.loc[frame["camera_view"] == "along the pitch", "bat_speed_m_s"].isna().all()
+    assert (timed["bat_toe_speed_m_s_low"] <= timed["bat_toe_speed_m_s"]).all()
+    assert (timed["bat_toe_speed_m_s"] <= timed["bat_toe_speed_m_s_high"]).all()
+    assert frame.loc[frame["camera_view"] == "along the pitch", "bat_toe_speed_m_s"].isna().all()
 
 
 @pytest.mark.parametrize("window, order, deriv", [(7, 5, 1), (25, 5, 1), (11, 5, 0), (5, 3, 1)])
@@ -256,4 +261,4 @@ def test_from_along_the_pitch_the_swing_plane_figures_are_withheld(tmp_path):
     assert rec["real_units"]["stride"] is None and rec["real_units"]["hands_peak_speed"] is None
     with open(out / "metrics.csv", newline="") as f:
         row = next(csv.DictReader(f))
-    assert row["camera_view"] == "along the pitch" and row["bat_speed_m_s"] == "" and row["stride_m"] == ""
+    assert row["camera_view"] == "along the pitch" and row["bat_toe_speed_m_s"] == "" and row["stride_m"] == ""

@@ -184,3 +184,48 @@ def test_an_interval_in_metres_always_holds_its_value(sw, sd_sw, scale, rel_sd):
     speed = _in_metres(abs(sw), sd_sw / 10, cal)
     lo, hi = speed["m_s_ci"]
     assert 0 <= lo <= speed["m_s"] <= hi
+
+
+def test_calibrations_cross_checked_and_a_disagreement_widens_the_interval():
+    """With the batter's stature given beside the bat's length, each calibration is checked
+    against the other: a stature that puts the scale where the bat does agrees and leaves the
+    interval alone; one twice too tall disagrees, is named, and the interval grows until it holds
+    the other's scale."""
+    from corrkin.analysis.units import calibrate
+    from corrkin.config import UnitsConfig
+
+    spec = stroke_spec(50.0)
+    clip = make_rotation_clip(spec, seed=0)
+    pos = np.concatenate([clip.keypoints, clip.bat[:, None]], 1).astype(np.float64) / spec.shoulder_px
+    bat_only = calibrate(pos, UnitsConfig(), spec.shoulder_px)
+    assert "cross_check" not in bat_only
+    per_metre = stature_calibration(pos, 1.0, 0.0)["m_per_shoulder_width"]  # the scale per metre of stature
+    agreeing = bat_only["m_per_shoulder_width"] / per_metre
+    same = calibrate(pos, UnitsConfig(stature_m=agreeing), spec.shoulder_px)
+    assert same["cross_check"][0]["agrees"] and "disagreement" not in same
+    assert same["relative_sd"] == bat_only["relative_sd"]
+    wrong = calibrate(pos, UnitsConfig(stature_m=2 * agreeing if 2 * agreeing < 2.5 else agreeing / 2), spec.shoulder_px)
+    check = wrong["cross_check"][0]
+    assert check["method"] == "stature" and not check["agrees"] and "stature" in wrong["disagreement"]
+    assert wrong["relative_sd_alone"] == bat_only["relative_sd"]
+    assert abs(math.log(check["ratio"])) <= Z95 * wrong["relative_sd"] + 1e-3  # the other's scale inside
+
+
+def test_a_figure_no_stroke_has_is_flagged_with_its_source():
+    """A bat at 80 m/s and a downswing starting 2 s early: each listed with its range and its
+    source, the bat's speed flagged and the events no longer reliable; figures within their
+    ranges pass."""
+    from corrkin.analysis.ranges import RANGES, flag_out_of_range
+
+    for metric, (lo, hi, unit, why) in RANGES.items():
+        assert lo < hi and unit and why, metric
+    rec = {"bat": {"peak_speed_m_s": 80.0, "sweet_spot_speed_m_s": 30.0},
+           "real_units": {"stride": {"m": 0.7}, "hands_peak_speed": {"m_s": 8.0}},
+           "events": {"reliable": True, "reasons": [],
+                      "events": {"start_of_downswing": {"time_ms": -2000.0}, "front_foot_contact": {"time_ms": -60.0}}}}
+    flag_out_of_range(rec)
+    bad = {o["metric"] for o in rec["plausibility"]["out_of_range"]}
+    assert bad == {"bat_toe_speed_m_s", "start_of_downswing_ms"}
+    assert rec["bat"]["speed_flags"] and "Stretch" in rec["events"]["reasons"][0] and not rec["events"]["reliable"]
+    assert set(rec["plausibility"]["checked"]) == {"bat_toe_speed_m_s", "bat_sweet_spot_speed_m_s", "hands_speed_m_s",
+                                                   "stride_m", "start_of_downswing_ms", "front_foot_contact_ms"}

@@ -67,7 +67,8 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         assert len(kinematics) == tiles and all(w > 300 for w in kinematics)
         events = browser.eval("Array.from(document.querySelectorAll('.tile')).map(t => "
                               "t.querySelectorAll('.timeline .event').length)")
-        assert len(events) == tiles and all(n >= 1 for n in events) and max(events) == 7, events
+        # seven events at most without a given ball contact (the top of the backlift is the downswing's start)
+        assert len(events) == tiles and all(n >= 1 for n in events) and 6 <= max(events) <= 7, events
         # where events are missing, the tile says which and why instead of leaving them out silently
         verdicts = browser.eval("Array.from(document.querySelectorAll('.tile dt')).filter(d => d.textContent == "
                                 "'events').map(d => d.nextElementSibling.textContent)")
@@ -79,7 +80,7 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         # the metric table: a row per clip, sorted numerically by a click on a header
         assert browser.eval("document.querySelectorAll('#metrics tbody tr').length") == tiles
         col = browser.eval("Array.from(document.querySelectorAll('#metrics th')).findIndex(th => "
-                           "th.textContent.startsWith('bat_speed_m_s'))")
+                           "th.textContent.startsWith('bat_toe_speed_m_s'))")
         assert col >= 0
         browser.eval(f"document.querySelectorAll('#metrics th')[{col}].click()")
         values = browser.eval(f"Array.from(document.querySelectorAll('#metrics tbody tr')).map(r => r.cells[{col}]."
