@@ -214,8 +214,9 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
         design = np.stack([x**2, x, np.ones_like(x)], 1)
         weights = y / mag[k]  # log's noise is noise / |speed|: the points near the top count most
         wd = design * weights[:, None]
-        a, b, c = np.linalg.solve(wd.T @ wd, wd.T @ (np.log(y) * weights))  # weighted least squares
-        if a < 0:
+        coef, _, rank, _ = np.linalg.lstsq(wd, np.log(y) * weights, rcond=None)  # weighted least squares
+        a, b, c = coef
+        if rank == 3 and a < 0:
             shift = float(np.clip(-b / (2 * a), x.min(), x.max()))
             value = float(np.exp(c - b * b / (4 * a)))
             # the vertex -b / 2a: b's standard error is (noise / |speed|) / sqrt(sum w^2 x^2)

@@ -76,20 +76,21 @@ SOURCE = "Stretch et al. 1998, J. Sports Sci. 16: 711-724"
 HOW = {
     "start_of_backlift": "the bat's first movement: where the tip's speed (about the hips) is 1 % of its fastest before "
                          f"the top of the backlift, extrapolated back from that movement ({SOURCE})",
-    "front_foot_toe_off": "the lead foot leaving rest: the start of a smooth step fitted to the lead ankle's place along "
-                          f"the stride, relative to the back ankle ({SOURCE}: start of the stride)",
+    "front_foot_toe_off": "the lead foot leaving the ground: the start of a smooth step with a lift fitted to the lead "
+                          "ankle relative to the back ankle, across and up the image (Stretch et al. 1998: start of "
+                          "the stride)",
     "top_of_backlift": "the bat's reversal: turned furthest back in the image (in the sense it turns at its peak speed) "
                        f"before the downswing's fastest turn ({SOURCE})",
     "start_of_downswing": "the top of the backlift: the bat's reversal, where the downswing begins (Stretch et al. 1998; "
                           "McErlain-Naylor et al. 2021)",
-    "front_foot_contact": "the lead foot back at rest: the end of that step, where the foot is placed "
-                          f"({SOURCE}: front-foot placement)",
+    "front_foot_contact": "the lead foot set down: the end of that step (Stretch et al. 1998: front-foot placement)",
     "bat_peak_speed": "the bat tip's peak speed about the hips (below a frame); some 20 ms before the ball's contact in "
                       f"a drive ({SOURCE})",
     "ball_contact": "the ball's contact with the bat: given (impact_s: a manifest's, or impacts=); no ball is tracked, so "
                     "without it there is none",
-    "end_of_follow_through": f"the bat at rest after impact: the tip's speed extrapolated to rest once it stays below "
-                             f"{REST_LEVELS[0]:.0%} of its peak for {REST_S} s",
+    "end_of_follow_through": "the bat at rest after impact: where the tip's speed falls to 1 % of its peak and stays "
+                             f"there (or within its noise) for {REST_S} s, extrapolated from the follow-through's last "
+                             "movement",
 }
 
 
@@ -127,7 +128,8 @@ def _to_rest(t1: float, t2: float, t4: float, step: int, share: float) -> float:
     return t1 + step * d1 * -math.expm1(k * math.log(share)) / (r - 1.0)
 
 
-def rest(x: np.ndarray, start: int, step: int, noise: float, peak: float | None = None) -> tuple[float, float] | None:
+def rest(x: np.ndarray, start: int, step: int, noise: float, peak: float | None = None,
+         of: float | None = None) -> tuple[float, float] | None:
     """Where a movement whose speed is ``x (T,)`` starts (ends): where its speed is
     ``REST_SHARE`` of its peak, walking from frame ``start``
     (its fastest, or any frame on its flank) by ``step`` (-1: its start, +1: its end):
@@ -138,11 +140,17 @@ def rest(x: np.ndarray, start: int, step: int, noise: float, peak: float | None 
     to ``REST_SHARE`` of the peak by a power law (exact for speed ~ (t - t0)^m,
     :func:`_to_rest`); where ``4L`` passes the peak, the
     lowest crossing itself, its interval widened by its distance from the next level's (the
-    extrapolation it could not make). The interval carries each crossing's (noise over slope)
+    extrapolation it could not make). ``of``: the speed whose ``REST_SHARE`` is sought, where
+    not the movement's own peak (a follow-through's last, slow movement is at rest relative to
+    the swing's peak). The interval carries each crossing's (noise over slope)
     through the extrapolation, half the extrapolation's difference from a straight line's, and
     ``REST_FLOOR`` of a frame."""
     top = float(x[start]) if peak is None else float(peak)
     low = max(REST_LEVELS[0] * top, REST_NOISE * noise)
+    target = REST_SHARE * (top if of is None else float(of))
+    if target >= low:  # the movement's own levels lie below the target: its crossing, read directly
+        found = crossing(x, start, step, target, noise)
+        return None if found is None else (found[0], math.hypot(found[1], REST_FLOOR))
     if 4 * low >= top:  # too noisy for three levels: the lowest crossing, as far from rest as a straight line says
         one = crossing(x, start, step, low, noise)
         half_level = crossing(x, start, step, 2 * low, noise) if one is not None else None
@@ -153,7 +161,7 @@ def rest(x: np.ndarray, start: int, step: int, noise: float, peak: float | None 
     if any(f is None for f in found):
         return None
     (t1, h1), (t2, h2), (t4, h4) = found
-    share = REST_SHARE * top / low  # where the speed is REST_SHARE of the peak, as a share of the lowest level
+    share = target / low  # where the speed is REST_SHARE of the peak, as a share of the lowest level
     t0 = _to_rest(t1, t2, t4, step, share)
     eps = 1e-3  # each crossing's share of the result, by a small step
     grad = [(_to_rest(*(np.array([t1, t2, t4]) + eps * np.eye(3)[i]), step, share) - t0) / eps for i in range(3)]
@@ -319,7 +327,7 @@ def _reversal(turn: np.ndarray, angle: np.ndarray, lo: int, w: int, noise: float
     ``turn`` crosses zero beside it; or why there is none. Its interval: the turn's noise over
     its slope there, and the frames over which the angle stays within ``TOP_DEG`` (and its own
     noise) of its least, the bat being slowest at its top (``sqrt(2 delta / angular
-    acceleration)``)."""
+    acceleration)``, or every frame within that of the least, where the backlift dips twice)."""
     a = lo + int(np.argmin(angle[lo:w + 1]))
     if a <= lo:
         return "top of backlift: the bat turns towards the ball from the start of the search (no backlift seen)"
@@ -332,7 +340,9 @@ def _reversal(turn: np.ndarray, angle: np.ndarray, lo: int, w: int, noise: float
     i = min(max(a, 1), len(turn) - 2)
     slope = max(float(turn[i + 1] - turn[i - 1]) / 2, 1e-12)  # rad/s per frame
     delta = math.hypot(math.radians(TOP_DEG), Z95 * angle_noise)
-    return frame, math.hypot(Z95 * noise / slope, math.sqrt(2 * delta * fps / slope))
+    near = lo + np.flatnonzero(angle[lo:w + 1] <= angle[a] + delta)  # every frame the top could be (a loop: two dips)
+    span = max(frame - float(near.min()), float(near.max()) - frame)
+    return frame, max(math.hypot(Z95 * noise / slope, math.sqrt(2 * delta * fps / slope)), span)
 
 
 @dataclass
@@ -520,19 +530,28 @@ def _backlift(c: _Stroke) -> None:
 
 
 def _follow_through(c: _Stroke) -> None:
-    """The follow-through's end: the tip at rest after impact (for ``REST_S``)."""
+    """The follow-through's end: where the tip's speed falls to ``REST_SHARE`` of its peak after
+    impact and stays near it (below that, or the noise, for ``REST_S``), extrapolated from the
+    last movement before (:func:`rest`)."""
     (vx, vy), tip_noise = _rate(_tip(c).T, c.fps, c.window)
     speed, noise, ki = np.hypot(vx, vy), float(np.sqrt(np.mean(tip_noise**2))), c.ki
-    low = max(REST_LEVELS[0] * speed[ki], REST_NOISE * noise)
+    still_below = max(REST_SHARE * speed[ki], REST_NOISE * noise)
     n_rest = max(to_frames(REST_S, c.fps), 2)
-    still = np.convolve((speed < low).astype(float), np.ones(n_rest), "valid") >= n_rest  # still from frame i on
+    still = np.convolve((speed < still_below).astype(float), np.ones(n_rest), "valid") >= n_rest  # still from i on
     after = np.flatnonzero(still[ki:]) + ki if ki < len(still) else np.array([], int)
     end = None
     if len(after):
-        flank = int(after[0])
-        while flank > ki and speed[flank] < 4 * low:
-            flank -= 1
-        end = rest(speed, flank, +1, noise, peak=speed[ki])
+        # the last movement's own peak: the last local maximum before rest that stands clear of
+        # rest (a follow-through slower than the swing), else the swing's peak itself
+        j = int(after[0])
+        clear = max(2 * still_below, NOISE_TIMES * noise)
+        tops = [i for i in range(ki + 1, j) if speed[i] >= clear and speed[i] >= speed[i - 1] and speed[i] >= speed[i + 1]]
+        end = rest(speed, tops[-1] if tops else ki, +1, noise, of=speed[ki])
+        if end is not None and still_below > REST_LEVELS[0] * speed[ki]:
+            # the noise hides a follow-through slower than 5 % of the swing: it may go on unseen, as
+            # late as the still stretch's end
+            run = j + int(np.argmin(np.append(speed[j:] < still_below, False)))
+            end = (end[0], max(end[1], (run - end[0]) / 2))
     if end is None:
         c.reasons.append("end of follow-through: the clip ends before the bat comes to rest")
     else:

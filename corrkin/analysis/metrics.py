@@ -66,7 +66,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "stride_m_low": ("m", "its 95 % interval, low end (calibration)"),
     "stride_m_high": ("m", "its 95 % interval, high end"),
     "stride_sw": ("shoulder widths", "the stride in shoulder widths"),
-    "backlift_height_m": ("m", "height of the bat tip above the hips' centre at the top of the backlift"),
+    "backlift_height_m": ("m", "the bat tip's greatest height above the hips' centre before its peak speed, in the "
+                               "image plane"),
     "hands_speed_m_s": ("m/s", "peak speed of the hands (wrists' midpoint) relative to the hips in the swing window"),
     "hands_speed_m_s_low": ("m/s", "its 95 % interval, low end (calibration and noise)"),
     "hands_speed_m_s_high": ("m/s", "its 95 % interval, high end"),

@@ -228,6 +228,7 @@ table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padd
 .timeline .event{position:absolute;border-left:2px solid #9ab;padding-left:3px;font-size:10px;font-weight:normal;
  white-space:nowrap;cursor:pointer;color:#ddd;line-height:12px}
 .timeline .ci{position:absolute;top:0;bottom:0;background:#345;opacity:.6}
+.timeline .event.doubt{color:#777;border-left:2px dashed #666} td.doubt,.doubt{color:#777;font-style:italic}
 .timeline .playhead{position:absolute;top:0;bottom:0;width:2px;background:#f55;left:0}
 """
 
@@ -303,8 +304,12 @@ def _biomech_numbers(rec: dict) -> list[tuple[str, str]]:
     out = []
     if bat.get("peak_speed_m_s") is not None:
         lo, hi = bat["peak_speed_m_s_ci"]
-        out.append(("bat-tip speed", f"{bat['peak_speed_m_s']:.1f} m/s [{lo:.1f}, {hi:.1f}] = {bat['peak_speed_km_h']:.0f} km/h"
-                                     + (" (noisy)" if (bat.get("tip_peak") or {}).get("noisy") else "")))
+        out.append(("bat toe speed", f"{bat['peak_speed_m_s']:.1f} m/s [{lo:.1f}, {hi:.1f}] = {bat['peak_speed_km_h']:.0f} km/h"
+                                     + (" (noisy)" if (bat.get("tip_peak") or {}).get("noisy") else "")
+                                     + ("; NOT TRUSTED: " + "; ".join(bat["speed_flags"]) if bat.get("speed_flags") else "")))
+    if bat.get("sweet_spot_speed_m_s") is not None:
+        lo, hi = bat["sweet_spot_speed_m_s_ci"]
+        out.append(("bat sweet-spot speed", f"{bat['sweet_spot_speed_m_s']:.1f} m/s [{lo:.1f}, {hi:.1f}]"))
     hands = units.get("hands_peak_speed")
     if hands:
         out.append(("hand speed", f"{hands['m_s']:.1f} m/s [{hands['m_s_ci'][0]:.1f}, {hands['m_s_ci'][1]:.1f}]"))
@@ -347,9 +352,11 @@ def _timeline(rec: dict) -> str:
         if v.get("ci_ms"):
             a, b = (v["clip_ms"] + c - v["time_ms"] for c in v["ci_ms"])
             band = f'<i class=ci style="left:{pct(a)};width:calc({pct(b)} - {pct(a)})"></i>'
-        marks.append(f'{band}<b class=event style="left:{pct(v["clip_ms"])};top:{3 + 13 * row}px" '
-                     f'data-t="{v["clip_ms"] / 1000:.3f}" title="{label}: {v["time_ms"]:+.0f} ms from the {reference}">'
-                     f"{label}</b>")
+        trusted = v.get("trusted", True)
+        why = "" if trusted else " (not trusted: its interval is wider than the events are held to)"
+        marks.append(f'{band}<b class="event{"" if trusted else " doubt"}" style="left:{pct(v["clip_ms"])};'
+                     f'top:{3 + 13 * row}px" data-t="{v["clip_ms"] / 1000:.3f}" '
+                     f'title="{label}: {v["time_ms"]:+.0f} ms from the {reference}{why}">{label}</b>')
     return (f'<div class=timeline style="height:{6 + 13 * len(lanes)}px" data-length="{length / 1000:.3f}">'
             f'{"".join(marks)}<i class=playhead></i></div>')
 
@@ -376,9 +383,11 @@ def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[s
         return ""
     cols = [c for c in TABLE_COLUMNS if any(r.get(c) not in (None, "") for r in rows)]
     head = "".join(f'<th data-col="{i}" title="click to sort">{html.escape(c)}</th>' for i, c in enumerate(cols))
-    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in cols) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(_cell(r.get(c), _doubt(r, c)) for c in cols) + "</tr>" for r in rows)
     parts = ["<h2>Metrics</h2><p class=note>One row per clip; click a column to sort. Units and how each is computed: "
-             "the README's data dictionary. Empty: not measured (the clip's reasons say why).</p>",
+             "the README's data dictionary. Empty: not measured (the clip's reasons say why). <span class=doubt>Grey"
+             "</span>: measured but not trusted (its block is not reliable, or it lies outside what the literature "
+             "says a stroke can be); hover for why.</p>",
              f"<div class=scroll><table id=metrics><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"]
     for by in ("batter", "shot"):
         if plot_distributions(rows, by, media / f"metrics_by_{by}.png"):
@@ -387,17 +396,39 @@ def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[s
 
 
 TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_toe_speed_m_s", "bat_sweet_spot_speed_m_s",
-                 "bat_toe_speed_km_h", "hands_speed_m_s", "stride_m", "backlift_height_m", "reference_event", "start_of_backlift_ms", "front_foot_toe_off_ms",
-                 "start_of_downswing_ms", "front_foot_contact_ms", "sequence_order",
+                 "bat_toe_speed_km_h", "hands_speed_m_s", "stride_m", "backlift_height_m", "reference_event",
+                 "start_of_backlift_ms", "front_foot_toe_off_ms", "start_of_downswing_ms", "front_foot_contact_ms",
+                 "sequence_order",
                  "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms", "gap_lead_arm_bat_ms",
                  "x_factor_top_deg", "sequence_reliable", "events_reliable", "path", "path_weight")
 
 
-def _cell(v) -> str:
-    """A table cell; numbers carry their value for sorting."""
+EVENT_COLUMNS = ("start_of_backlift_ms", "front_foot_toe_off_ms", "start_of_downswing_ms", "front_foot_contact_ms")
+SEQUENCE_COLUMNS = ("sequence_order", "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms",
+                    "gap_lead_arm_bat_ms")
+
+
+def _doubt(row: dict, col: str) -> str | None:
+    """Why a metrics row's value is not to be trusted, or None: outside its plausible range, or
+    in a block (events, sequence) that is not reliable."""
+    if row.get(col) in (None, ""):
+        return None
+    ranged = [x for x in str(row.get("out_of_range") or "").split(" | ") if x.startswith(col + " ")]
+    if ranged:
+        return ranged[0]
+    if col in EVENT_COLUMNS and not row.get("events_reliable"):
+        return "events not trusted: " + str(row.get("events_reasons") or "")[:300]
+    if col in SEQUENCE_COLUMNS and not row.get("sequence_reliable"):
+        return "sequence not trusted: " + str(row.get("sequence_reasons") or "")[:300]
+    return None
+
+
+def _cell(v, doubt: str | None = None) -> str:
+    """A table cell; numbers carry their value for sorting; a doubted value greyed, with why."""
+    attr = f' class=doubt title="{html.escape(doubt)}"' if doubt else ""
     if isinstance(v, bool) or v is None or isinstance(v, str):
-        return f"<td>{html.escape('' if v is None else str(v))}</td>"
-    return f'<td data-v="{float(v)!r}">{float(v):.4g}</td>'
+        return f"<td{attr}>{html.escape('' if v is None else str(v))}</td>"
+    return f'<td data-v="{float(v)!r}"{attr}>{float(v):.4g}</td>'
 
 
 TABLE_JS = """
