@@ -45,7 +45,7 @@ def main() -> None:
         raise SystemExit(f"corrkin analyse failed ({code})")
     frame = pd.read_parquet(out / "metrics.parquet")
     print("| clip | front-foot toe-off, ms | start of downswing, ms | front-foot contact, ms | stride, m | "
-          "bat-tip speed, m/s [95 %] | events flagged because |")
+          "bat toe speed, m/s [95 %] | events flagged because (the first two) |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for _, r in frame.iterrows():
         flagged = not r["events_reliable"]
@@ -53,7 +53,8 @@ def main() -> None:
         speed = ("–" if r["bat_toe_speed_m_s"] != r["bat_toe_speed_m_s"] else
                  f"{r['bat_toe_speed_m_s']:.1f} [{r['bat_toe_speed_m_s_low']:.1f}, {r['bat_toe_speed_m_s_high']:.1f}]"
                  + (" *" if r["bat_speed_noisy"] else ""))
-        why = (r["events_reasons"] or "").replace("|", ";")
+        reasons = [x.strip() for x in (r["events_reasons"] or "").split("|") if x.strip()]
+        why = "; ".join(reasons[:2]) + (f" (+{len(reasons) - 2} more)" if len(reasons) > 2 else "")
         print(f"| {r['clip'].replace('imran_khan_', '')} | {_cell(r, 'front_foot_toe_off_ms', flagged)} | "
               f"{_cell(r, 'start_of_downswing_ms', flagged)} | "
               f"{_cell(r, 'front_foot_contact_ms', flagged)} | {stride} | {speed} | {why} |")

@@ -200,7 +200,9 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
     frame) and the time's 95 % interval. Gaussian interpolation, as for the analysis' lags: a
     least-squares parabola through ``log |speed|`` over ``FIT_S`` either side of the best frame
     (exact for a Gaussian pulse, so neither its time nor its height is pulled by the fit's
-    width); the interval is the vertex's standard error from the speed's ``noise``."""
+    width); the interval is the vertex's standard error from the speed's ``noise``, widened to
+    every frame whose speed is within the noise of the peak's (a broad or two-humped profile's
+    peak could be any of them)."""
     mag = np.abs(speed)
     k = lo + int(np.argmax(mag[lo:hi]))
     h = max(1, to_frames(FIT_S, fps))
@@ -223,6 +225,11 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
             se_b = noise / mag[k] / math.sqrt(max(float((weights**2 * x**2).sum()), 1e-12))
             half = Z95 * se_b / (2 * abs(a)) * 1000.0 / fps
     t_ms = (k + shift) * 1000.0 / fps
+    # a second hump as high as the first, within the noise, could be the peak: the interval spans it
+    rivals = lo + np.flatnonzero(mag[lo:hi] >= mag[k] - Z95 * math.sqrt(2.0) * noise)
+    span = max(abs(float(rivals.min()) - k - shift), abs(float(rivals.max()) - k - shift)) * 1000.0 / fps
+    if half is not None and span > half:
+        half = span
     return {"speed_deg_s": round(math.copysign(value, speed[k]), 3), "frame": k, "time_ms": round(t_ms, 3),
             "time_ci_ms": [round(t_ms - half, 3), round(t_ms + half, 3)] if half is not None else None}
 
@@ -306,6 +313,16 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     out["proximal_to_distal"] = order == [s for s in MEASURED if s in seen]
     out["gaps_ms"] = {f"{a}->{b}": round(seen[b]["time_ms"] - seen[a]["time_ms"], 3)
                       for a, b in zip(SEGMENTS, SEGMENTS[1:]) if a in seen and b in seen}
+    # an order is claimed only where the gap's 95 % interval (the two peaks' together) excludes zero
+    for (a, b), gap in zip(((x, y) for x, y in zip(SEGMENTS, SEGMENTS[1:]) if x in seen and y in seen),
+                           out["gaps_ms"].values()):
+        halves = [(seen[k]["time_ci_ms"][1] - seen[k]["time_ci_ms"][0]) / 2 if seen[k]["time_ci_ms"] else None
+                  for k in (a, b)]
+        if None in halves or abs(gap) <= math.hypot(*halves):
+            out["reliable"] = False
+            out["reasons"].append(f"{a} -> {b}: the peaks are {abs(gap):.0f} ms apart, within their intervals"
+                                  + ("" if None in halves else f" (+-{math.hypot(*halves):.0f} ms)")
+                                  + ": their order is not measured")
     out["gains"] = {f"{a}/{b}": round(abs(seen[a]["speed_deg_s"]) / max(abs(seen[b]["speed_deg_s"]), 1e-9), 4)
                     for a, b in GAINS if a in seen and b in seen}
     return out
@@ -559,7 +576,13 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     top = ev["events"].get("top_of_backlift")
     downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
                  min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
-    record["kinematic_sequence"] = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
+    record["kinematic_sequence"] = ks = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
+    turn = (ks.get("segments") or {}).get("bat")
+    if turn is not None and tip is not None and abs(turn["time_ms"] - tip["time_ms"]) > AFTER_PEAK_S * 1000:
+        # the bat turns fastest where its tip is fastest, give or take the hands' own speed
+        ks["reliable"] = False
+        ks["reasons"].append(f"bat: its turn peaks {turn['time_ms'] - tip['time_ms']:+.0f} ms from its tip's peak speed: "
+                             "one of them is not the swing's")
     hands_at = (pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2
     hands = peak_speed(hands_at, fps, swing)
     # the sweet spot: the point that far up the bat from the toe, hands -> tip being the bat's length
