@@ -95,6 +95,33 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
+# measured against strokes built in 3-D and filmed side-on (python benchmarks/biomech.py, seed 2,
+# 40 strokes a cell): median |error| at 50-120 fps clean, then with every pose error, then at 25 fps
+_EV = "median |error| vs its 3-D definition: {clean} ms at 50-120 fps, {noisy} ms with pose errors, {slow} ms at 25 fps"
+TOLERANCE: dict[str, str] = {
+    "start_of_backlift_ms": _EV.format(clean="2-4", noisy="11-14", slow="10-18"),
+    "front_foot_toe_off_ms": _EV.format(clean="2-4", noisy="23-26", slow="4-26"),
+    "top_of_backlift_ms": _EV.format(clean="5-10", noisy="12-16", slow="11-13"),
+    "start_of_downswing_ms": _EV.format(clean="5-10", noisy="12-16", slow="11-13"),
+    "front_foot_contact_ms": _EV.format(clean="3-4", noisy="15-16", slow="5-31"),
+    "bat_peak_speed_ms": _EV.format(clean="4-5", noisy="5", slow="16-17"),
+    "end_of_follow_through_ms": _EV.format(clean="6-8", noisy="10", slow="10-17"),
+    "lead_arm_peak_ms": "median |error| vs the 3-D angular speed's peak: 8-10 ms at 50-120 fps, 21-26 ms with pose "
+                        "errors, 23-44 ms at 25 fps",
+    "bat_peak_ms": "median |error| vs the 3-D angular speed's peak: 6-7 ms at 50-120 fps, 6-8 ms with pose errors, "
+                   "14-15 ms at 25 fps",
+    "gap_lead_arm_bat_ms": "median error (bias) vs 3-D: -7 to -8 ms at 50-120 fps, -14 to -15 with pose errors, -26 to "
+                           "-40 at 25 fps",
+    "bat_toe_speed_m_s": "median error vs the toe's 3-D speed: -5 to -8 % at 50-120 fps, pose errors or not (the image "
+                         "plane), -20 to -24 % at 25 fps; oblique views -15 to -17 %",
+    "bat_sweet_spot_speed_m_s": "median error vs the sweet spot's 3-D speed: -5 to -8 % at 50-120 fps, -19 to -23 % at "
+                                "25 fps",
+    "stride_m": "median error vs the 3-D stride: -2 to -6 % side-on; -21 to -34 % from oblique views (the image plane)",
+    "proximal_to_distal": "where sequence_reliable: the true 3-D order in every filmed stroke (25-120 fps, pose errors "
+                          "included)",
+}
+
+
 def _r(x, nd=3):
     return None if x is None else round(float(x), nd)
 
@@ -165,11 +192,12 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
 
 
 def dictionary_markdown() -> str:
-    """The README's data dictionary: a Markdown table of :data:`COLUMNS` (a test holds the
-    README to it)."""
+    """The README's data dictionary: a Markdown table of :data:`COLUMNS` and, where measured,
+    each column's tolerance (:data:`TOLERANCE`; a test holds the README to it)."""
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = ["| column | unit | how it is computed |", "|---|---|---|"]
-    lines += [f"| `{name}` | {cell(unit)} | {cell(how)} |" for name, (unit, how) in COLUMNS.items()]
+    lines = ["| column | unit | how it is computed | tolerance (measured) |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {cell(unit)} | {cell(how)} | {cell(TOLERANCE.get(name, ''))} |"
+              for name, (unit, how) in COLUMNS.items()]
     return "\n".join(lines)
