@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -108,13 +109,15 @@ def _derivative_gain(window: int, order: int, fps: float) -> float:
     return float(np.linalg.norm(_coeffs(window, order, 1, float(fps))))
 
 
-def derivative(x: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+def derivative(x: np.ndarray, fps: float, window: int, white: bool = False) -> tuple[np.ndarray, np.ndarray, int, int]:
     """``(dx/dt, noise, window, order)``: the time derivative of ``x (..., T)`` per second by an
     order-``ORDER`` Savitzky-Golay filter (the window shortened, odd, to a short clip; the order
     at most the window less two), and each series' derivative noise ``(...)``: its standard
     deviation from the residual of ``x`` around its smoothed curve (the ends, where the filter
-    runs off the clip, left out), through the derivative filter. All series at once: one filter
-    call for the lot."""
+    runs off the clip, left out), or with ``white`` the positions' white noise
+    (:func:`position_noise`: fast movement is not taken for noise, as a smoothing residual takes
+    it at low frame rates), through the derivative filter. All series at once: one filter call
+    for the lot."""
     t = x.shape[-1]
     if t < window:
         window = t if t % 2 else t - 1
@@ -122,7 +125,8 @@ def derivative(x: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.n
     if window < 5:
         raise ValueError(f"derivative: {t} frames, too few for a derivative")
     rate = _savgol(x, window, order, fps, deriv=1)
-    return rate, noise_sd(x, window, order, fps) * _derivative_gain(window, order, float(fps)), window, order
+    sd = position_noise(x) if white else noise_sd(x, window, order, fps)
+    return rate, sd * _derivative_gain(window, order, float(fps)), window, order
 
 
 def noise_sd(x: np.ndarray, window: int, order: int, fps: float) -> np.ndarray:
@@ -234,15 +238,22 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
             "time_ci_ms": [round(t_ms - half, 3), round(t_ms + half, 3)] if half is not None else None}
 
 
+def _segment_angles(positions: np.ndarray, lead: str, names) -> tuple[np.ndarray, np.ndarray]:
+    """``(angle (S, T), length (S, T))``: each named segment's angle on screen (radians,
+    unwrapped) and its projected length (shoulder widths), gaps interpolated."""
+    ends = _ends(positions, lead)
+    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
+    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
+    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    return angles, lengths
+
+
 def segment_speeds(positions: np.ndarray, fps: float, window: int, lead: str,
                    names: tuple[str, ...] | list[str] = SEGMENTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(speed (S, T), noise (S,), length (S, T))``: each segment's angular speed in the image
     (deg/s, signed; the derivative filter of ``window`` frames) and its noise, and its projected
     length (shoulder widths), gaps interpolated. ``names`` picks the segments, in order."""
-    ends = _ends(positions, lead)
-    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
-    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
-    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    angles, lengths = _segment_angles(positions, lead, names)
     speeds, noises = angular_speed(angles, fps, window)
     return speeds, noises, lengths
 
@@ -253,10 +264,7 @@ def segment_peak_speeds(positions: np.ndarray, fps: float, widest: int, lead: st
     """``(speed (S, T), noise (S,), length (S, T), window (S,))``: as :func:`segment_speeds`,
     each segment differentiated over its own window (:func:`peak_window_derivative`: the
     shortest that keeps its peak in ``swing`` clear of the noise, ``widest`` at most)."""
-    ends = _ends(positions, lead)
-    lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
-    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
-    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    angles, lengths = _segment_angles(positions, lead, names)
     rate, noise, windows = peak_window_derivative(angles, fps, swing[0], swing[1], widest)
     return np.degrees(rate), np.degrees(noise), lengths, windows
 
@@ -314,8 +322,8 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     out["gaps_ms"] = {f"{a}->{b}": round(seen[b]["time_ms"] - seen[a]["time_ms"], 3)
                       for a, b in zip(SEGMENTS, SEGMENTS[1:]) if a in seen and b in seen}
     # an order is claimed only where the gap's 95 % interval (the two peaks' together) excludes zero
-    for (a, b), gap in zip(((x, y) for x, y in zip(SEGMENTS, SEGMENTS[1:]) if x in seen and y in seen),
-                           out["gaps_ms"].values()):
+    for link, gap in out["gaps_ms"].items():
+        a, b = link.split("->")
         halves = [(seen[k]["time_ci_ms"][1] - seen[k]["time_ci_ms"][0]) / 2 if seen[k]["time_ci_ms"] else None
                   for k in (a, b)]
         if None in halves or abs(gap) <= math.hypot(*halves):
@@ -507,8 +515,6 @@ def hampel_positions(positions: np.ndarray, half: int, n_sigma: float, min_scale
         return x.copy(), 0
     padded = np.pad(x, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
     win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # (T, nodes, 2, W)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: a node never seen there
         med = np.nanmedian(win, axis=-1)

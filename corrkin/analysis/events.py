@@ -20,14 +20,17 @@ al. 2021):
   None, with the reason: no ball is tracked;
 * ``end_of_follow_through``: the bat at rest after impact.
 
-A movement's start (or end) is where its speed comes to rest: the crossings of three low levels
-(``REST_LEVELS``: 5, 10 and 20 % of its peak, raised above the speed's noise) are found by
-walking from the peak, and a power law through them, the shape of any movement starting from
-rest (speed ~ t^m), is extrapolated to zero (:func:`rest`). Every signal is a keypoint track
-relative to the hips' centre (the camera's pan drops out), differentiated by the kinematic
-sequence's filter (:func:`corrkin.analysis.biomech.derivative`). An event's interval is the
-speed's noise over its slope at each crossing, carried through the extrapolation, with half the
-extrapolation's difference from a straight line's as its model error.
+The bat's first movement and its rest after the follow-through are where its speed is 1 % of
+its peak (``REST_SHARE``): the crossings of three low levels (``REST_LEVELS``: 5, 10 and 20 % of
+the peak, raised above the speed's noise) are found by walking from the peak, and a power law
+through them, the shape of any movement starting from rest (speed ~ t^m), is extrapolated to
+that share (:func:`rest`). The front foot's toe-off and contact are the ends of a smooth step
+with a lift fitted to the ankle (:func:`step_fit`). Every signal is a keypoint track relative to
+the hips' centre (the camera's pan drops out), differentiated by an order-5 Savitzky-Golay
+filter (:func:`corrkin.analysis.biomech.derivative`, its noise the positions' white noise). An
+event's interval is the speed's noise over its slope at each crossing, carried through the
+extrapolation, with half the extrapolation's difference from a straight line's as its model
+error.
 
 An event that cannot be found is ``None`` with the reason (``reasons``): a clip that ends first,
 no stride, no bat, no reversal. ``benchmarks/biomech.py`` measures them against strokes built in
@@ -46,9 +49,9 @@ from corrkin.analysis.biomech import (
     END_ON,
     ORDER,
     _coeffs,
-    _derivative_gain,
     _filled,
     _savgol,
+    derivative,
     derivative_window,
     noise_sd,
     peak_window_derivative,
@@ -269,8 +272,8 @@ def step_fit(x: np.ndarray, fps: float, lo: int, hi: int) -> dict | None:
     shapes = [(a, b) for a in STEP_SHAPES for b in STEP_SHAPES]
     d_lo, d_hi = max(STEP_S[0] * fps, 2.0), max(min(STEP_S[1] * fps, n - 2), 3.0)
     coarse = _step_sse(xc, q, -0.25 * n, int(1.25 * n) - 2, 1, np.geomspace(d_lo, d_hi, 16), shapes)
-    fine = _step_sse(xc, q, _best(coarse)[1] - 4.0, 64, 8,
-                     np.geomspace(_best(coarse)[2] / 1.5, _best(coarse)[2] * 1.5, 33), shapes)
+    _, start, dur = _best(coarse)
+    fine = _step_sse(xc, q, start - 4.0, 64, 8, np.geomspace(dur / 1.5, dur * 1.5, 33), shapes)
     sse0, t0, d0 = _best(coarse + fine)
     params = 2 * seg.shape[1] + seg.shape[1] + (seg.shape[1] == 2) + 2  # levels, drifts, heights, lift, t0, D
     cut = sse0 + 3.84 * max(sse0, 1e-12) / max(n * seg.shape[1] - params, 1)
@@ -286,20 +289,6 @@ def step_fit(x: np.ndarray, fps: float, lo: int, hi: int) -> dict | None:
     # two of the family's ends up to a frame from the fitted one's)
     return {"start": lo + t0, "end": lo + t0 + d0, "start_half": max(t0 - lo_s, hi_s - t0, 1.0),
             "end_half": max(t0 + d0 - lo_e, hi_e - t0 - d0, 1.0)}
-
-
-def _rate(x: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(dx/dt (..., T), noise (...))``: the order-``ORDER`` Savitzky-Golay derivative of ``x``
-    over ``window`` (shortened to the clip) and its noise, the white noise of the positions
-    (:func:`corrkin.analysis.biomech.position_noise`: fast movement is not taken for noise, as a
-    smoothing residual takes it at low frame rates) through the filter."""
-    t = x.shape[-1]
-    if t < window:
-        window = t if t % 2 else t - 1
-    if window < 5:
-        raise ValueError(f"derivative: {t} frames, too few for a derivative")
-    order = min(ORDER, window - 2)
-    return _savgol(x, window, order, fps, deriv=1), position_noise(x) * _derivative_gain(window, order, float(fps))
 
 
 def _interp(x: np.ndarray, frame: float) -> np.ndarray:
@@ -426,7 +415,7 @@ def _stride(c: _Stroke, lead: str) -> None:
     back = "r" if lead == "l" else "l"
     feet = c.p[:, N[f"{lead}_ankle"]] - c.p[:, N[f"{back}_ankle"]]
     feet_s = _savgol(feet.T, c.window, c.order, fps)  # (2, T)
-    v, noise = _rate(feet.T, fps, max(c.window, derivative_window(fps, to_frames(FOOT_S, fps))))
+    v, noise = derivative(feet.T, fps, max(c.window, derivative_window(fps, to_frames(FOOT_S, fps))), white=True)[:2]
     speed = np.hypot(v[0], v[1])
     hi = min(t, c.ki + to_frames(0.1, fps) + 1)
     if hi - c.lo < 3:
@@ -489,7 +478,7 @@ def _backlift(c: _Stroke) -> None:
     # the bat's turn in the image, in the sense it turns at its peak speed
     hands_to_tip = c.p[:, N["bat"]] - (c.p[:, N["l_wrist"]] + c.p[:, N["r_wrist"]]) / 2
     angle = _filled(np.unwrap(np.arctan2(hands_to_tip[:, 1], hands_to_tip[:, 0])))
-    (omega,), (w_noise,) = _rate(angle[None], fps, c.window)
+    (omega,), (w_noise,), _, _ = derivative(angle[None], fps, c.window, white=True)
     sense = 1.0 if omega[ki] >= 0 else -1.0
     turn = sense * omega
     w = lo + int(np.argmax(turn[lo: ki + 1]))
@@ -533,7 +522,7 @@ def _follow_through(c: _Stroke) -> None:
     """The follow-through's end: where the tip's speed falls to ``REST_SHARE`` of its peak after
     impact and stays near it (below that, or the noise, for ``REST_S``), extrapolated from the
     last movement before (:func:`rest`)."""
-    (vx, vy), tip_noise = _rate(_tip(c).T, c.fps, c.window)
+    (vx, vy), tip_noise, _, _ = derivative(_tip(c).T, c.fps, c.window, white=True)
     speed, noise, ki = np.hypot(vx, vy), float(np.sqrt(np.mean(tip_noise**2))), c.ki
     still_below = max(REST_SHARE * speed[ki], REST_NOISE * noise)
     n_rest = max(to_frames(REST_S, c.fps), 2)
