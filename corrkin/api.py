@@ -36,23 +36,37 @@ class Results:
 
     def paths(self) -> list[Path]:
         """Every clip's ``result.json`` (hidden folders, such as Hydra's, left out)."""
-        return sorted(p for p in self.folder.rglob("result.json")
-                      if not any(s.startswith(".") for s in p.relative_to(self.folder).parts))
+        from corrkin.io.results import result_folders
+
+        return [d / "result.json" for d in result_folders(self.folder)]
 
     def records(self) -> list[dict]:
-        """Every clip's ``result.json`` as a dict, by clip name (each file read once)."""
-        import json
+        """Every clip's ``result.json`` as a dict, by clip name (each file read once). A result
+        that cannot be read (cut off, damaged, not corrkin's) is left out with a warning naming
+        the file; :meth:`unreadable` lists them."""
+        import warnings
 
-        return sorted((json.loads(p.read_text()) for p in self.paths()), key=lambda r: r["clip"])
+        from corrkin.io.results import read_results
+
+        good, bad = read_results(self.folder)
+        for _, why in bad:
+            warnings.warn(f"left out: {why}", stacklevel=2)
+        return [rec for _, rec, _ in good]
+
+    def unreadable(self) -> list[tuple[str, str]]:
+        """``(clip folder, why)`` for every result under the folder that cannot be read."""
+        from corrkin.io.results import read_results
+
+        return [(str(d), why) for d, why in read_results(self.folder)[1]]
 
     def __len__(self) -> int:
         return len(self.paths())
 
     def __getitem__(self, clip: str) -> dict:
-        import json
+        from corrkin.io.results import read_result
 
         direct = self.folder / clip / "result.json"  # analyse and run: <clip>/result.json
-        if direct.is_file() and (rec := json.loads(direct.read_text()))["clip"] == clip:
+        if direct.is_file() and (rec := read_result(direct.parent)[0])["clip"] == clip:
             return rec
         for rec in self.records():  # a library: clips/<key>/result.json
             if rec["clip"] == clip:

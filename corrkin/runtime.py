@@ -316,9 +316,8 @@ def _blank(x):
 def write_metrics(out_dir: Path, rows: list[dict], metrics: dict[str, dict] | None = None) -> None:
     """``metrics.csv`` and ``.parquet``: one row per clip listed ok in the summary, this run's
     from memory (``metrics`` by clip), an earlier run's from its ``result.json`` (:func:`metrics_row`)."""
-    import json
-
     from corrkin.analysis.metrics import COLUMNS, metrics_row
+    from corrkin.io.results import ResultError, read_result
 
     metrics = metrics or {}
     table = []
@@ -328,8 +327,10 @@ def write_metrics(out_dir: Path, rows: list[dict], metrics: dict[str, dict] | No
         m = metrics.get(r["clip"])
         if m is None:
             try:
-                m = metrics_row(json.loads((out_dir / r["clip"] / "result.json").read_text()))
-            except (OSError, ValueError, KeyError):
+                m = metrics_row(read_result(out_dir / r["clip"])[0])
+            except (ResultError, KeyError, TypeError) as e:
+                log.warning("left out of metrics: %s", e if isinstance(e, ResultError) else
+                            f"{out_dir / r['clip'] / 'result.json'}: {type(e).__name__}: {e}")
                 continue
         table.append(m)
     table.sort(key=lambda m: m["clip"])

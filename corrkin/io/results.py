@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import os
 import re
 import threading
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -230,12 +233,28 @@ def merge_summary(path: str | os.PathLike, rows: list[dict]) -> list[dict]:
         earlier = []
         if path.is_file():
             with open(path, newline="", encoding="utf-8", errors="replace") as f:
-                earlier = list(csv.DictReader(f))
+                reader = csv.DictReader(f)
+                earlier = list(reader)
+                ours = {"clip", "status"} <= set(reader.fieldnames or ())
+            if not ours:  # another program's file of that name: kept, under a name of its own
+                aside = _free_name(path.with_name(path.name + ".not-corrkin"))
+                os.replace(path, aside)
+                log.warning("%s was not written by corrkin (no clip/status columns): moved to %s", path, aside.name)
+                earlier = []
         now = {r["clip"] for r in rows}
-        kept = [r for r in earlier if r.get("clip") not in now
+        kept = [r for r in earlier if r.get("clip") and r["clip"] not in now
                 and (r.get("status") != "ok" or (path.parent / r["clip"]).is_dir())]
         write_summary(path, kept + rows)
     return kept + rows
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path`` with ``-2``, ``-3``... where that name is taken."""
+    candidate, k = path, 1
+    while candidate.exists():
+        k += 1
+        candidate = path.with_name(f"{path.name}-{k}")
+    return candidate
 
 
 def write_summary(path: str | os.PathLike, rows: list[dict]) -> None:
@@ -247,6 +266,70 @@ def write_summary(path: str | os.PathLike, rows: list[dict]) -> None:
         w.writerow(row)
     with atomic_write(path, "w") as f:
         f.write(buf.getvalue())
+
+
+class ResultError(ValueError):
+    """A result folder that cannot be read back: the message names the file and why, in one line."""
+
+
+RESULT_KEYS = ("clip", "fps", "frames", "path", "bat")  # what every corrkin result.json carries
+
+
+def read_result(clip_dir: str | os.PathLike, series: bool = False) -> tuple[dict, dict[str, np.ndarray] | None]:
+    """A clip's ``result.json`` (and, with ``series``, its ``series.npz`` as arrays), checked to be
+    whole and ours: a file cut off mid-write, another program's JSON, or a damaged ``series.npz``
+    raises :class:`ResultError` naming the file, so a reader can report that clip and go on."""
+    folder = Path(clip_dir)
+    path = folder / "result.json"
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ResultError(f"{path}: not a readable result ({type(e).__name__}: {_first_line(e)})") from None
+    missing = [k for k in RESULT_KEYS if k not in rec] if isinstance(rec, dict) else list(RESULT_KEYS)
+    if missing or not isinstance(rec.get("clip"), str):
+        raise ResultError(f"{path}: not a corrkin result (no {', '.join(missing) or 'clip name'})")
+    if not series:
+        return rec, None
+    npz = folder / "series.npz"
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise ResultError(f"{npz}: missing") from None
+    except Exception as e:  # noqa: BLE001 - a damaged zip raises BadZipFile, EOFError, OSError, ValueError...
+        raise ResultError(f"{npz}: not a readable series file ({type(e).__name__}: {_first_line(e)})") from None
+    return rec, arrays
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else "no detail"
+
+
+def result_folders(folder: str | os.PathLike) -> list[Path]:
+    """Every folder under ``folder`` holding a ``result.json`` (hidden folders, such as Hydra's
+    and temporaries, left out), sorted by path."""
+    folder = Path(folder)
+    return sorted(p.parent for p in folder.rglob("result.json")
+                  if not any(s.startswith(".") for s in p.relative_to(folder).parts))
+
+
+def read_results(folder: str | os.PathLike, series: bool = False
+                 ) -> tuple[list[tuple[Path, dict, dict | None]], list[tuple[Path, str]]]:
+    """Every result under ``folder``: ``(readable, unreadable)``, the readable as ``(clip folder,
+    record, series or None)`` sorted by clip name, the unreadable as ``(clip folder, why)``."""
+    good, bad = [], []
+    for clip_dir in result_folders(folder):
+        try:
+            rec, arrays = read_result(clip_dir, series)
+        except ResultError as e:
+            bad.append((clip_dir, str(e)))
+            continue
+        good.append((clip_dir, rec, arrays))
+    good.sort(key=lambda g: (g[1]["clip"], str(g[0])))
+    return good, bad
 
 
 def timing_links(rec: dict) -> list[dict]:

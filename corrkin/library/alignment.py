@@ -17,7 +17,6 @@ shot type and per batter, a Procrustes template swing per shot type.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from corrkin.io.results import timing_links
+from corrkin.io.results import ResultError, read_result, result_folders, timing_links
 from corrkin.ops.dtw import default_radius, dtw
 from corrkin.ops.procrustes import procrustes
 from corrkin.ops.timing import Z95
@@ -69,14 +68,15 @@ def read_labels(path: str | Path | None) -> dict[str, dict[str, str]]:
     (a manifest: the clip is the file's stem)."""
     if path is None:
         return {}
-    import csv
+    from corrkin.io.tables import read_csv
+
+    def clip_of(row: dict) -> str | None:
+        return row.get("clip") or (Path(row["path"]).stem if row.get("path") else None)
 
     out = {}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            key = row.get("clip") or (Path(row["path"]).stem if row.get("path") else None)
-            if key:
-                out[key] = {"batter": row.get("batter") or "", "shot": row.get("shot") or ""}
+    for _, row in read_csv(path, "labels", (("clip", "path"),), key=clip_of):
+        if (key := clip_of(row)) is not None:
+            out[key] = {"batter": row.get("batter", ""), "shot": row.get("shot", "")}
     return out
 
 
@@ -88,17 +88,15 @@ def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[L
         raise FileNotFoundError(f"{folder}: no such analysis output folder")
     labels = labels or {}
     clips, bad, folders = [], [], []
-    for res in sorted(folder.rglob("result.json")):
-        clip_dir = res.parent
+    for clip_dir in result_folders(folder):
         try:
-            record = json.loads(res.read_text())
-            with np.load(clip_dir / "series.npz") as z:
-                if "positions" not in z:
-                    raise KeyError("series.npz has no 'positions' (made by an older corrkin: analyse again)")
-                speed, positions = z["v_tip"].astype(np.float64), z["positions"].astype(np.float64)
-                series = z["series"].astype(np.float64) if "series" in z else None
-        except (OSError, ValueError, KeyError) as e:
-            bad.append((clip_dir.name, f"{type(e).__name__}: {e}"))
+            record, z = read_result(clip_dir, series=True)
+            if "positions" not in z or "v_tip" not in z:
+                raise ResultError(f"{clip_dir / 'series.npz'}: no 'positions' (made by an older corrkin: analyse again)")
+            speed, positions = z["v_tip"].astype(np.float64), z["positions"].astype(np.float64)
+            series = z["series"].astype(np.float64) if "series" in z else None
+        except ResultError as e:
+            bad.append((clip_dir.name, str(e)))
             continue
         name = record.get("clip", clip_dir.name)
         lab = labels.get(name, {})

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from corrkin.io.keypoints import Clip, load_clip
-from corrkin.io.results import atomic_write, fitting_name, path_links
+from corrkin.io.results import atomic_write, fitting_name, path_links, read_results
 from corrkin.render.skeleton import write_skeleton_video
 
 log = logging.getLogger(__name__)
@@ -60,11 +60,11 @@ def _media_stem(name: str, used: set[str]) -> str:
     return safe
 
 
-def find_clips(folder: Path) -> list[Path]:
-    """Result folders (``result.json`` beside ``series.npz``) under ``folder``, by clip name."""
-    found = [p.parent for p in folder.rglob("result.json") if (p.parent / "series.npz").is_file()
-             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(found, key=lambda p: json.loads((p / "result.json").read_text())["clip"])
+def find_clips(folder: Path) -> tuple[list[tuple[Path, dict, dict]], list[tuple[Path, str]]]:
+    """The results under ``folder`` (``result.json`` beside ``series.npz``), read once:
+    ``(readable, unreadable)``, the readable as ``(clip folder, record, series)`` by clip name,
+    the unreadable (cut off, damaged, not corrkin's) as ``(clip folder, why)``."""
+    return read_results(folder, series=True)
 
 
 def _source_video(rec: dict, videos: Path | None) -> Path | None:
@@ -120,22 +120,24 @@ def _short(v: str) -> str:
 
 
 def write_report(src: Path, out: Path, videos: Path | None = None, align: Path | None = None,
-                 composite: int = 6) -> Path:
+                 composite: int = 6, left_out: list | None = None) -> Path:
     """``out``/index.html (and its ``media/``) for the results under ``src``: every clip's
     skeleton, figures and numbers, ``videos`` (``<clip>.mp4``) beside them, the alignment
     tables of ``align``, a synchronised grid of the first ``composite`` clips. Returns the page."""
-    clips = find_clips(src)
+    clips, unreadable = find_clips(src)
+    if left_out is not None:
+        left_out.extend(unreadable)
+    for _, why in unreadable:
+        log.warning("left out of the report: %s", why)
     if not clips:
-        raise FileNotFoundError(f"{src}: no analysed clips (result.json with series.npz)")
+        raise FileNotFoundError(f"{src}: no readable analysed clips (result.json with series.npz)"
+                                + (f"; {len(unreadable)} unreadable" if unreadable else ""))
     media = out / "media"
     media.mkdir(parents=True, exist_ok=True)
     tiles, skeletons, sources, used = [], [], [], set()
-    for clip_dir in clips:
-        rec = json.loads((clip_dir / "result.json").read_text())
+    for clip_dir, rec, series in clips:
         name = rec["clip"]
         safe = _media_stem(name, used)
-        with np.load(clip_dir / "series.npz") as z:
-            series = {k: z[k] for k in z.files}
         kp = clip_dir / "keypoints.npz"
         clip = load_clip(kp, name=name) if kp.is_file() else _clip_from_series(rec, series)
         frames = write_skeleton_video(media / f"{safe}_skeleton.mp4", clip, rec, size=(360, 360))
@@ -164,7 +166,7 @@ def write_report(src: Path, out: Path, videos: Path | None = None, align: Path |
         tiles.append((name, safe, rec, None if video is None else f"media/{safe}_source{video.suffix.lower()}"))
     grids = _composites(skeletons, sources, media, composite)
     metrics = _metrics_section([rec for _, _, rec, _ in tiles], media, _labels(align))
-    page = _page(src, tiles, grids, align, out, metrics)
+    page = _page(src, tiles, grids, align, out, metrics, unreadable)
     with atomic_write(out / "index.html", "w") as f:
         f.write(page)
     log.info("report of %d clips: %s", len(tiles), out / "index.html")
@@ -233,9 +235,14 @@ table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padd
 """
 
 
-def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path, metrics: str = "") -> str:
+def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path, metrics: str = "",
+          unreadable=()) -> str:
+    bad = ""
+    if unreadable:
+        items = "".join(f"<li>{html.escape(why)}</li>" for _, why in unreadable)
+        bad = f"<div class=doubt><p>{len(unreadable)} results could not be read and are left out:</p><ul>{items}</ul></div>"
     parts = [f"<h1>corrkin report: {html.escape(src.name or str(src))}</h1>",
-             f"<p class=note>{len(tiles)} clips. Videos start together with Play all and stay in step.</p>",
+             f"<p class=note>{len(tiles)} clips. Videos start together with Play all and stay in step.</p>", bad,
              "<div class=controls><button id=play>Play all</button><button id=pause>Pause all</button></div>"]
     if composite:
         parts.append("<h2>All swings together</h2><div class=composite>" + "".join(
@@ -272,14 +279,18 @@ def _links_section(align: Path) -> str:
     """Each batter's chain over the links claimed across their swings, and the claimed links
     (``links.csv``), with what a claim means: coupling is inferred across swings, not per clip."""
     info = align / "alignment.json"
-    chains = json.loads(info.read_text()).get("chains", []) if info.is_file() else []
+    try:
+        chains = json.loads(info.read_text(encoding="utf-8")).get("chains", []) if info.is_file() else []
+    except (OSError, ValueError, AttributeError) as e:
+        log.warning("%s: not readable (%s), its chains left out of the report", info, type(e).__name__)
+        return f"<p class=doubt>{html.escape(str(info))} could not be read; run corrkin align again.</p>"
     if not chains:
         return ("<p>Coupling across swings: no batter has enough swings of one shot "
                 "(corrkin align's <code>links.min_swings</code>).</p>")
     rows = []
     if (align / "links.csv").is_file():
-        with open(align / "links.csv", newline="") as f:
-            rows = [r for r in csv.DictReader(f) if r["claimed"] == "True"]
+        with open(align / "links.csv", newline="", encoding="utf-8", errors="replace") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("claimed") == "True"]
     items = []
     for c in chains:
         chain = " → ".join(c["chain"]) if c["chain"] else "no chain of claimed links reaches the bat"

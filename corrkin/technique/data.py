@@ -9,7 +9,7 @@ frames. Mirroring (for left-handed batters, ``mirror``) flips x and swaps left a
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,10 @@ import numpy as np
 import torch
 
 from corrkin.analysis.quality import check_min_quality, passes
+from corrkin.io.results import ResultError, read_result, result_folders
 from corrkin.skeleton import NODES
+
+log = logging.getLogger(__name__)
 
 MIRROR = [NODES.index(n.replace("l_", "r_", 1) if n.startswith("l_") else n.replace("r_", "l_", 1)
                       if n.startswith("r_") else n) for n in NODES]
@@ -73,12 +76,15 @@ def load_swings(folder: str | Path, frames: int = 32, before_s: float = 0.8, aft
     check_min_quality(min_quality)
     swings, shots, batters, clips = [], [], [], []
     labels = labels or {}
-    for res in sorted(Path(folder).rglob("result.json")):
-        rec = json.loads(res.read_text())
+    for clip_dir in result_folders(folder):
+        try:
+            rec, z = read_result(clip_dir, series=True)
+            pos = z["positions"].astype(np.float64)
+        except (ResultError, KeyError) as e:
+            log.warning("left out of the swings: %s", e if isinstance(e, ResultError) else f"{clip_dir}: no {e}")
+            continue
         if not passes(rec, min_quality):
             continue
-        with np.load(res.parent / "series.npz") as z:
-            pos = z["positions"].astype(np.float64)
         lab = labels.get(rec["clip"], {})
         batter = lab.get("batter") or rec.get("batter") or "unknown"
         swing = window(pos, float(rec["fps"]), int(rec["bat"]["peak_frame"]), before_s, after_s, frames)
