@@ -58,7 +58,10 @@ SMOOTH_S = 0.20
 def _ends(positions: np.ndarray, lead: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each segment's two ends ``(T, 2)`` from ``positions (T, nodes, 2)``."""
     p = positions
-    hands = (p[:, N["l_wrist"]] + p[:, N["r_wrist"]]) / 2
+    both = np.stack([p[:, N["l_wrist"]], p[:, N["r_wrist"]]])
+    seen = np.isfinite(both).all(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):  # the hands: both wrists, or the one seen
+        hands = np.where(seen, both, 0.0).sum(0) / seen.sum(0)
     return {"pelvis": (p[:, N["l_hip"]], p[:, N["r_hip"]]),
             "trunk": (p[:, N["l_shoulder"]], p[:, N["r_shoulder"]]),
             "lead_arm": (p[:, N[f"{lead}_shoulder"]], p[:, N[f"{lead}_wrist"]]),
@@ -269,6 +272,25 @@ def segment_peak_speeds(positions: np.ndarray, fps: float, widest: int, lead: st
     return np.degrees(rate), np.degrees(noise), lengths, windows
 
 
+SEEN_SHARE = 0.5  # a segment is measured where both its ends are seen in this share of the downswing's frames
+
+
+def _unseen_segments(positions: np.ndarray, lead: str, lo: int, hi: int) -> dict[str, str]:
+    """``{segment: why}`` for the segments an end of which is seen in less than ``SEEN_SHARE`` of
+    frames ``[lo, hi)`` (a hand hidden, a joint out of the picture): withheld, not guessed."""
+    ends = _ends(positions[lo:hi], lead)
+    names = {"pelvis": ("l_hip", "r_hip"), "trunk": ("l_shoulder", "r_shoulder"),
+             "lead_arm": (f"{lead}_shoulder", f"{lead}_wrist"), "bat": ("hands", "bat")}
+    out = {}
+    for seg, (a, b) in ends.items():
+        share = [float(np.isfinite(x).all(-1).mean()) if len(x) else 0.0 for x in (a, b)]
+        low = [n for n, f in zip(names[seg], share) if f < SEEN_SHARE]
+        if low:
+            out[seg] = (f"not measured: {' and '.join(low)} seen in {min(share):.0%} of the downswing's frames "
+                        f"(at least {SEEN_SHARE:.0%} needed)")
+    return out
+
+
 def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, lead: str, swing: tuple[int, int],
                        bat_found: bool = True) -> dict:
     """The kinematic-sequence block of ``result.json`` for one clip.
@@ -289,7 +311,14 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
         return {"note": f"too few frames ({t}) for the kinematic sequence"}
     out: dict = {"units": "degrees / s", "speed_noise_deg_s": {}, "segments": {}, "lines_in_image": {},
                  "withheld": {}, "covers": list(MEASURED)}
-    names = [n for n in SEGMENTS if n != "bat" or bat_found]
+    unseen = _unseen_segments(positions, lead, lo, hi)
+    names = [n for n in SEGMENTS if (n != "bat" or bat_found) and n not in unseen]
+    for name, why in unseen.items():
+        out["segments"][name] = None
+        out["withheld"][name] = why
+    if not names:
+        return out | {"reliable": False, "reasons": list(unseen.values()), "order": [], "proximal_to_distal": False,
+                      "gaps_ms": {}, "gains": {}}
     speeds, noises, lengths, windows = segment_peak_speeds(positions, fps, window, lead, (lo, hi), names)
     widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
     for i, name in enumerate(names):
@@ -315,7 +344,8 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     seen = {k: out["segments"][k] for k in MEASURED if out["segments"].get(k) is not None}
     out["reliable"] = all(not v["flags"] for v in seen.values()) and len(seen) == len(MEASURED)
     out["reasons"] = [f"{k}: {f}" for k, v in seen.items() for f in v["flags"]] + (
-        [] if "bat" in seen else ["bat: not seen through the swing"])
+        [] if "bat" in seen else [unseen.get("bat", "bat: not seen through the swing")]) + [
+        unseen[k] for k in MEASURED if k in unseen and k != "bat"]
     order = sorted(seen, key=lambda k: seen[k]["time_ms"])
     out["order"] = order
     out["proximal_to_distal"] = order == [s for s in MEASURED if s in seen]
@@ -538,6 +568,41 @@ def biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     return flag_out_of_range(_biomechanics(record, positions, cfg))
 
 
+MIN_BAT_SW = 0.5  # a bat's tip never further than this from the hands (shoulder widths) is not a bat
+# a tip (or, with no bat, the hands) moving less than this over the clip (5-95 % extent, shoulder
+# widths) made no swing: on the seed's broadcast strokes the tip spans 4.5-17, the hands 0.8-6.1
+MIN_SWING_SW = {"bat tip": 0.5, "hands": 0.25}
+
+
+def degenerate(positions: np.ndarray, bat_found: bool) -> tuple[list[str], bool]:
+    """``(reasons, bat_usable)``: what makes a clip's geometry unable to carry a stroke's
+    figures, from ``positions (T, nodes, 2)`` (pelvis-centred, shoulder widths): a bat tip that
+    stays on the hands (its 95th-percentile distance below ``MIN_BAT_SW``), or no swing at all (the
+    tip's, else the hands', 5-95 % extent over the clip below ``MIN_SWING_SW``)."""
+    reasons, usable = [], bat_found
+    both = np.stack([positions[:, N["l_wrist"]], positions[:, N["r_wrist"]]])
+    seen = np.isfinite(both).all(-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hands = np.where(seen, both, 0.0).sum(0) / seen.sum(0)
+    tip = positions[:, N["bat"]]
+    if bat_found:
+        length = np.linalg.norm(tip - hands, axis=-1)
+        length = length[np.isfinite(length)]
+        if len(length) and float(np.percentile(length, 95)) < MIN_BAT_SW:
+            reasons.append(f"the bat tip stays within {float(np.percentile(length, 95)):.2f} shoulder widths of the hands "
+                           f"(95th percentile; a bat reaches {MIN_BAT_SW} or more): it is not a bat, so no bat figures")
+            usable = False
+    what, moving = ("bat tip", tip) if usable else ("hands", hands)
+    ok = np.isfinite(moving).all(-1)
+    if ok.sum() >= 2:
+        lo, hi = np.percentile(moving[ok], [5, 95], axis=0)
+        extent = float(np.hypot(*(hi - lo)))
+        if extent < MIN_SWING_SW[what]:
+            reasons.append(f"no swing: the {what} moved {extent:.2f} shoulder widths over the clip (5-95 %), less "
+                           f"than {MIN_SWING_SW[what]}")
+    return reasons, usable
+
+
 def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     """``record`` (a clip's ``result.json``) with its ``kinematic_sequence``, ``events``
     (:mod:`corrkin.analysis.events`), ``calibration`` (:mod:`corrkin.analysis.units`) and
@@ -551,6 +616,13 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     from corrkin.analysis.units import calibrate
 
     fps, bat = record["fps"], record["bat"]
+    wrong, usable = degenerate(positions, bat["found"])
+    if wrong:
+        quality = record.setdefault("quality", {"reliable": False, "reasons": []})
+        quality["reliable"] = False
+        quality["reasons"] = list(quality.get("reasons", [])) + wrong
+    if not usable and bat["found"]:
+        bat = record["bat"] = bat | {"found": False, "note": wrong[0]}
     pos, mended = hampel_positions(positions, max(1, to_frames(cfg.hampel_window_s / 2, fps)), cfg.hampel_sigmas,
                                    1.0 / max(float(record.get("shoulder_width_px") or 1.0), 1e-9))
     peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)

@@ -67,6 +67,7 @@ class AnalysisOutput:
     t_sub: torch.Tensor  # (B, N) activation times, frames, refined below a frame (acf test)
     t_se: torch.Tensor  # (B, N) their standard errors, frames (inf: not resolved)
     filled: torch.Tensor  # (B, N) fraction of frames filled by interpolation
+    seen: torch.Tensor  # (B, N) bool: the node seen in some analysed frame (else its times are withheld)
     weight: torch.Tensor  # (B, N, N)
     lag: torch.Tensor  # (B, N, N) frames
     lag_sub: torch.Tensor  # (B, N, N) frames, refined below a frame
@@ -430,19 +431,29 @@ def activation_times(raw, smooth, series, nodes: Nodes, used, windows, fps, cfg:
     return t_act, t_sub, torch.sqrt(t_se * t_se + (t_sub - narrow) ** 2 + (t_sub - wide) ** 2)
 
 
-def coupling(series, used, t_sub, nodes: Nodes, fps: torch.Tensor, fps_list: list[float],
+def seen_nodes(nodes: Nodes, used: torch.Tensor, cfg: AnalysisConfig) -> torch.Tensor:
+    """``(B, N)`` bool: the nodes whose series rest on points seen in the analysed frames (the
+    pelvis over the ankles needs both ankles too); the others' series are fills, not data."""
+    seen = (nodes.valid & used[:, None]).any(2)
+    if cfg.pelvis_signal == "ankles":
+        seen = seen.clone()
+        seen[:, PELVIS] = seen[:, PELVIS] & seen[:, L_ANK] & seen[:, R_ANK]
+    return seen
+
+
+def coupling(series, used, t_sub, seen: torch.Tensor, fps: torch.Tensor, fps_list: list[float],
              cfg: AnalysisConfig) -> tuple[dict, torch.Tensor]:
-    """The lagged cross-correlation of every pair of nodes and its test: ``(edges, max_lag)``,
-    ``edges`` as :func:`corrkin.ops.correlation_edges` gives them (weight, lag, p, q, edge...);
-    the lags searched are sized by the clips' own frame rates (``fps_list``)."""
+    """The lagged cross-correlation of every pair of nodes seen (``seen``, :func:`seen_nodes`) and
+    its test: ``(edges, max_lag)``, ``edges`` as :func:`corrkin.ops.correlation_edges` gives them
+    (weight, lag, p, q, edge...); the lags searched are sized by the clips' own frame rates
+    (``fps_list``)."""
     z = ops.zscore(series, used)
     max_lag = torch.round(cfg.max_lag_s * fps).long()
     lag_cap = max(to_frames(cfg.max_lag_s, f) for f in fps_list)
     xc = ops.lagged_xcorr(z, used, lag_cap)
     r1 = ops.lag1_autocorrelation(series, used) if cfg.test == "lag1" else None
     shift = circular_shift_test(z, used, max_lag) if cfg.test == "shift" else None
-    node_valid = (nodes.valid & used[:, None]).any(2)
-    edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, node_valid, cfg.theta, cfg.alpha,
+    edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, seen, cfg.theta, cfg.alpha,
                                   cfg.min_lag_frames, cfg.fdr, cfg.test,
                                   _dependent_pairs(cfg) if cfg.test != "lag1" else None,
                                   shift["p"] if shift is not None else None)
@@ -485,7 +496,8 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
     timing = series if shapes == windows else node_series(windows)[2]
     top_hand, angle, omega = bat_turn(hb, in_clip, cfg.top_hand, lengths, fps)
     t_act, t_sub, t_se = activation_times(raw, smooth, timing, nodes, used, windows, fps, cfg)
-    tests, max_lag = coupling(series, used, t_sub, nodes, fps, fps_list, cfg)
+    seen = seen_nodes(nodes, used, cfg)
+    tests, max_lag = coupling(series, used, t_sub, seen, fps, fps_list, cfg)
     route = tests["ordered"] & _route(cfg).to(tests["ordered"].device)
     path, path_weight, reaches = ops.max_weight_path(
         tests["weight"], route, [NODE_INDEX[s] for s in cfg.sources], NODE_INDEX[cfg.target])
@@ -494,6 +506,7 @@ def analyse(batch: KeypointBatch, cfg: AnalysisConfig) -> AnalysisOutput:
         positions=centred_positions(nodes, scale), evidence=evidence, swaps=nodes.swaps, glitches=nodes.glitches, series=series, v_tip=hb.speed[:, TIP],
         angle=angle, omega=omega, axis=axis, scale=scale, frames_used=used, bat_peak=ref.peak,
         has_bat=ref.has_bat, top_hand=top_hand, t_act=t_act, t_sub=t_sub, t_se=t_se, filled=nodes.filled,
+        seen=seen,
         weight=tests["weight"], lag=tests["lag"], lag_sub=tests["lag_sub"], lag_se=tests["lag_se"],
         n_eff=tests["n_eff"], resolved=tests["resolved"], p=tests["p"], q=tests["q"], edge=tests["edge"],
         ordered=tests["ordered"], tested=tests["tested"], p_floor=tests["p_floor"], path=path,
@@ -506,15 +519,23 @@ def _sig(x: float, digits: int = 6) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _interval(value: float, se: float) -> list[float] | None:
-    """A 95 % interval ``[low, high]`` (3 decimals), or None where the error cannot be told."""
-    return [round(value - Z95 * se, 3), round(value + Z95 * se, 3)] if np.isfinite(se) else None
+def _interval(value: float, se: float, span: tuple[float, float] | None = None) -> list[float] | None:
+    """A 95 % interval ``[low, high]`` (3 decimals), or None where the error cannot be told;
+    within ``span``, the values the quantity can take, where given (an interval wider than what
+    was searched says no more than the search's bounds)."""
+    if not np.isfinite(se):
+        return None
+    low, high = value - Z95 * se, value + Z95 * se
+    if span is not None:
+        low, high = max(low, span[0]), min(high, span[1])
+    return [round(low, 3), round(high, 3)]
 
 
 def _lag(c: dict, b: int, i: int, j: int, to_ms: float) -> tuple[float, list[float] | None]:
-    """Pair ``(i, j)``'s sub-frame lag in ms and its 95 % interval."""
+    """Pair ``(i, j)``'s sub-frame lag in ms and its 95 % interval, within the lags searched."""
     lag_ms = float(c["lag_sub"][b, i, j]) * to_ms
-    return lag_ms, _interval(lag_ms, float(c["lag_se"][b, i, j]) * to_ms)
+    reach = float(c["max_lag"][b]) * to_ms
+    return lag_ms, _interval(lag_ms, float(c["lag_se"][b, i, j]) * to_ms, (-reach, reach))
 
 
 def _edge_record(c: dict, b: int, i: int, j: int, to_ms: float, cfg: AnalysisConfig) -> dict:
@@ -650,6 +671,7 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
         reaches = bool(c["reaches"][b])
         peak = int(c["bat_peak"][b])
         omega = c["omega"][b, :n]
+        seen = c["seen"][b]
         rec = {
             "clip": name,
             "fps": fps,
@@ -660,9 +682,12 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
             "max_lag_frames": int(c["max_lag"][b]),
             "shoulder_width_px": round(float(c["scale"][b]), 4),
             "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
-            "activation_frames": {node: int(c["t_act"][b, k]) for k, node in enumerate(NODES)},
-            "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) for k, node in enumerate(NODES)},
-            "activation_ci_ms": {node: _interval(float(c["t_sub"][b, k]) * to_ms, float(c["t_se"][b, k]) * to_ms)
+            # a node never seen in the analysed frames has no time of its own (its series is a fill)
+            "activation_frames": {node: int(c["t_act"][b, k]) if seen[k] else None for k, node in enumerate(NODES)},
+            "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) if seen[k] else None
+                              for k, node in enumerate(NODES)},
+            "activation_ci_ms": {node: _interval(float(c["t_sub"][b, k]) * to_ms, float(c["t_se"][b, k]) * to_ms,
+                                                 (0.0, (n - 1) * to_ms)) if seen[k] else None
                                  for k, node in enumerate(NODES)},
             "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
             "edges": edges,
@@ -683,6 +708,8 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
                 "omega_units": "rad / s, counter-clockwise on screen",
             },
         }
+        if not seen.all():
+            rec["unseen_nodes"] = [node for k, node in enumerate(NODES) if not seen[k]]
         rec["timing"] = _timing_note(rec, fps, cfg)
         ev = {k: v[b].item() for k, v in evidence.items()}
         rec["quality"] = quality_block(ev, fps, cfg.quality, stories[b])

@@ -48,6 +48,7 @@ import numpy as np
 from corrkin.analysis.biomech import (
     END_ON,
     ORDER,
+    SEEN_SHARE,
     _coeffs,
     _filled,
     _savgol,
@@ -340,6 +341,7 @@ class _Stroke:
     :func:`stroke_events`."""
 
     p: np.ndarray  # (T, nodes, 2) positions, gaps filled
+    seen: np.ndarray  # (T, nodes) bool: where each node was seen (before the gaps were filled)
     fps: float
     window: int
     order: int
@@ -388,7 +390,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     out: dict = {"events": dict.fromkeys(EVENTS), "reference": reference, "reasons": [], "stride_sw": None,
                  "stride_sd_sw": None, "stride_vector_sw": None, "backlift_height_sw": None,
                  "backlift_height_sd_sw": None, "x_factor": None, "reliable": False}
-    c = _Stroke(p, float(fps), window, order, float(np.linalg.norm(_coeffs(window, order, 0, float(fps)))),
+    c = _Stroke(p, np.isfinite(positions).all(-1), float(fps), window, order, float(np.linalg.norm(_coeffs(window, order, 0, float(fps)))),
                 contact if contact is not None else bat_peak, ki, max(0, ki - to_frames(BEFORE_S, fps)),
                 out["events"], out["reasons"], out)
     if contact is not None:
@@ -413,6 +415,13 @@ def _stride(c: _Stroke, lead: str) -> None:
     back ankle: a smooth step with a lift fitted across and up the image (:func:`step_fit`)."""
     t, fps = len(c.p), c.fps
     back = "r" if lead == "l" else "l"
+    before = c.seen[c.lo: c.ki + 1]
+    for ankle in (f"{lead}_ankle", f"{back}_ankle"):
+        share = float(before[:, N[ankle]].mean()) if len(before) else 0.0
+        if share < SEEN_SHARE:
+            c.reasons.append(f"front foot: the {ankle.replace('_', ' ')} is seen in {share:.0%} of the frames before "
+                             f"the bat's peak speed (at least {SEEN_SHARE:.0%} needed): no stride measured")
+            return
     feet = c.p[:, N[f"{lead}_ankle"]] - c.p[:, N[f"{back}_ankle"]]
     feet_s = _savgol(feet.T, c.window, c.order, fps)  # (2, T)
     v, noise = derivative(feet.T, fps, max(c.window, derivative_window(fps, to_frames(FOOT_S, fps))), white=True)[:2]

@@ -61,6 +61,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "calibration_relative_sd": ("", "its relative standard deviation (widened where another calibration the settings "
                                     "allow disagrees beyond both intervals)"),
     "calibration_disagreement": ("", "which other calibration disagrees, and by what ratio"),
+    "calibration_unavailable": ("", "why there is no calibration (and so no figure in metres): too few frames, or a "
+                                    "scale no batter can have (its relative SD above 0.25, or a stature outside "
+                                    "0.6-4.0 m from the ankle-to-shoulder chain, 0.779 of stature, Winter 2009)"),
     "stride_m": ("m", "the lead ankle's move relative to the back ankle, from 0.1 s before front-foot toe-off to "
                       "0.1 s after its contact, in the image plane"),
     "stride_m_low": ("m", "its 95 % interval, low end (calibration)"),
@@ -169,7 +172,7 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     xf = ev.get("x_factor") or {}
     row |= {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
             "calibration_relative_sd": _r(cal.get("relative_sd"), 4),
-            "calibration_disagreement": cal.get("disagreement", ""), "stride_m": _r(stride.get("m")),
+            "calibration_disagreement": cal.get("disagreement", ""), "calibration_unavailable": cal.get("unavailable", ""), "stride_m": _r(stride.get("m")),
             "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
             "stride_sw": _r(ev.get("stride_sw")), "backlift_height_m": _r(lift.get("m")),
             "hands_speed_m_s": _r(hands.get("m_s")), "hands_speed_m_s_low": _r((hands.get("m_s_ci") or [None])[0]),

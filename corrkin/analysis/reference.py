@@ -230,6 +230,8 @@ def analyse_clip(clip: Clip, cfg: AnalysisConfig) -> dict:
     keep = np.abs(lags) <= max_lag
     acf = [(np.correlate(z[:, i], z[:, i], "full") / n)[n - 1: n + max_lag] for i in range(nn)]
     node_ok = valid[used].any(0)
+    if cfg.pelvis_signal == "ankles":  # the pelvis over the ankles rests on both ankles too
+        node_ok[PELVIS] = node_ok[PELVIS] and node_ok[L_ANK] and node_ok[R_ANK]
     dependent = [{"l_hip", "r_hip"}] + ([{"pelvis", "l_ankle"}, {"pelvis", "r_ankle"}] if cfg.pelvis_signal == "ankles" else [])
     tests = {}
     for i in range(nn):

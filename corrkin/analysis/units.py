@@ -92,8 +92,8 @@ def points_calibration(points_px, points_m: float, points_sd_px: float, shoulder
     shoulder width in pixels (the median the analysis scaled by)."""
     (x0, y0), (x1, y1) = points_px
     span_px = math.hypot(x1 - x0, y1 - y0)
-    span_sw = span_px / shoulder_width_px
-    rel = math.sqrt(2) * points_sd_px / span_px
+    span_sw = max(span_px, 1e-12) / shoulder_width_px  # coincident points: an infinite scale, refused by implausible()
+    rel = math.sqrt(2) * points_sd_px / max(span_px, 1e-12)
     return {"method": "known points", "points_px": [list(map(float, q)) for q in points_px], "points_m": points_m,
             "m_per_shoulder_width": round(points_m / span_sw, 5), "relative_sd": round(rel, 4),
             "assumes": "a still camera (no zoom or dolly) and the points at the batter's distance from it"}
@@ -110,6 +110,39 @@ def _one(method: str, positions: np.ndarray, units, shoulder_width_px: float) ->
     return points_calibration(units.points_px, units.points_m, units.points_sd_px, shoulder_width_px), ""
 
 
+# a batter is 1.0-2.3 m tall; the bounds leave room for the chain read short in a crouch (legs and
+# trunk never upright: to 0.6 of it) and a bat never seen side-on (to 0.58 of its length): beyond
+# them the scale is wrong, as on strokes whose bat points at the camera (a hook filmed from square)
+STATURE_RANGE_M = (0.6, 4.0)
+MAX_RELATIVE_SD = 0.25  # a scale less sure than this (95 % interval wider than about +-50 %) is not a measurement
+
+
+def body_chain_sw(positions: np.ndarray) -> float | None:
+    """The batter's ankle -> knee -> hip -> shoulder chain at its longest (shoulder widths), as
+    :func:`stature_calibration` measures it; None where a leg or the trunk is seen too rarely."""
+    cal = stature_calibration(positions, 1.0, 0.0)
+    return None if cal is None else cal["chain_sw"]
+
+
+def implausible(cal: dict, positions: np.ndarray) -> str | None:
+    """Why a calibration cannot be a measurement, or None: its scale too unsure
+    (``MAX_RELATIVE_SD``), or making the batter a stature no batter has (``STATURE_RANGE_M``,
+    from the ankle -> shoulder chain at its longest, ``STATURE_SHARE`` of stature)."""
+    if not math.isfinite(cal["m_per_shoulder_width"]) or cal["m_per_shoulder_width"] <= 0:
+        return "no finite scale"
+    if cal["relative_sd"] > MAX_RELATIVE_SD:
+        return (f"its scale's relative SD is {cal['relative_sd']:.3g} (a 95 % interval of about "
+                f"+-{100 * Z95 * cal['relative_sd']:.0f} %), more than {MAX_RELATIVE_SD} allows")
+    chain = body_chain_sw(positions)
+    if chain is not None:
+        stature = chain * cal["m_per_shoulder_width"] / STATURE_SHARE
+        lo, hi = STATURE_RANGE_M
+        if not lo <= stature <= hi:
+            return (f"it makes the batter {stature:.3g} m tall (ankle to shoulder at its longest is {STATURE_SHARE} "
+                    f"of stature), outside {lo}-{hi} m")
+    return None
+
+
 def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
     """The clip's calibration by ``units.calibration`` (a :class:`corrkin.config.UnitsConfig`),
     or ``{"method", "unavailable": reason}``.
@@ -124,6 +157,8 @@ def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
     at the batter's distance."""
     method = units.calibration
     cal, why = _one(method, positions, units, shoulder_width_px)
+    if cal is not None and (bad := implausible(cal, positions)) is not None:
+        cal, why = None, f"the {cal['method']} calibration is not physical: {bad}"
     if cal is None:
         return {"method": method, "unavailable": why}
     others = ["bat"] + (["stature"] if units.stature_m is not None else []) + (
@@ -133,7 +168,7 @@ def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
         if other == method:
             continue
         o, _ = _one(other, positions, units, shoulder_width_px)
-        if o is None:
+        if o is None or implausible(o, positions) is not None:
             continue
         log_ratio = math.log(o["m_per_shoulder_width"] / cal["m_per_shoulder_width"])
         agrees = abs(log_ratio) <= Z95 * math.hypot(cal["relative_sd"], o["relative_sd"])

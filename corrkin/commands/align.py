@@ -88,7 +88,9 @@ def align_and_write(clips: list[LibraryClip], out: Path, cfg) -> dict:
         per_ms = c.fps / 1000.0  # the clip's frames per ms: sub-frame times map through the warp too
         cis = c.record.get("activation_ci_ms", {})
         for node in NODES:
-            row[f"activation_ms_{node}"] = round(common_ms(al, clips, k, c.record["activation_ms"][node] * per_ms), 3)
+            ms = c.record["activation_ms"][node]
+            row[f"activation_ms_{node}"] = (round(common_ms(al, clips, k, ms * per_ms), 3) if ms is not None
+                                            else float("nan"))
             ci = cis.get(node)
             for side, value in zip(("low", "high"), ci or (None, None)):
                 row[f"activation_ci_{side}_ms_{node}"] = (round(common_ms(al, clips, k, value * per_ms), 3)

@@ -26,6 +26,8 @@ SIDE_OFFSET = {"l": 0.16, "r": -0.16}
 def _node_xy(record: dict) -> dict[str, tuple[float, float]]:
     xy = {}
     for node, ms in record["activation_ms"].items():
+        if ms is None:  # never seen: no time to place it at
+            continue
         y = ANATOMY_ROW[node] + SIDE_OFFSET.get(node.split("_")[0], 0.0) * ("_" in node)
         xy[node] = (ms, y)
     return xy
@@ -47,7 +49,7 @@ def plot_corrpath(record: dict, time_s: np.ndarray, v_tip: np.ndarray, path: str
     top.set_title(_title(record), fontsize=10, loc="left")
 
     xy = {n: (min(max(x, x0), x1), y) for n, (x, y) in _node_xy(record).items()}
-    outside = {n for n, ms in record["activation_ms"].items() if not x0 <= ms <= x1}
+    outside = {n for n, ms in record["activation_ms"].items() if ms is not None and not x0 <= ms <= x1}
     on_path = set(zip(record["path"], record["path"][1:]))
     for e in record["edges"]:
         if (e["src"], e["dst"]) in on_path:
@@ -89,7 +91,7 @@ def _zoom(record: dict, t_ms: np.ndarray) -> tuple[float, float]:
     """The span worth reading: the nodes joined by edges (or the bat's peak) with a margin."""
     act = record["activation_ms"]
     nodes = {e["src"] for e in record["edges"]} | {e["dst"] for e in record["edges"]} | set(record["path"])
-    times = [act[n] for n in nodes] or [record["bat"]["peak_ms"]]
+    times = [act[n] for n in nodes if act.get(n) is not None] or [record["bat"]["peak_ms"]]
     lo, hi = min(times), max(times)
     margin = max(150.0, 0.25 * (hi - lo))
     return max(float(t_ms[0]), lo - margin), min(float(t_ms[-1]), hi + margin)

@@ -107,6 +107,8 @@ def _glow(record: dict | None, frame: int, fps: float, half_s: float = 0.12) -> 
     span = max(1.0, half_s * fps)
     out = {}
     for name in record["path"]:
+        if record["activation_frames"].get(name) is None:
+            continue
         d = abs(frame - record["activation_frames"][name])
         if d <= span:
             out[name] = 1.0 - d / (span + 1)

@@ -68,7 +68,10 @@ def test_matches_per_clip_reference(variant):
             se = ref["activation_se_frames"][node]
             if np.isfinite(se):
                 lo, hi = rec["activation_ci_ms"][node]
-                assert (hi - lo) / 2 == pytest.approx(1.96 * se * 1000 / clip.fps, rel=1e-3, abs=2e-3), (clip.name, node)
+                at, half, end = frames * 1000 / clip.fps, 1.96 * se * 1000 / clip.fps, (len(clip.keypoints) - 1) * 1000 / clip.fps
+                # the interval within the clip's span: a time outside it cannot be the activation
+                assert lo == pytest.approx(max(at - half, 0.0), rel=1e-3, abs=2e-3), (clip.name, node)
+                assert hi == pytest.approx(min(at + half, end), rel=1e-3, abs=2e-3), (clip.name, node)
             else:
                 assert rec["activation_ci_ms"][node] is None
         pairs = assert_same_edges(rec["edges"], ref["edges"], weight_abs=1e-6, p_rel=1e-5, label=clip.name)
