@@ -23,7 +23,6 @@ tables (:mod:`corrkin.commands.align`) once every rank is done.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -47,8 +46,8 @@ from corrkin.io.keypoints import (
     regular_file,
     save_clip,
 )
-from corrkin.io.results import remove_stale_temporaries, write_json
-from corrkin.io.tables import write_table
+from corrkin.io.results import read_result, remove_stale_temporaries, write_json
+from corrkin.io.tables import read_csv, write_table
 from corrkin.io.video import VIDEO_SUFFIXES
 from corrkin.runtime import analyse_split, resolve_device, stop_on_signals, stop_requested, write_result
 from corrkin.timing import to_frames
@@ -93,21 +92,20 @@ def read_manifest(source: str | Path) -> list[Item]:
         return [Item(name, str(path)) for name, path in sorted(find_inputs(source) + videos)]
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such manifest or folder")
-    with open(source, newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "path" not in reader.fieldnames:
-            raise ValueError(f"{source}: a manifest needs a 'path' column (got {reader.fieldnames})")
-        items = []
-        for n, row in enumerate(reader, 2):
-            where = f"{source}, line {n}"
-            path = (row.get("path") or "").strip()
-            if not path:
-                raise ValueError(f"{where}: empty path")
-            full = Path(path) if Path(path).is_absolute() else source.parent / path
-            items.append(Item(Path(path).stem, str(full), (row.get("batter") or "").strip(),
-                              (row.get("shot") or "").strip(), _number(row, "fps", where),
-                              _number(row, "start_s", where), _number(row, "end_s", where),
-                              _number(row, "impact_s", where)))
+    items = []
+
+    def identity(row: dict) -> tuple:  # one file, one time range, one label: a row given twice is a mistake
+        return tuple(row.get(k, "") for k in ("path", "batter", "shot", "fps", "start_s", "end_s"))
+
+    for n, row in read_csv(source, "manifest", (("path",),), key=identity):
+        where = f"{source}, line {n}"
+        path = row.get("path", "")
+        if not path:
+            raise ValueError(f"{where}: empty path")
+        full = Path(path) if Path(path).is_absolute() else source.parent / path
+        items.append(Item(Path(path).stem, str(full), row.get("batter", ""), row.get("shot", ""),
+                          _number(row, "fps", where), _number(row, "start_s", where), _number(row, "end_s", where),
+                          _number(row, "impact_s", where)))
     return items
 
 
@@ -226,13 +224,43 @@ def _todo(items: list[Item], settings: str, clips_dir: Path, quarantine: Path, r
                 _quarantine(quarantine, key, item, f"cannot read the file: {e.strerror or e}")
             continue
         keys.append(key)
-        if key in seen or (clips_dir / key / "done.json").is_file():
+        if key in seen or _finished(clips_dir / key) is not None:
             continue
         if (quarantine / f"{key}.json").is_file() and not retry:
             continue
         seen.add(key)
         work.append((item, key))
     return work, keys
+
+
+def _finished(clip_dir: Path) -> dict | None:
+    """The summary row of a clip finished earlier (its ``done.json`` and ``result.json`` whole),
+    else None; a finished clip whose files were since cut off or damaged loses its ``done.json``
+    (with a warning naming the file) so that it is done again."""
+    done = clip_dir / "done.json"
+    if not done.is_file():
+        return None
+    try:
+        summary = json.loads(done.read_text(encoding="utf-8"))["summary"]
+        if not isinstance(summary, dict):
+            raise ValueError("no summary")
+        read_result(clip_dir, series=True)
+    except (OSError, ValueError, KeyError, TypeError) as e:  # ResultError is a ValueError
+        log.warning("%s: unreadable (%s); the clip is analysed again", clip_dir, _first_line(e))
+        done.unlink(missing_ok=True)
+        return None
+    return summary
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _quarantine_reason(path: Path) -> str:
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["error"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"failed earlier; its record {path.name} is unreadable ({type(e).__name__})"
 
 
 def _missing_key(item: Item) -> str:
@@ -307,15 +335,14 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
     rows, failed = [], 0
     for item, key in zip(items, keys):
         row = {"clip": item.clip, "batter": item.batter, "shot": item.shot, "path": item.path, "key": key}
-        done, bad = out / "clips" / key / "done.json", out / "quarantine" / f"{key}.json"
-        if done.is_file():
-            s = json.loads(done.read_text())["summary"]
+        bad = out / "quarantine" / f"{key}.json"
+        if (s := _finished(out / "clips" / key)) is not None:
             row |= {"status": "ok", "error": "", "fps": s["fps"], "frames": s["frames"], "edges": s["edges"],
                     "ordered_pairs": s.get("ordered_pairs", ""), "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
                     "reliable": s.get("reliable"), "quality_reasons": s.get("quality_reasons", ""),
                     "bat_peak_speed": s["bat_peak_speed"]}
         elif bad.is_file():
-            row |= {"status": "failed", "error": json.loads(bad.read_text())["error"]}
+            row |= {"status": "failed", "error": _quarantine_reason(bad)}
             failed += 1
         else:
             row |= {"status": "missing", "error": "no result (another rank stopped?)"}
@@ -323,10 +350,9 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
         rows.append(row)
     write_table(out / "library", rows, list(cfg.formats), list(SUMMARY))
     metrics = []
-    for item, key in zip(items, keys):
-        result = out / "clips" / key / "result.json"
-        if (out / "clips" / key / "done.json").is_file():
-            metrics.append(metrics_row(json.loads(result.read_text()), item.batter, item.shot))
+    for item, row in zip(items, rows):
+        if row["status"] == "ok":
+            metrics.append(metrics_row(read_result(out / "clips" / row["key"])[0], item.batter, item.shot))
     write_table(out / "metrics", metrics, list(cfg.formats), list(METRIC_COLUMNS))
     write_json(out / "library.json", {"clips": len(items), "ok": len(items) - failed, "failed": failed})
     log.info("%d clips, %d ok, %d failed; %s", len(items), len(items) - failed, failed, out / "library.csv")

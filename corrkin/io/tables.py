@@ -1,10 +1,14 @@
-"""Tables out: CSV always, Parquet too where asked, each written atomically."""
+"""Tables out (CSV always, Parquet too where asked, each written atomically), and the CSV files
+people give in (manifests, labels, impact times) read as people write them."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from corrkin.io.results import atomic_write
@@ -54,31 +58,98 @@ def _utf8(value):
     return value
 
 
+def _decoded(path: Path, what: str) -> str:
+    """The file's text: UTF-8 (a byte-order mark, as Excel writes, dropped), else Windows-1252
+    (Excel's "CSV (Comma delimited)"); a FIFO, a device or a folder is refused, not waited on."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise ValueError(f"{what}={path}: cannot be read ({e.strerror or e})") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{what}={path}: not a regular file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ValueError(f"{what}={path}: cannot be read ({e.strerror or e})") from None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{what}={path}: not text in UTF-8 or Windows-1252 (save it as CSV UTF-8)")
+
+
+def read_csv(path: str | Path, what: str, needs: tuple[tuple[str, ...], ...], key: Callable[[dict], object] | None = None
+             ) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV file as people write it: ``[(line, {column: value})]``, blank rows left
+    out, column names stripped and lower-cased, values stripped.
+
+    Read as UTF-8 with or without Excel's byte-order mark (else Windows-1252), any line ending,
+    quoted fields, and comma, semicolon or tab as the separator: the one whose header holds
+    every group in ``needs`` (each a tuple of alternatives: ``(("clip", "path"), ("impact_s",))``).
+    A row with more fields than the header, a field running over lines (an unclosed quote), or
+    an unreadable file is a ``ValueError`` naming ``what``, the file and the line; with ``key``,
+    two rows of one key are too (naming both lines)."""
+    path = Path(path)
+    text = _decoded(path, what)
+    head = next((ln for ln in text.splitlines() if ln.strip()), "")
+    names = " and ".join(" or ".join(group) for group in needs)
+    delimiter = None
+    for d in (",", ";", "\t"):
+        fields = {f.strip().lower() for f in next(csv.reader([head], delimiter=d), [])}
+        if all(fields & set(group) for group in needs):
+            delimiter = d
+            break
+    if delimiter is None:
+        raise ValueError(f"{what}={path}: needs the columns {names} (its first line: {head[:80]!r})")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows, seen = [], {}
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+        while header and not any(header):  # blank lines before the header
+            header = [h.strip().lower() for h in next(reader)]
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header):
+                raise ValueError(f"{what}={path}, line {line}: {len(values)} fields, the header has {len(header)} "
+                                 f"(a separator inside an unquoted value?)")
+            if any("\n" in v or "\r" in v for v in values):
+                raise ValueError(f"{what}={path}, line {line}: a value runs over several lines (an unclosed quote?)")
+            row = {h: v.strip() for h, v in zip(header, values)}
+            if key is not None and (k := key(row)) is not None:
+                if k in seen:
+                    raise ValueError(f"{what}={path}, lines {seen[k]} and {line}: the same {k!r} twice")
+                seen[k] = line
+            rows.append((line, row))
+    except csv.Error as e:
+        raise ValueError(f"{what}={path}, line {reader.line_num}: not valid CSV ({e})") from None
+    return rows
+
+
 def read_impacts(path: str | Path) -> dict[str, float]:
     """``{clip: impact_s}`` from a CSV with a ``clip`` (or ``path``: the clip is the file's stem)
     and an ``impact_s`` column: the moment of impact, seconds into the clip's file (from the
-    sound of the ball, a frame picked by hand). A row without a time is skipped; anything else
-    wrong is one error naming the file and the row."""
+    sound of the ball, a frame picked by hand), read by :func:`read_csv`. A row without a time is
+    skipped; anything else wrong (a clip twice included) is one error naming the file and the line."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            rows, fields = list(reader), reader.fieldnames or []
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise ValueError(f"impacts={path}: cannot be read as CSV ({e})") from None
-    if "impact_s" not in fields or not ({"clip", "path"} & set(fields)):
-        raise ValueError(f"impacts={path}: needs the columns clip (or path) and impact_s")
+
+    def clip_of(row: dict) -> str | None:
+        clip = row.get("clip") or (Path(row["path"]).stem if row.get("path") else "")
+        return clip if clip and row.get("impact_s") else None
+
     out = {}
-    for n, row in enumerate(rows, start=2):  # the header is line 1
-        clip = (row.get("clip") or "").strip() or (Path(row["path"]).stem if (row.get("path") or "").strip() else "")
-        value = (row.get("impact_s") or "").strip()
-        if not clip or not value:
+    for line, row in read_csv(path, "impacts", (("clip", "path"), ("impact_s",)), key=clip_of):
+        clip = clip_of(row)
+        if clip is None:
             continue
+        value = row["impact_s"]
         try:
             seconds = float(value)
         except ValueError:
-            raise ValueError(f"impacts={path}, line {n}: impact_s '{value}' is not a number") from None
+            raise ValueError(f"impacts={path}, line {line}: impact_s '{value}' is not a number") from None
         if not (math.isfinite(seconds) and seconds >= 0):
-            raise ValueError(f"impacts={path}, line {n}: impact_s {value} is not a time in the clip (>= 0 s)")
+            raise ValueError(f"impacts={path}, line {line}: impact_s {value} is not a time in the clip (>= 0 s)")
         out[clip] = seconds
     return out

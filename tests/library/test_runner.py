@@ -124,7 +124,7 @@ def test_manifest_errors_name_the_line(tmp_path):
     from corrkin.commands.library import read_manifest
 
     (tmp_path / "m.csv").write_text("file,shot\na.npz,drive\n")
-    with pytest.raises(ValueError, match="needs a 'path' column"):
+    with pytest.raises(ValueError, match="needs the columns path"):
         read_manifest(tmp_path / "m.csv")
     (tmp_path / "m.csv").write_text("path,fps\na.npz,fast\n")
     with pytest.raises(ValueError, match="line 2: fps 'fast' is not a number"):
