@@ -164,10 +164,11 @@ class QualityConfig:
     max_gap_s: float = 0.2  # the longest stretch of the swing window without the batter
     max_switches: int = 0  # identity switches of the batter's track (video)
     min_fps: float = 20.0  # below it, no timing is claimed to the precision of a swing
+    min_window_share: float = 0.5  # the clip holds at least this share of the swing window (a clip cut short does not)
 
     def __post_init__(self) -> None:
         _need(self.window_s > 0, "analysis.quality.window_s", self.window_s, "must be > 0 seconds")
-        for key in ("min_core_coverage", "min_bat_coverage", "bat_score"):
+        for key in ("min_core_coverage", "min_bat_coverage", "bat_score", "min_window_share"):
             _fraction(f"analysis.quality.{key}", getattr(self, key))
         _need(self.max_gap_s >= 0, "analysis.quality.max_gap_s", self.max_gap_s, "must be >= 0 seconds")
         _need(self.max_switches >= 0, "analysis.quality.max_switches", self.max_switches, "must be >= 0")

@@ -86,6 +86,11 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
         reasons.append(f"the batter lost for {gap_s * 1000:.0f} ms in the swing window (at most {cfg.max_gap_s * 1000:.0f} ms)")
     if story.get("switches", 0) > cfg.max_switches:
         reasons.append(f"the batter's track switched identity {story['switches']} times")
+    full = 2 * round(cfg.window_s * fps) + 1
+    if evidence["window_frames"] < cfg.min_window_share * full:
+        reasons.append(f"the clip holds {int(evidence['window_frames'])} of the swing window's {full} frames "
+                       f"(+-{cfg.window_s:g} s around the peak bat speed; at least {cfg.min_window_share:.0%} needed): "
+                       "the swing runs past its start or end")
     if fps < cfg.min_fps:
         reasons.append(f"{fps:g} fps is below {cfg.min_fps:g} fps: a swing's timing cannot be told at this rate")
     block = {
@@ -97,6 +102,7 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
         "bat_coverage": round(float(evidence["bat_coverage"]), 4),
         "bat_confidence": round(float(evidence["bat_confidence"]), 4),
         "max_gap_ms": round(gap_s * 1000, 1),
+        "window_frames": int(evidence["window_frames"]),
         "fps": fps,
     }
     if story:
