@@ -6,6 +6,7 @@ directly; this module only composes the config and passes the exit code on.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -132,28 +133,50 @@ def _given(argv: list[str]) -> dict[str, str]:
     return dict(a.split("=", 1) for a in argv if "=" in a and not a.startswith(("-", "+", "~")))
 
 
-def _quoted(arg: str) -> str:
-    """``key=value`` with the value quoted where Hydra's override grammar would refuse it
-    unquoted (letters beyond ASCII, as in ``input=café.npz``); anything else as given."""
+# settings that name a file or folder: their values are literal paths, whatever they hold
+PATH_KEYS = frozenset({"input", "output", "videos", "video", "labels", "impacts", "align", "pose.keypoints"})
+_PLAIN = re.compile(r"[A-Za-z0-9_./~:@+-]*")  # what Hydra's grammar reads as itself, unquoted
+
+
+def _hydra_string(value: str) -> str:
+    """``value`` as a single-quoted string of Hydra's override grammar, read back exactly: a
+    quote and a backslash before a quote or at the end escaped, ``${`` kept from interpolating."""
+    out = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, value).replace("'", "\\'").replace("${", "\\${")
+    return f"'{out}'"
+
+
+def _quoted(arg: str, sweep: bool = False) -> str:
+    """``key=value`` as Hydra's override grammar reads it: a path setting's value (``PATH_KEYS``)
+    quoted unless it is plain or already quoted, so that ``input='clips (1)'``, a ``#``, ``[``,
+    ``,``, ``;`` or ``${`` in a file name is the name (in a sweep, ``-m``, commas still separate
+    runs); another value quoted where its letters go beyond ASCII (``shot=café``)."""
     if "=" not in arg or arg.startswith("-"):
         return arg
     key, value = arg.split("=", 1)
-    if value.isascii() or value[:1] in "'\"[":
+    if value[:1] in "'\"" or (key.lstrip("+") in PATH_KEYS and (_PLAIN.fullmatch(value) or sweep)):
         return arg
-    return f"{key}='" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if key.lstrip("+") in PATH_KEYS or not value.isascii():
+        return f"{key}=" + _hydra_string(value)
+    return arg
 
 
-def path_problems(name: str, argv: list[str]) -> str:
+def path_problems(name: str, argv: list[str], sweep: bool = False) -> str:
     """One line for what stops a command before its config exists: a required setting not
     given (Hydra's run folder is placed under one), an output that is a file."""
     given = _given(argv)
+    empty = [k for k in REQUIRED.get(name, ()) if k in given and not given[k].strip("'\" ")]
+    if empty:
+        return f"{empty[0]} is empty; pass " + HINTS.get(empty[0], f"{empty[0]}=<value>")
     missing = [k for k in REQUIRED.get(name, ()) if k not in given]
     if RUN_DIR_KEY.get(name) and RUN_DIR_KEY[name] not in given and RUN_DIR_KEY[name] not in missing:
         missing.append(RUN_DIR_KEY[name])
     if missing:
         return "missing " + ", ".join(missing) + "; pass " + " ".join(HINTS.get(k, f"{k}=<value>") for k in missing)
     out = given.get(RUN_DIR_KEY.get(name, ""), "").strip("'\"")
-    if out and name != "report" and "," not in out and "$" not in out:  # not a sweep, nor an interpolation
+    if "${" in out and not sweep:  # Hydra resolves its run folder's name twice: no escape survives
+        return (f"{RUN_DIR_KEY[name]}={out}: a folder whose name holds '${{' cannot hold Hydra's run record "
+                "(it reads ${...} as a reference); choose another name")
+    if out and name != "report" and not sweep:  # a sweep's outputs are Hydra's to make
         if Path(out).exists() and not Path(out).is_dir():
             return f"output={out}: exists and is not a folder"
         try:  # made here, where a read-only or full disk is one line, not inside Hydra
@@ -213,10 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     name = argv.pop(0)
     verbose = "--verbose" in argv  # the whole traceback of a path or setting error
-    argv = [_quoted(a) for a in argv if a != "--verbose"]
+    sweep = any(a in ("-m", "--multirun") for a in argv)
+    raw = [a for a in argv if a != "--verbose"]  # the values as typed: paths are checked as such
+    argv = [_quoted(a, sweep) for a in raw]
     asks = any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith(("--cfg", "-c")) for a in argv)
     register_configs()
-    problem = "" if asks else (path_problems(name, argv) or composition_problem(name, argv))
+    problem = "" if asks else (path_problems(name, raw, sweep) or composition_problem(name, argv))
     if problem:
         print(f"corrkin {name}: {problem}", file=sys.stderr)
         return 2

@@ -77,7 +77,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     (0 when every clip succeeded, 1 when any failed)."""
     keep_freed_memory()
     acfg = as_object(cfg.analysis)
-    items = find_inputs(cfg.input, cfg.recursive)
+    items = find_inputs(cfg.input, cfg.recursive, exclude=cfg.output)  # never its own results
     if not items:
         raise FileNotFoundError(f"{cfg.input}: no keypoint files (.npz, .json) found")
     if cfg.batch_size < 1:

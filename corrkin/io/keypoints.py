@@ -287,9 +287,9 @@ def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batt
         raise ClipError(path, "no such file") from None
     except OSError as e:
         raise ClipError(path, e.strerror or str(e)) from None
-    if path.suffix == ".npz":
+    if path.suffix.lower() == ".npz":
         source, d = _read_npz(path)
-    elif path.suffix == ".json":
+    elif path.suffix.lower() == ".json":
         source, d = _read_mmpose(path, batter_box, batter_index)
     else:
         raise ClipError(path, f"unknown keypoint format '{path.suffix}' (expected {', '.join(SUFFIXES)})")
@@ -325,7 +325,8 @@ def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batt
                 bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source)
 
 
-def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[str, Path]]:
+def find_inputs(root: str | os.PathLike, recursive: bool = False,
+                exclude: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     """``(clip name, path)`` for a file, or for every keypoint file in a folder (sorted); with
     ``recursive``, in its sub-folders too.
 
@@ -333,15 +334,29 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False) -> list[tuple[
     file name in different sub-folders stay apart; where two files differ only in their suffix
     (``clip.npz`` and ``clip.json``), both keep it (``clip.npz``, ``clip.json``): names are unique,
     so no result folder or summary row is shared. Hidden files and folders are skipped, and
-    only regular files are read (never a FIFO or a device).
+    only regular files are read (never a FIFO or a device); suffixes match in any case
+    (``CLIP.NPZ``). ``exclude``: a folder never read (the command's own output, where it lies
+    inside the input).
     """
     root = Path(root)
+    if not str(root).strip():
+        raise ValueError("input is empty: name a keypoint file or folder")
     if root.is_file():
         return [(root.stem, root)]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    files = sorted(p for p in (root.rglob("*") if recursive else root.glob("*")) if p.suffix in SUFFIXES and p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    skip = Path(os.path.abspath(exclude)) if exclude is not None and str(exclude).strip() else None
+    if skip is not None and Path(os.path.abspath(root)).is_relative_to(skip):
+        skip = None  # the input lies inside the output (a folder of inputs kept there): read it
+
+    def wanted(p: Path) -> bool:
+        if p.suffix.lower() not in SUFFIXES or any(part.startswith(".") for part in p.relative_to(root).parts):
+            return False
+        if skip is not None and Path(os.path.abspath(p)).is_relative_to(skip):
+            return False
+        return p.is_file()
+
+    files = sorted(p for p in (root.rglob("*") if recursive else root.glob("*")) if wanted(p))
     stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
     shared = {s for s, n in Counter(stems).items() if n > 1}
     return [(s if s not in shared else p.relative_to(root).as_posix(), p) for s, p in zip(stems, files)]
