@@ -114,7 +114,8 @@ def _compose(command: str, overrides: list[str], analysis: dict[str, Any]):
     try:
         cfg = OmegaConf.merge(cfg, {"analysis": analysis}) if analysis else cfg
     except OmegaConfBaseException as e:
-        raise ValueError(f"analysis settings: {str(e).splitlines()[0]}") from None
+        key = getattr(e, "full_key", None)
+        raise ValueError(f"analysis settings{f' ({key})' if key else ''}: {str(e).splitlines()[0]}") from None
     checked(cfg)
     return cfg
 
@@ -130,28 +131,69 @@ def _value(v) -> str:
     return "'" + str(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _safe_name(name: str) -> str:
+    """A clip's name as one file name: path separators and a leading dot replaced, never empty."""
+    out = "".join("_" if ch in "/\\\0" else ch for ch in str(name)).strip()
+    out = "_" + out[1:] if out.startswith(".") else out
+    return out or "_"
+
+
 def _input_folder(inputs, scratch: Path) -> str:
     """``inputs`` as one path the command reads: a file or folder as given; several files (or
-    :class:`corrkin.io.keypoints.Clip` objects, saved as ``.npz``) linked into ``scratch``."""
+    :class:`corrkin.io.keypoints.Clip` objects, saved as ``.npz`` under their names made one
+    file name each) linked into ``scratch``, a folder of this call's own."""
     from corrkin.io.keypoints import Clip, save_clip
 
     if isinstance(inputs, (str, os.PathLike)):
+        if not str(inputs).strip():
+            raise ValueError("inputs: an empty path (name a keypoint file or folder)")
         return str(inputs)
-    items = list(inputs) if isinstance(inputs, Iterable) else [inputs]
+    if isinstance(inputs, (bytes, dict)) or not isinstance(inputs, (Iterable, Clip)) or hasattr(inputs, "columns"):
+        raise TypeError(f"inputs: a keypoint file or folder, a list of them, or Clip objects; got {type(inputs).__name__}"
+                        + (" (pass its column of paths, e.g. frame['path'])" if hasattr(inputs, "columns") else ""))
+    items = [inputs] if isinstance(inputs, Clip) else list(inputs)
     if not items:
-        raise ValueError("no inputs")
+        raise ValueError("inputs: an empty list")
     scratch.mkdir(parents=True, exist_ok=True)
+    taken: dict[str, str] = {}
     for item in items:
         if isinstance(item, Clip):
-            save_clip(scratch / f"{item.name}.npz", item)
-        else:
+            name, what = _safe_name(item.name) + ".npz", f"the clip {item.name!r}"
+        elif isinstance(item, (str, os.PathLike)) and str(item).strip():
             src = Path(item).resolve()
             if not src.is_file():
-                raise FileNotFoundError(f"{src}: no such file")
-            if (scratch / src.name).exists():
-                raise ValueError(f"{src.name}: two inputs of one name")
-            (scratch / src.name).symlink_to(src)
+                raise FileNotFoundError(f"inputs: {src}: no such file")
+            name, what = src.name, str(src)
+        else:
+            raise TypeError(f"inputs: each item a keypoint file's path or a Clip; got {type(item).__name__} {item!r}")
+        if name in taken:
+            raise ValueError(f"inputs: {taken[name]} and {what} share the name {Path(name).stem!r}: their results "
+                             "would share a folder; rename one")
+        taken[name] = what
+        if isinstance(item, Clip):
+            save_clip(scratch / name, item)
+        else:
+            (scratch / name).symlink_to(src)
     return str(scratch)
+
+
+def _checked_output(output) -> Path:
+    if output is None:
+        return Path(tempfile.mkdtemp(prefix="corrkin_"))
+    if not isinstance(output, (str, os.PathLike)) or not str(output).strip():
+        raise ValueError(f"output: a folder's path, not {output!r}")
+    return Path(output)
+
+
+def _choices(group: str) -> list[str]:
+    from corrkin.cli import CONFIG_DIR
+
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+
+
+def _check_choice(group: str, key: str, value) -> None:
+    if not isinstance(value, str) or value not in _choices(group):
+        raise ValueError(f"{key}={value!r}: expected one of {_choices(group)}")
 
 
 def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | None = None, preset: str = "default",
@@ -177,10 +219,22 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
         :class:`Results` of the output folder (``exit_code`` 1 when a clip failed: see
         ``summary()``).
     """
+    import shutil
+
     from corrkin.commands.analyse import run_analyse
 
-    out = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="corrkin_"))
-    source = _input_folder(inputs, out / ".inputs")
+    _check_choice("analysis", "preset", preset)
+    out = _checked_output(output)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".inputs-", dir=out))  # this call's own: two calls never share it
+    try:
+        return _analyse(inputs, out, scratch, fps, preset, device, plots, progress, impacts, analysis, run_analyse)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _analyse(inputs, out: Path, scratch: Path, fps, preset, device, plots, progress, impacts, analysis, run_analyse):
+    source = _input_folder(inputs, scratch)
     overrides = [f"input={_value(source)}", f"output={_value(str(out))}", f"analysis={preset}",
                  f"device={device}", f"plots={_value(plots)}", f"progress={_value(progress)}", "io_workers=0"]
     if fps is not None:
@@ -188,8 +242,7 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
     if isinstance(impacts, dict):
         import csv
 
-        table = out / ".inputs" / "impacts.csv"
-        table.parent.mkdir(parents=True, exist_ok=True)
+        table = scratch / "impacts.csv"
         with open(table, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerows([("clip", "impact_s"), *((k, float(v)) for k, v in impacts.items())])
         impacts = table
@@ -207,7 +260,10 @@ def run(videos, output: str | os.PathLike | None = None, *, pose: str = "mediapi
     detector and the analysis; ``**analysis`` as for :func:`analyse`."""
     from corrkin.commands.run import run_video
 
-    out = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="corrkin_"))
+    _check_choice("pose", "pose", pose)
+    if not isinstance(videos, (str, os.PathLike)) or not str(videos).strip():
+        raise ValueError(f"videos: a video file's or folder's path, not {videos!r}")
+    out = _checked_output(output)
     overrides = [f"input={_value(str(videos))}", f"output={_value(str(out))}", f"pose={pose}", f"device={device}",
                  f"plots={_value(plots)}", f"progress={_value(progress)}"]
     if pose_keypoints is not None:
