@@ -450,6 +450,7 @@ class AlignConfig:
     plots: bool = True
     device: str = "cpu"
     min_quality: MinQuality = MinQuality.any  # reliable: leave out clips whose quality says reliable: false
+    only: Optional[list[str]] = None  # the result folders (relative to input) to align; null: every one there
     links: LinksConfig = field(default_factory=LinksConfig)  # coupling across a batter's swings (links.csv)
 
     def __post_init__(self) -> None:

@@ -242,9 +242,37 @@ def analyse_split(clips: list[Clip], acfg: AnalysisConfig, device) -> list[ClipR
     for bucket in length_buckets([c.frames for c in clips]):
         for k, (rec, arrays) in zip(bucket, _analyse_clips([clips[k] for k in bucket], acfg, device)):
             clip = clips[k]
+            if isinstance(rec, dict):
+                rec["provenance"] = provenance(clip, acfg)
             results[k] = (ClipResult(clip.name, _summary_row(clip, rec), rec, arrays) if isinstance(rec, dict)
                           else ClipResult.failed(clip.name, rec))
     return results
+
+
+def settings_digest(acfg: AnalysisConfig) -> str:
+    """16 hex digits of SHA-256 over the analysis settings (every field, sorted): results of one
+    digest were made alike; two digests in one folder are two analyses."""
+    import dataclasses
+    import hashlib
+    import json
+
+    text = json.dumps(dataclasses.asdict(acfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance(clip: Clip, acfg: AnalysisConfig) -> dict:
+    """What a result was made from and by: the corrkin version, the analysis preset and its
+    settings' digest (:func:`settings_digest`), and the input file's path, size and modification
+    time (None where the clip came from memory)."""
+    from corrkin import __version__
+
+    source = {"path": str(clip.path) if clip.path else None, "bytes": None, "mtime_ns": None}
+    try:
+        st = os.stat(clip.path)
+        source.update(bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+    except (OSError, TypeError, ValueError):
+        pass
+    return {"corrkin": __version__, "analysis": acfg.name, "settings_digest": settings_digest(acfg), "input": source}
 
 
 def load_impacts(path: str | None, names: list[str]) -> dict[str, float]:
@@ -341,6 +369,7 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     timing = rec.get("timing", {})
     return {
         "clip": clip.name, "status": "ok", "error": "", "source": clip.source, "fps": rec["fps"],
+        "settings_digest": (rec.get("provenance") or {}).get("settings_digest", ""),
         "frames": rec["frames"], "edges": len(rec["edges"]), "ordered_pairs": len(timing_links(rec)),
         "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
@@ -357,9 +386,19 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
 def finish(out_dir: Path, results: list[ClipResult]) -> int:
     """Write ``summary.csv`` (with the clips of earlier runs into the same folder,
     :func:`corrkin.io.results.merge_summary`) and ``metrics.csv``, log every failure of this run
-    by name, and return the exit code (1 if any)."""
+    by name, and return the exit code (1 if any). A clip that failed now beside an earlier
+    result of it gets ``failed.json`` there, so that no reader takes the earlier one for current
+    (:func:`corrkin.io.results.read_result`); results of other analysis settings in the folder
+    are said."""
     rows = [r.row for r in results]
+    for r in rows:
+        if r["status"] == "failed" and (out_dir / r["clip"] / "result.json").is_file():
+            write_json(out_dir / r["clip"] / "failed.json", {"clip": r["clip"], "error": r["error"], "file": r.get("file", "")})
     listed = merge_summary(out_dir / "summary.csv", rows)
+    digests = sorted({r.get("settings_digest") for r in listed if r.get("status") == "ok" and r.get("settings_digest")})
+    if len(digests) > 1:
+        log.warning("%s holds results of %d different analysis settings (summary.csv settings_digest: %s): "
+                    "compare and align within one", out_dir, len(digests), ", ".join(digests))
     write_metrics(out_dir, listed, {r.name: r.metrics for r in results if r.metrics is not None})
     failed = [r for r in rows if r["status"] == "failed"]
     for r in failed:

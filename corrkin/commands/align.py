@@ -50,7 +50,7 @@ def run_align(cfg) -> int:
     """Align the analysed library under ``cfg.input`` into ``cfg.output``; the exit code is 1
     when a result folder could not be read (reported by name in ``alignment.json``)."""
     check_min_quality(cfg.min_quality)
-    clips, bad = load_library(cfg.input, read_labels(cfg.labels))
+    clips, bad = load_library(cfg.input, read_labels(cfg.labels), cfg.only)
     for name, reason in bad:
         log.error("%s: %s", name, reason)
     kept = [passes(c.record, cfg.min_quality) for c in clips]

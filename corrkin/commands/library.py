@@ -361,6 +361,8 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
 
         acfg = as_object(cfg.alignment)
         acfg.input, acfg.output, acfg.device = str(out / "clips"), str(out / "align"), cfg.device
+        # this manifest's results alone: another setting's, or a row since dropped, stay out
+        acfg.only = [r["key"] for r in rows if r["status"] == "ok"]
         acfg.formats = list(cfg.formats)
         run_align(acfg)
     return 1 if failed else 0

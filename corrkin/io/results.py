@@ -201,7 +201,7 @@ def write_npz(path: str | os.PathLike, atomic: bool = True, **arrays: np.ndarray
 SUMMARY_FIELDS = (
     "clip", "status", "error", "source", "fps", "frames", "edges", "ordered_pairs", "path", "path_weight",
     "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
-    "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak",
+    "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak", "settings_digest",
 )
 
 
@@ -281,6 +281,13 @@ def read_result(clip_dir: str | os.PathLike, series: bool = False) -> tuple[dict
     raises :class:`ResultError` naming the file, so a reader can report that clip and go on."""
     folder = Path(clip_dir)
     path = folder / "result.json"
+    failed = folder / "failed.json"
+    if failed.is_file():  # the clip's latest run failed: what is here is an earlier run's
+        try:
+            why = str(json.loads(failed.read_text(encoding="utf-8")).get("error", ""))
+        except (OSError, ValueError, AttributeError):
+            why = ""
+        raise ResultError(f"{path}: an earlier run's; the clip's latest run failed" + (f" ({_one_line(why)})" if why else ""))
     try:
         rec = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -301,6 +308,10 @@ def read_result(clip_dir: str | os.PathLike, series: bool = False) -> tuple[dict
     except Exception as e:  # noqa: BLE001 - a damaged zip raises BadZipFile, EOFError, OSError, ValueError...
         raise ResultError(f"{npz}: not a readable series file ({type(e).__name__}: {_first_line(e)})") from None
     return rec, arrays
+
+
+def _one_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
 
 
 def _first_line(e: BaseException) -> str:
@@ -329,6 +340,10 @@ def read_results(folder: str | os.PathLike, series: bool = False
             continue
         good.append((clip_dir, rec, arrays))
     good.sort(key=lambda g: (g[1]["clip"], str(g[0])))
+    digests = {(g[1].get("provenance") or {}).get("settings_digest") for g in good} - {None}
+    if len(digests) > 1:
+        log.warning("%s holds results of %d different analysis settings (provenance.settings_digest): compare "
+                    "within one", folder, len(digests))
     return good, bad
 
 

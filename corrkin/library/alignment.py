@@ -80,15 +80,20 @@ def read_labels(path: str | Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def load_library(folder: str | Path, labels: dict | None = None) -> tuple[list[LibraryClip], list[tuple[str, str]]]:
+def load_library(folder: str | Path, labels: dict | None = None, only: list[str] | None = None
+                 ) -> tuple[list[LibraryClip], list[tuple[str, str]]]:
     """The analysed clips under ``folder`` (``<clip>/result.json`` and ``series.npz``, at any
-    depth) and ``(clip, reason)`` for each folder that could not be read."""
+    depth; with ``only``, those folders alone, relative to ``folder``) and ``(clip, reason)`` for
+    each folder that could not be read."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such analysis output folder")
     labels = labels or {}
     clips, bad, folders = [], [], []
+    chosen = None if only is None else set(only)
     for clip_dir in result_folders(folder):
+        if chosen is not None and clip_dir.relative_to(folder).as_posix() not in chosen:
+            continue
         try:
             record, z = read_result(clip_dir, series=True)
             if "positions" not in z or "v_tip" not in z:
