@@ -256,14 +256,23 @@ def main(argv: list[str] | None = None) -> int:
             code["value"] = 2
             return
         _sweep_output(cfg)
+        from corrkin.io.keypoints import ClipError
+        from corrkin.runtime import interrupt_on_signals, stop_code
+
         try:
             checked(cfg)
-            code["value"] = func(cfg)
-        except (OSError, ValueError) as e:  # a path or a setting: one line (--verbose: the traceback)
+            with interrupt_on_signals():  # a command's own loops finish their step; any other step ends here
+                code["value"] = func(cfg)
+        except (OSError, ValueError, ClipError) as e:  # a path or a setting: one line (--verbose: the traceback)
             if verbose:
                 raise
             print(f"corrkin {name}: {e}", file=sys.stderr)
             code["value"] = 2
+        except KeyboardInterrupt:  # stopped where no loop of the command's own could finish a step
+            if verbose:
+                raise
+            print(f"corrkin {name}: stopped; what was written before is whole", file=sys.stderr)
+            code["value"] = stop_code()
 
     saved = sys.argv
     sys.argv = [f"corrkin {name}", *argv]

@@ -62,12 +62,14 @@ class Stopped(KeyboardInterrupt):
 
 
 _STOP = threading.Event()
+_SIGNAL: list[int | None] = [None]  # the signal that asked the run to stop
 
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Ctrl-C (SIGINT) and SIGTERM (a scheduler, ``kill``) ask the run to stop: it finishes the
-    step under way, keeps what finished, writes the summary of it and exits 130. The loops ask
+    """Ctrl-C (SIGINT), SIGTERM (a scheduler, ``kill``) and SIGHUP (a closed terminal) ask the
+    run to stop: it finishes the step under way, keeps what finished, writes the summary of it
+    and exits 128 + the signal (:func:`stop_code`: 130, 143, 129). The loops ask
     :func:`stop_requested` between steps, so no step is cut off at a random point (where
     Python may even swallow the interrupt); a second signal stops at once (KeyboardInterrupt).
     SIGKILL cannot be caught: the temporaries it leaves are removed by the next run
@@ -76,20 +78,54 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     _STOP.clear()
+    _SIGNAL[0] = None
 
     def on_signal(signum, frame):
         if _STOP.is_set():
             raise Stopped(f"signal {signum}, again")
+        _SIGNAL[0] = signum
         _STOP.set()
         print(f"stopping after the step under way (signal {signum}; again to stop now)", file=sys.stderr, flush=True)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, on_signal) for s in _caught()}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
         _STOP.clear()
+
+
+def _caught() -> list[int]:
+    return [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+
+@contextlib.contextmanager
+def interrupt_on_signals() -> Iterator[None]:
+    """Outside a command's own loops (:func:`stop_on_signals`), Ctrl-C, SIGTERM and SIGHUP end the
+    step at once, as Ctrl-C does (``KeyboardInterrupt``), and :func:`stop_code` says which: the
+    command line catches it and exits 128 + the signal, with one line and no traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _SIGNAL[0] = None
+
+    def on_signal(signum, frame):
+        _SIGNAL[0] = signum
+        raise Stopped(f"signal {signum}")
+
+    previous = {s: signal.signal(s, on_signal) for s in _caught()}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def stop_code() -> int:
+    """The exit code of a run stopped by a signal: 128 + its number (Ctrl-C 130, SIGTERM 143,
+    SIGHUP 129), as a shell reports a process that signal ended."""
+    return 128 + (_SIGNAL[0] or signal.SIGINT)
 
 
 def stop_requested() -> None:

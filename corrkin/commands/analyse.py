@@ -30,6 +30,7 @@ from corrkin.runtime import (
     keep_freed_memory,
     load_impacts,
     resolve_device,
+    stop_code,
     stop_on_signals,
     stop_requested,
     worker_init,
@@ -103,7 +104,7 @@ def run_analyse(cfg: AnalyseConfig) -> int:
         log.warning("stopped: %d of %d clips finished and listed in %s; run again to do the rest",
                     sum(r.ok for r in finished), len(items), out_dir / "summary.csv")
         finish(out_dir, finished)
-        return 130
+        return stop_code()
     finally:
         pool.shutdown(wait=True)
     return finish(out_dir, _written(writes, results))

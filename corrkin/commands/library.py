@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -49,7 +50,7 @@ from corrkin.io.keypoints import (
 from corrkin.io.results import read_result, remove_stale_temporaries, write_json
 from corrkin.io.tables import read_csv, write_table
 from corrkin.io.video import VIDEO_SUFFIXES
-from corrkin.runtime import analyse_split, resolve_device, stop_on_signals, stop_requested, write_result
+from corrkin.runtime import analyse_split, resolve_device, stop_code, stop_on_signals, stop_requested, write_result
 from corrkin.timing import to_frames
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,20 @@ class Item:
     impact_s: float | None = None  # in the file's time (before trimming)
 
 
+NOT_GIVEN = ("", "nan", "na", "n/a", "none", "null", "-")  # what spreadsheets write for a blank
+
+
 def _number(row: dict, key: str, where: str) -> float | None:
     value = (row.get(key) or "").strip()
-    if not value:
+    if value.lower() in NOT_GIVEN:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"{where}: {key} '{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: {key} '{value}' is not a finite number")
+    return number
 
 
 def read_manifest(source: str | Path) -> list[Item]:
@@ -182,7 +189,7 @@ def run_library(cfg) -> int:
         if world > 1:
             raise
         log.warning("stopped: the clips finished so far are kept; run the same command again to resume")
-        return 130
+        return stop_code()
     finally:
         if world > 1:
             import torch.distributed as dist

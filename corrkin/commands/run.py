@@ -30,6 +30,7 @@ from corrkin.runtime import (
     finish,
     load_impacts,
     resolve_device,
+    stop_code,
     stop_on_signals,
     stop_requested,
     write_result,
@@ -52,7 +53,7 @@ def run_video(cfg) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)  # left by a run killed mid-write
     results: list[ClipResult] = []  # the videos that failed, then every analysed clip
-    clips, stopped = [], False
+    clips, stopped = [], 0  # stopped: the exit code of the signal that stopped the run
     with stop_on_signals():
         try:
             for path, name in tqdm(list(zip(videos, names)), unit="video", disable=not cfg.progress,
@@ -71,11 +72,17 @@ def run_video(cfg) -> int:
                     log.exception("%s failed", path)
                     results.append(ClipResult.failed(name, ClipError(path, f"{type(e).__name__}: {e}")))
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the videos done so far are analysed and listed
-            stopped = True
+            stopped = stop_code()
             log.warning("stopped after %d of %d videos; the rest are not listed: run again to do them",
                         len(clips) + len(results), len(videos))
-    for result in attach_impacts(analyse_split(clips, acfg, device), impacts):
-        results.append(write_result(out_dir, result, cfg.plots, keep=("keypoints.npz",), acfg=acfg)
-                       if result.ok else result)
+    try:  # a stop now ends the analysis of the videos decoded so far: the clips written are listed
+        with stop_on_signals():
+            for result in attach_impacts(analyse_split(clips, acfg, device), impacts):
+                stop_requested()
+                results.append(write_result(out_dir, result, cfg.plots, keep=("keypoints.npz",), acfg=acfg)
+                               if result.ok else result)
+    except KeyboardInterrupt:
+        stopped = stop_code()
+        log.warning("stopped while analysing: the clips written so far are listed; run again to do the rest")
     code = finish(out_dir, results)
-    return 130 if stopped else code
+    return stopped or code

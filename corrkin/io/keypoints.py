@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # torch is imported where a batch is built, so file readers s
     import torch
 
 SUFFIXES = (".npz", ".json")
+MIN_FPS, MAX_FPS = 1.0, 10000.0  # a frame rate outside is a unit or a typing error, not a camera's
 MAX_KEYPOINT_BYTES = 2 << 30  # a keypoint file larger than this is not one (100,000 frames take ~10 MB)
 MAX_VIDEO_BYTES = 64 << 30
 KNOWN_KEYS = {"kps", "conf", "bat", "keypoints", "scores", "bat_scores", "fps", "joints"}
@@ -280,6 +281,18 @@ def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | Non
         raise ClipError(path, f"cannot be read as keypoints ({type(e).__name__}: {e})") from None
 
 
+def _frame_rate(path: Path, clip_fps, source: str) -> float:
+    """The clip's frame rate, checked to be a camera's."""
+    if clip_fps is None:
+        raise ClipError(path, f"no frame rate in a {source} file: pass fps=<frames per second>")
+    if not np.isfinite(clip_fps) or clip_fps <= 0:
+        raise ClipError(path, f"frame rate {clip_fps} is not a positive number")
+    if not MIN_FPS <= clip_fps <= MAX_FPS:
+        raise ClipError(path, f"frame rate {float(clip_fps):g} fps is not a video's ({MIN_FPS:g} to {MAX_FPS:g}): "
+                              "pass fps=<frames per second>")
+    return float(clip_fps)
+
+
 def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batter_index) -> Clip:
     try:
         regular_file(path, MAX_KEYPOINT_BYTES)
@@ -316,11 +329,7 @@ def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batt
     bat = np.where(np.isfinite(bat), bat, 0).astype(np.float32)
     if not np.isfinite(scores).all():
         raise ClipError(path, "scores contain NaN/inf")
-    clip_fps = fps if fps is not None else d["fps"]
-    if clip_fps is None:
-        raise ClipError(path, f"no frame rate in a {source} file: pass fps=<frames per second>")
-    if not np.isfinite(clip_fps) or clip_fps <= 0:
-        raise ClipError(path, f"frame rate {clip_fps} is not a positive number")
+    clip_fps = _frame_rate(path, fps if fps is not None else d["fps"], source)
     return Clip(name=name or path.stem, path=str(path), keypoints=kps, scores=scores,
                 bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source)
 

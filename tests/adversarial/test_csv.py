@@ -114,3 +114,13 @@ def test_a_library_from_a_folded_manifest_stops_before_any_work(good, tmp_path, 
     err = capsys.readouterr().err
     assert "manifest.csv, line" in err and "Traceback" not in err
     assert not (out / "clips").exists()
+
+
+def test_a_blank_written_as_nan_is_not_given_and_infinity_is_an_error(tmp_path):
+    p = tmp_path / "manifest.csv"
+    p.write_text("path,batter,shot,impact_s,fps\na.npz,Ann,drive,nan,\nb.npz,Bob,pull,NA,25\n")
+    items = read_manifest(p)
+    assert [i.impact_s for i in items] == [None, None] and items[1].fps == 25.0
+    p.write_text("path,batter,shot,impact_s\na.npz,Ann,drive,inf\n")
+    with pytest.raises(ValueError, match="line 2: impact_s 'inf' is not a finite number"):
+        read_manifest(p)

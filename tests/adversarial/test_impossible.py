@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,15 @@ def test_calibration_points_that_coincide_stop_before_any_work(good, tmp_path, c
     err = capsys.readouterr().err
     assert "points_px" in err and "distinct" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out" / GOOD[0]).exists()
+
+
+@pytest.mark.parametrize("fps", [1e-300, 0.5, 1e6])
+def test_a_frame_rate_no_camera_has_is_that_clip_s_error(good, tmp_path, fps):  # noqa: F811
+    _variant(good, tmp_path / "in", "odd_rate", lambda a: a.update(fps=np.float64(fps)))
+    shutil.copy(good / "clips" / f"{GOOD[1]}.npz", tmp_path / "in" / f"{GOOD[1]}.npz")
+    out = tmp_path / "out"
+    assert main(["analyse", f"input={tmp_path / 'in'}", f"output={out}", "progress=false", "io_workers=0"]) == 1
+    with open(out / "summary.csv", newline="") as f:
+        rows = {r["clip"]: r for r in csv.DictReader(f)}
+    assert rows[GOOD[1]]["status"] == "ok"
+    assert rows["odd_rate"]["status"] == "failed" and "is not a video's" in rows["odd_rate"]["error"]

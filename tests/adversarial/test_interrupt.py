@@ -94,7 +94,8 @@ def _same_results(out: Path, clean: Path, names) -> None:
                 np.testing.assert_array_equal(a[k], b[k])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
 def test_analyse_stopped_midway_then_rerun(sig, library, tmp_path):
     out = tmp_path / "out"
     proc = _corrkin("analyse", f"input={library / 'clips'}", f"output={out}", *ANALYSE)
@@ -104,7 +105,7 @@ def test_analyse_stopped_midway_then_rerun(sig, library, tmp_path):
     if sig == signal.SIGKILL:
         assert code == -signal.SIGKILL
     else:
-        assert code == 130, proc.stderr.read().decode()[-2000:]
+        assert code == 128 + sig, proc.stderr.read().decode()[-2000:]  # 130 for Ctrl-C, 143 for SIGTERM
         with open(out / "summary.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         assert 0 < len(rows) < CLIPS and all(r["status"] == "ok" for r in rows)
@@ -130,7 +131,7 @@ def test_library_stopped_midway_then_rerun(sig, library, tmp_path):
     pids = _stop_midway(proc, out, sig, "done.json")
     code = proc.wait(120)
     assert not _gone(pids)
-    assert code == (-signal.SIGKILL if sig == signal.SIGKILL else 130), proc.stderr.read().decode()[-2000:]
+    assert code == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + sig), proc.stderr.read().decode()[-2000:]
     for clip_dir in (p for p in (out / "clips").iterdir() if not p.name.startswith(".")):
         if (clip_dir / "done.json").exists():
             assert _whole(clip_dir)
@@ -143,3 +144,26 @@ def test_library_stopped_midway_then_rerun(sig, library, tmp_path):
         clean = json.loads((library / "clean" / row["clip"] / "result.json").read_text())
         assert {k: rec[k] for k in clean} == clean
     assert not _leftovers(out)
+
+
+def test_report_stopped_midway_is_one_line_and_the_signal_s_code(tmp_path):
+    """Outside a loop that finishes its step, a signal ends the step at once: one line, no
+    traceback, exit 128 + the signal; the page is not half-written."""
+    from corrkin.synth import make_library
+
+    make_library(tmp_path / "clips", 8, seed=1)
+    assert _corrkin("analyse", f"input={tmp_path / 'clips'}", f"output={tmp_path / 'res'}", "progress=false",
+                    "plots=false").wait(300) == 0
+    proc = _corrkin("report", f"input={tmp_path / 'res'}", f"output={tmp_path / 'rep'}", "composite=0")
+    deadline = time.monotonic() + 120
+    media = tmp_path / "rep" / "media"
+    while time.monotonic() < deadline and proc.poll() is None and not (media.is_dir() and any(media.iterdir())):
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the report finished before it could be stopped")
+    os.kill(proc.pid, signal.SIGTERM)
+    code = proc.wait(60)
+    err = proc.stderr.read().decode()
+    assert code == 128 + signal.SIGTERM, err[-2000:]
+    assert "Traceback" not in err and "stopped" in err
+    assert not (tmp_path / "rep" / "index.html").exists() or "</html>" in (tmp_path / "rep" / "index.html").read_text()
