@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -333,12 +334,17 @@ def read_results(folder: str | os.PathLike, series: bool = False
     record, series or None)`` sorted by clip name, the unreadable as ``(clip folder, why)``."""
     good, bad = [], []
     for clip_dir in result_folders(folder):
-        try:
-            rec, arrays = read_result(clip_dir, series)
-        except ResultError as e:
-            bad.append((clip_dir, str(e)))
-            continue
-        good.append((clip_dir, rec, arrays))
+        for attempt in range(3):  # a folder being replaced by a writer (renamed into place) is briefly gone
+            try:
+                rec, arrays = read_result(clip_dir, series)
+            except ResultError as e:
+                if attempt < 2 and not (clip_dir / "result.json").is_file():
+                    time.sleep(0.05)
+                    continue
+                bad.append((clip_dir, str(e)))
+                break
+            good.append((clip_dir, rec, arrays))
+            break
     good.sort(key=lambda g: (g[1]["clip"], str(g[0])))
     digests = {(g[1].get("provenance") or {}).get("settings_digest") for g in good} - {None}
     if len(digests) > 1:
