@@ -87,17 +87,24 @@ def stop_on_signals() -> Iterator[None]:
         _STOP.set()
         print(f"stopping after the step under way (signal {signum}; again to stop now)", file=sys.stderr, flush=True)
 
-    previous = {s: signal.signal(s, on_signal) for s in _caught()}
+    with _handling(on_signal):
+        try:
+            yield
+        finally:
+            _STOP.clear()
+
+
+@contextlib.contextmanager
+def _handling(on_signal) -> Iterator[None]:
+    """``on_signal`` handles Ctrl-C, SIGTERM and SIGHUP (where the platform has it) while the
+    block runs; the handlers before it are put back after."""
+    caught = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {s: signal.signal(s, on_signal) for s in caught}
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        _STOP.clear()
-
-
-def _caught() -> list[int]:
-    return [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 @contextlib.contextmanager
@@ -114,12 +121,8 @@ def interrupt_on_signals() -> Iterator[None]:
         _SIGNAL[0] = signum
         raise Stopped(f"signal {signum}")
 
-    previous = {s: signal.signal(s, on_signal) for s in _caught()}
-    try:
+    with _handling(on_signal):
         yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def stop_code() -> int:

@@ -225,9 +225,12 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
         wd = design * weights[:, None]
         coef, _, rank, _ = np.linalg.lstsq(wd, np.log(y) * weights, rcond=None)  # weighted least squares
         a, b, c = coef
-        if rank == 3 and a < 0:
+        log_top = c - b * b / (4 * a) if rank == 3 and a < 0 else math.inf
+        # a flat top (a near 0) puts the vertex anywhere: a fit whose top passes twice the best
+        # sample's (a Gaussian through its samples does not) is no measurement of the peak
+        if log_top <= math.log(2.0 * mag[k]):
             shift = float(np.clip(-b / (2 * a), x.min(), x.max()))
-            value = float(np.exp(c - b * b / (4 * a)))
+            value = float(np.exp(log_top))
             # the vertex -b / 2a: b's standard error is (noise / |speed|) / sqrt(sum w^2 x^2)
             se_b = noise / mag[k] / math.sqrt(max(float((weights**2 * x**2).sum()), 1e-12))
             half = Z95 * se_b / (2 * abs(a)) * 1000.0 / fps
@@ -237,8 +240,11 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
     span = max(abs(float(rivals.min()) - k - shift), abs(float(rivals.max()) - k - shift)) * 1000.0 / fps
     if half is not None and span > half:
         half = span
+    # within the frames searched: a time outside them is not this peak's
+    first, last = lo * 1000.0 / fps, (hi - 1) * 1000.0 / fps
+    ci = None if half is None else [min(max(t_ms - half, first), t_ms), max(min(t_ms + half, last), t_ms)]
     return {"speed_deg_s": round(math.copysign(value, speed[k]), 3), "frame": k, "time_ms": round(t_ms, 3),
-            "time_ci_ms": [round(t_ms - half, 3), round(t_ms + half, 3)] if half is not None else None}
+            "time_ci_ms": [round(v, 3) for v in ci] if ci is not None else None}
 
 
 def _segment_angles(positions: np.ndarray, lead: str, names) -> tuple[np.ndarray, np.ndarray]:
@@ -580,11 +586,7 @@ def degenerate(positions: np.ndarray, bat_found: bool) -> tuple[list[str], bool]
     stays on the hands (its 95th-percentile distance below ``MIN_BAT_SW``), or no swing at all (the
     tip's, else the hands', 5-95 % extent over the clip below ``MIN_SWING_SW``)."""
     reasons, usable = [], bat_found
-    both = np.stack([positions[:, N["l_wrist"]], positions[:, N["r_wrist"]]])
-    seen = np.isfinite(both).all(-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hands = np.where(seen, both, 0.0).sum(0) / seen.sum(0)
-    tip = positions[:, N["bat"]]
+    hands, tip = _ends(positions, "l")["bat"]  # the hands (both wrists, or the one seen) and the tip
     if bat_found:
         length = np.linalg.norm(tip - hands, axis=-1)
         length = length[np.isfinite(length)]
