@@ -229,7 +229,7 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
         # a flat top (a near 0) puts the vertex anywhere: a fit whose top passes twice the best
         # sample's (a Gaussian through its samples does not) is no measurement of the peak
         if log_top <= math.log(2.0 * mag[k]):
-            shift = float(np.clip(-b / (2 * a), x.min(), x.max()))
+            shift = float(np.clip(-b / (2 * a), max(x.min(), lo - k), min(x.max(), hi - 1 - k)))  # inside the search
             value = float(np.exp(log_top))
             # the vertex -b / 2a: b's standard error is (noise / |speed|) / sqrt(sum w^2 x^2)
             se_b = noise / mag[k] / math.sqrt(max(float((weights**2 * x**2).sum()), 1e-12))

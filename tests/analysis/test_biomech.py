@@ -266,3 +266,22 @@ def test_from_along_the_pitch_the_swing_plane_figures_are_withheld(tmp_path):
     with open(out / "metrics.csv", newline="") as f:
         row = next(csv.DictReader(f))
     assert row["camera_view"] == "along the pitch" and row["bat_toe_speed_m_s"] == "" and row["stride_m"] == ""
+
+
+@pytest.mark.parametrize("profile", ["flat", "ramp", "tiny curvature"])
+def test_a_peak_without_a_top_is_finite_and_inside_its_search(profile):
+    """A still segment (a flat or monotonic speed, the top of a parabola almost flat) gives a
+    finite speed at its best sample and no interval beyond the frames searched (a filmed still
+    clip had given an infinite speed, failing the clip)."""
+    import math
+
+    from corrkin.analysis.biomech import peak
+
+    t = np.arange(120, dtype=float)
+    speed = {"flat": np.full(120, 5.0), "ramp": 1.0 + 0.05 * t,
+             "tiny curvature": 9.9 - 1e-9 * (t - 300.0) ** 2}[profile]
+    found = peak(speed, 40, 100, 0.5, 25.0)
+    assert math.isfinite(found["speed_deg_s"]) and abs(found["speed_deg_s"]) <= 2 * float(np.abs(speed[40:100]).max())
+    ci = found["time_ci_ms"]
+    if ci is not None:
+        assert 40 * 40.0 - 1e-6 <= ci[0] <= found["time_ms"] <= ci[1] <= 99 * 40.0 + 1e-6
