@@ -124,16 +124,16 @@ def body_chain_sw(positions: np.ndarray) -> float | None:
     return None if cal is None else cal["chain_sw"]
 
 
-def implausible(cal: dict, positions: np.ndarray) -> str | None:
+def implausible(cal: dict, chain: float | None) -> str | None:
     """Why a calibration cannot be a measurement, or None: its scale too unsure
     (``MAX_RELATIVE_SD``), or making the batter a stature no batter has (``STATURE_RANGE_M``,
-    from the ankle -> shoulder chain at its longest, ``STATURE_SHARE`` of stature)."""
+    from ``chain``, the ankle -> shoulder chain at its longest in shoulder widths,
+    :func:`body_chain_sw`, ``STATURE_SHARE`` of stature; None: not checked)."""
     if not math.isfinite(cal["m_per_shoulder_width"]) or cal["m_per_shoulder_width"] <= 0:
         return "no finite scale"
     if cal["relative_sd"] > MAX_RELATIVE_SD:
         return (f"its scale's relative SD is {cal['relative_sd']:.3g} (a 95 % interval of about "
                 f"+-{100 * Z95 * cal['relative_sd']:.0f} %), more than {MAX_RELATIVE_SD} allows")
-    chain = body_chain_sw(positions)
     if chain is not None:
         stature = chain * cal["m_per_shoulder_width"] / STATURE_SHARE
         lo, hi = STATURE_RANGE_M
@@ -157,7 +157,8 @@ def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
     at the batter's distance."""
     method = units.calibration
     cal, why = _one(method, positions, units, shoulder_width_px)
-    if cal is not None and (bad := implausible(cal, positions)) is not None:
+    chain = body_chain_sw(positions)  # once: every calibration is checked against it
+    if cal is not None and (bad := implausible(cal, chain)) is not None:
         cal, why = None, f"the {cal['method']} calibration is not physical: {bad}"
     if cal is None:
         return {"method": method, "unavailable": why}
@@ -168,7 +169,7 @@ def calibrate(positions: np.ndarray, units, shoulder_width_px: float) -> dict:
         if other == method:
             continue
         o, _ = _one(other, positions, units, shoulder_width_px)
-        if o is None or implausible(o, positions) is not None:
+        if o is None or implausible(o, chain) is not None:
             continue
         log_ratio = math.log(o["m_per_shoulder_width"] / cal["m_per_shoulder_width"])
         agrees = abs(log_ratio) <= Z95 * math.hypot(cal["relative_sd"], o["relative_sd"])

@@ -240,10 +240,11 @@ def _todo(items: list[Item], settings: str, clips_dir: Path, quarantine: Path, r
     return work, keys
 
 
-def _finished(clip_dir: Path) -> dict | None:
-    """The summary row of a clip finished earlier (its ``done.json`` and ``result.json`` whole),
-    else None; a finished clip whose files were since cut off or damaged loses its ``done.json``
-    (with a warning naming the file) so that it is done again."""
+def _finished(clip_dir: Path) -> tuple[dict, dict] | None:
+    """``(summary row, result record)`` of a clip finished earlier (its ``done.json``,
+    ``result.json`` and ``series.npz`` whole), else None; a finished clip whose files were since
+    cut off or damaged loses its ``done.json`` (with a warning naming the file) so that it is
+    done again."""
     done = clip_dir / "done.json"
     if not done.is_file():
         return None
@@ -251,12 +252,12 @@ def _finished(clip_dir: Path) -> dict | None:
         summary = json.loads(done.read_text(encoding="utf-8"))["summary"]
         if not isinstance(summary, dict):
             raise ValueError("no summary")
-        read_result(clip_dir, series=True)
+        record = read_result(clip_dir, series=True)[0]
     except (OSError, ValueError, KeyError, TypeError) as e:  # ResultError is a ValueError
         log.warning("%s: unreadable (%s); the clip is analysed again", clip_dir, _first_line(e))
         done.unlink(missing_ok=True)
         return None
-    return summary
+    return summary, record
 
 
 def _first_line(e: BaseException) -> str:
@@ -339,11 +340,13 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
 
 def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
     """``library.csv`` (one row per manifest row, in manifest order) and ``library.json``."""
-    rows, failed = [], 0
+    rows, metrics, failed = [], [], 0
     for item, key in zip(items, keys):
         row = {"clip": item.clip, "batter": item.batter, "shot": item.shot, "path": item.path, "key": key}
         bad = out / "quarantine" / f"{key}.json"
-        if (s := _finished(out / "clips" / key)) is not None:
+        if (finished := _finished(out / "clips" / key)) is not None:
+            s, record = finished
+            metrics.append(metrics_row(record, item.batter, item.shot))
             row |= {"status": "ok", "error": "", "fps": s["fps"], "frames": s["frames"], "edges": s["edges"],
                     "ordered_pairs": s.get("ordered_pairs", ""), "chain": s["path"], "path_weight": s["path_weight"], "reaches_bat": s["reaches_bat"],
                     "reliable": s.get("reliable"), "quality_reasons": s.get("quality_reasons", ""),
@@ -356,10 +359,6 @@ def _merge(items: list[Item], keys: list[str], out: Path, cfg) -> int:
             failed += 1
         rows.append(row)
     write_table(out / "library", rows, list(cfg.formats), list(SUMMARY))
-    metrics = []
-    for item, row in zip(items, rows):
-        if row["status"] == "ok":
-            metrics.append(metrics_row(read_result(out / "clips" / row["key"])[0], item.batter, item.shot))
     write_table(out / "metrics", metrics, list(cfg.formats), list(METRIC_COLUMNS))
     write_json(out / "library.json", {"clips": len(items), "ok": len(items) - failed, "failed": failed})
     log.info("%d clips, %d ok, %d failed; %s", len(items), len(items) - failed, failed, out / "library.csv")
