@@ -6,6 +6,7 @@ directly; this module only composes the config and passes the exit code on.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -173,16 +174,32 @@ def path_problems(name: str, argv: list[str], sweep: bool = False) -> str:
     if missing:
         return "missing " + ", ".join(missing) + "; pass " + " ".join(HINTS.get(k, f"{k}=<value>") for k in missing)
     out = given.get(RUN_DIR_KEY.get(name, ""), "").strip("'\"")
+    key = RUN_DIR_KEY.get(name, "output")
+    if name == "report":  # the page, and Hydra's record of the run, go to output=, else <input>/report
+        if not Path(out).is_dir():
+            return f"input={out}: no such folder"
+        key, out = ("output", given["output"].strip("'\"")) if given.get("output") else ("input", out)
     if "${" in out and not sweep:  # Hydra resolves its run folder's name twice: no escape survives
-        return (f"{RUN_DIR_KEY[name]}={out}: a folder whose name holds '${{' cannot hold Hydra's run record "
+        return (f"{key}={out}: a folder whose name holds '${{' cannot hold Hydra's run record "
                 "(it reads ${...} as a reference); choose another name")
-    if out and name != "report" and not sweep:  # a sweep's outputs are Hydra's to make
-        if Path(out).exists() and not Path(out).is_dir():
-            return f"output={out}: exists and is not a folder"
-        try:  # made here, where a read-only or full disk is one line, not inside Hydra
-            Path(out).mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            return f"output={out}: cannot make the folder ({e.strerror or e})"
+    if out and not sweep:  # a sweep's outputs are Hydra's to make
+        return _writable(name, key, out)
+    return ""
+
+
+def _writable(name: str, key: str, out: str) -> str:
+    """One line where the folder a command writes into (report's: output=, else <input>/report)
+    cannot be made or written, before Hydra tries to put its run record there; '' where it can."""
+    folder = Path(out) / "report" if name == "report" and key == "input" else Path(out)
+    hint = "; pass output=<a folder you can write>" if key == "input" else ""
+    if folder.exists() and not folder.is_dir():
+        return f"{key}={out}: {folder} exists and is not a folder{hint}"
+    try:  # made here, where a read-only or full disk is one line, not inside Hydra
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"{key}={out}: cannot make {folder} ({e.strerror or e}){hint}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{key}={out}: {folder} is read-only{hint}"
     return ""
 
 

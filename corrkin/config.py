@@ -520,7 +520,15 @@ def as_object(node):
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
 
 
+def report_dir(input: str, output: str | None) -> str:
+    """Where ``corrkin report`` writes its page (and Hydra its run record): ``output``, else
+    ``<input>/report``."""
+    return str(output) if output else f"{input}/report"
+
+
 def register_configs() -> None:
+    if not OmegaConf.has_resolver("corrkin.report_dir"):  # hydra_dirs/input.yaml's run folder
+        OmegaConf.register_new_resolver("corrkin.report_dir", report_dir)
     cs = ConfigStore.instance()
     cs.store(name="analyse_schema", node=AnalyseConfig)
     cs.store(name="demo_schema", node=DemoConfig)

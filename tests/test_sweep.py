@@ -45,9 +45,12 @@ def test_the_launchers_compose():
                                   "technique"])
 def test_every_command_keeps_hydras_record_under_its_folder(name):
     """One run block (corrkin/configs/hydra_dirs) for every command and the training script:
-    Hydra's record under the output (report: the input), the working directory left alone."""
+    Hydra's record under the output (report: its page folder, output= or <input>/report), the
+    working directory left alone."""
     given = {"sample": ["model=m", "output=b"], "technique": ["data=d", "output=b"], "demo": ["output=b"],
              "report": ["input=a"]}
     cfg = hydra_cfg(name, given.get(name, ["input=a", "output=b"]))
-    folder = "a" if name == "report" else "b"
+    folder = "a/report" if name == "report" else "b"
     assert cfg.hydra.run.dir.startswith(f"{folder}/.hydra/") and cfg.hydra.job.chdir is False
+    if name == "report":
+        assert hydra_cfg(name, ["input=a", "output=b"]).hydra.run.dir.startswith("b/.hydra/")

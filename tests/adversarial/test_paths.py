@@ -4,7 +4,11 @@ an empty one is an error, suffixes match in any case, and the output folder is n
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,72 @@ def test_an_output_inside_the_input_is_never_read_back(good, tmp_path):  # noqa:
     for _ in range(2):
         assert main(args) == 0
         assert _rows(folder / "out") == [("a", "ok")]
+
+
+def test_a_report_elsewhere_leaves_its_input_untouched(good, tmp_path):  # noqa: F811
+    before = sorted(p.relative_to(good / "clean") for p in (good / "clean").rglob("*"))
+    assert main(["report", f"input={good / 'clean'}", f"output={tmp_path / 'page'}", "composite=0"]) == 0
+    assert (tmp_path / "page" / "index.html").is_file() and (tmp_path / "page" / ".hydra").is_dir()
+    assert sorted(p.relative_to(good / "clean") for p in (good / "clean").rglob("*")) == before
+
+
+def test_a_report_of_a_missing_folder_makes_nothing(tmp_path, capsys):
+    assert main(["report", f"input={tmp_path / 'nosuch'}"]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert not (tmp_path / "nosuch").exists()
+
+
+def _unprivileged() -> list[str] | None:
+    """The command prefix that runs a process as a user without write permission on what
+    this one made read-only: none where this process is not root; ``setpriv`` to ``nobody``
+    where it is (root writes anywhere); None where neither is possible."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if setpriv else None
+
+
+@pytest.fixture
+def read_only(good):  # noqa: F811
+    """A place a user without privileges can write, holding a copy of the clean results made
+    read-only, and how to run the CLI as that user."""
+    prefix = _unprivileged()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: no read-only folder can be made")
+    place = Path(tempfile.mkdtemp(prefix="corrkin-ro-"))  # tmp_path's parents are its owner's alone
+    place.chmod(0o777)
+    shutil.copytree(good / "clean", place / "results")
+    for p in [place / "results", *(place / "results").rglob("*")]:
+        p.chmod(p.stat().st_mode & ~0o222)
+    env = os.environ | {"HOME": str(place), "MPLCONFIGDIR": str(place / "mpl")}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*prefix, sys.executable, "-m", "corrkin", *args], capture_output=True, text=True,
+                              env=env, cwd=place, timeout=300)
+
+    yield place, run
+    for p in [place / "results", *(place / "results").rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
+    shutil.rmtree(place)
+
+
+def test_read_only_results_report_elsewhere_and_refuse_in_place(read_only):
+    place, run = read_only
+    before = sorted(str(p) for p in (place / "results").rglob("*"))
+    done = run("report", f"input={place / 'results'}", f"output={place / 'page'}", "composite=0")
+    assert done.returncode == 0, done.stderr
+    assert (place / "page" / "index.html").is_file()
+    refused = run("report", f"input={place / 'results'}")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"corrkin report: input={place / 'results'}: cannot make {place / 'results' / 'report'} (Permission denied); "
+        "pass output=<a folder you can write>"]
+    assert sorted(str(p) for p in (place / "results").rglob("*")) == before
+
+
+def test_a_read_only_output_is_one_line_before_any_work(read_only, good):  # noqa: F811
+    place, run = read_only
+    shutil.copytree(good / "clips", place / "clips")
+    done = run("analyse", f"input={place / 'clips'}", f"output={place / 'results'}", "progress=false")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"corrkin analyse: output={place / 'results'}: {place / 'results'} is read-only"]
