@@ -63,6 +63,18 @@ class Stopped(KeyboardInterrupt):
 
 _STOP = threading.Event()
 _SIGNAL: list[int | None] = [None]  # the signal that asked the run to stop
+_SHARED: list = [None]  # the stop request as worker processes see it (shared_stop())
+
+
+def shared_stop():
+    """The stop request as an event that worker processes forked from this one see
+    (:func:`worker_init` takes it): set with the run's own, so a worker's loop
+    (:func:`write_many`) ends after the clip under way rather than after its whole group."""
+    if _SHARED[0] is None:
+        import multiprocessing as mp
+
+        _SHARED[0] = mp.get_context("fork").Event() if "fork" in mp.get_all_start_methods() else threading.Event()
+    return _SHARED[0]
 
 
 @contextlib.contextmanager
@@ -78,6 +90,8 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     _STOP.clear()
+    if _SHARED[0] is not None:
+        _SHARED[0].clear()
     _SIGNAL[0] = None
 
     def on_signal(signum, frame):
@@ -85,6 +99,8 @@ def stop_on_signals() -> Iterator[None]:
             raise Stopped(f"signal {signum}, again")
         _SIGNAL[0] = signum
         _STOP.set()
+        if _SHARED[0] is not None:
+            _SHARED[0].set()
         print(f"stopping after the step under way (signal {signum}; again to stop now)", file=sys.stderr, flush=True)
 
     with _handling(on_signal):
@@ -92,6 +108,8 @@ def stop_on_signals() -> Iterator[None]:
             yield
         finally:
             _STOP.clear()
+            if _SHARED[0] is not None:
+                _SHARED[0].clear()
 
 
 @contextlib.contextmanager
@@ -131,18 +149,26 @@ def stop_code() -> int:
     return 128 + (_SIGNAL[0] or signal.SIGINT)
 
 
+def stopping() -> bool:
+    """Whether a signal asked the run to stop (:func:`stop_on_signals`), here or, in a worker
+    process, in the run that forked it (:func:`shared_stop`)."""
+    return _STOP.is_set() or (_SHARED[0] is not None and _SHARED[0].is_set())
+
+
 def stop_requested() -> None:
-    """Raise :class:`Stopped` if a signal asked the run to stop (:func:`stop_on_signals`)."""
-    if _STOP.is_set():
+    """Raise :class:`Stopped` if a signal asked the run to stop (:func:`stopping`)."""
+    if stopping():
         raise Stopped("stop requested")
 
 
-def worker_init(parent: int) -> None:
+def worker_init(parent: int, stop=None) -> None:
     """In a worker process: Ctrl-C is the parent's to handle (it stops the run and then the
-    workers, so no file is cut off mid-write by the keyboard), and the worker ends itself when
-    its parent is gone, however the parent died (SIGKILL, the OOM killer), instead of waiting
-    on a pipe nobody will write to again."""
+    workers, so no file is cut off mid-write by the keyboard); ``stop`` (:func:`shared_stop`)
+    is how the parent asks the worker's loops to end after the clip under way; and the worker
+    ends itself when its parent is gone, however the parent died (SIGKILL, the OOM killer),
+    instead of waiting on a pipe nobody will write to again."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SHARED[0] = stop
 
     def watch():
         while True:
@@ -207,8 +233,15 @@ def write_result(out_dir: Path, result: ClipResult, plots: bool, keep: tuple[str
 
 def write_many(out_dir: Path, results: list[ClipResult], plots: bool,
                acfg: AnalysisConfig | None = None) -> list[ClipResult]:
-    """Write several analysed clips (:func:`write_result`), as the I/O workers do."""
-    return [write_result(out_dir, r, plots, acfg=acfg) for r in results]
+    """Write several analysed clips (:func:`write_result`), as the I/O workers do; once the run
+    is asked to stop (:func:`stopping`), the clip under way is finished and the rest are left
+    unwritten and unlisted (the next run does them)."""
+    written = []
+    for r in results:
+        if stopping():
+            break
+        written.append(write_result(out_dir, r, plots, acfg=acfg))
+    return written
 
 
 def write_clip(out_dir: Path, name: str, record: dict, arrays: dict, plots: bool,

@@ -30,6 +30,7 @@ from corrkin.runtime import (
     keep_freed_memory,
     load_impacts,
     resolve_device,
+    shared_stop,
     stop_code,
     stop_on_signals,
     stop_requested,
@@ -69,7 +70,7 @@ def _pool(workers: int) -> Executor:
     memory), or threads where fork is unavailable or ``io_workers`` is 0."""
     if workers > 0 and "fork" in mp.get_all_start_methods():
         return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=worker_init,
-                                   initargs=(os.getpid(),))
+                                   initargs=(os.getpid(), shared_stop()))
     return ThreadPoolExecutor(max(workers, 1))
 
 
@@ -95,16 +96,20 @@ def run_analyse(cfg: AnalyseConfig) -> int:
     n_groups = max(2 * cfg.io_workers, 1)
     # the pool is forked before torch is imported: the workers start reading while it loads
     pool = _pool(cfg.io_workers)
+    stopped = False
     try:
         with stop_on_signals(), tqdm(total=len(items), unit="clip", disable=not cfg.progress, desc="analyse") as bar:
-            _analyse_chunks(cfg, acfg, chunks, batter, impacts, out_dir, pool, n_groups, results, writes, bar)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: no new work; what finished is kept and listed
-        pool.shutdown(wait=True, cancel_futures=True)  # writes under way finish (each clip is one unit)
-        finished = _written(writes, results)
-        log.warning("stopped: %d of %d clips finished and listed in %s; run again to do the rest",
-                    sum(r.ok for r in finished), len(items), out_dir / "summary.csv")
-        finish(out_dir, finished)
-        return stop_code()
+            try:
+                _analyse_chunks(cfg, acfg, chunks, batter, impacts, out_dir, pool, n_groups, results, writes, bar)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: no new work; what finished is kept and listed
+                stopped = True  # the workers see the request too: each finishes its clip (one unit), no more
+                pool.shutdown(wait=True, cancel_futures=True)
+        if stopped:
+            finished = _written(writes, results)
+            log.warning("stopped: %d of %d clips finished and listed in %s; run again to do the rest",
+                        sum(r.ok for r in finished), len(items), out_dir / "summary.csv")
+            finish(out_dir, finished)
+            return stop_code()
     finally:
         pool.shutdown(wait=True)
     return finish(out_dir, _written(writes, results))

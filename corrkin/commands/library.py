@@ -313,7 +313,8 @@ def read_clip(item: Item, key: str, cfg, device, clips_dir: Path) -> Clip:
 
 def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quarantine: Path) -> None:
     loaded = []
-    for item, key in batch:
+    for item, key in batch:  # a stop ends the batch after the clip under way (each clip is one unit)
+        stop_requested()
         try:
             loaded.append((item, key, read_clip(item, key, cfg, device, clips_dir)))
         except ClipError as e:
@@ -323,6 +324,7 @@ def _run_batch(batch: list[tuple[Item, str]], cfg, device, clips_dir: Path, quar
             _quarantine(quarantine, key, item, f"{type(e).__name__}: {e}")
     results = analyse_split([clip for _, _, clip in loaded], cfg.analysis, device)
     for (item, key, clip), result in zip(loaded, results):
+        stop_requested()
         if not result.ok:
             _quarantine(quarantine, key, item, result.row["error"])
             continue

@@ -122,6 +122,25 @@ def test_analyse_stopped_midway_then_rerun(sig, library, tmp_path):
     assert not _leftovers(out)
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_stop_ends_the_writes_after_the_clip_under_way(workers, library, tmp_path):
+    """One chunk of every clip, written with figures by the I/O workers in a few long groups:
+    after Ctrl-C each worker finishes the clip under way and writes no more, rather than the
+    rest of its group (tens of clips, many seconds)."""
+    out = tmp_path / "out"
+    proc = _corrkin("analyse", f"input={library / 'clips'}", f"output={out}", "progress=false",
+                    f"batch_size={CLIPS}", "plots=true", f"io_workers={workers}")
+    _stop_midway(proc, out, signal.SIGINT, "result.json")
+    at_signal = _count(out, "result.json")
+    assert proc.wait(120) == 130
+    with open(out / "summary.csv", newline="") as f:
+        listed = [r["clip"] for r in csv.DictReader(f)]
+    assert listed and all(_whole(out / name) for name in listed)
+    # each worker (or the one thread) may finish the clip it had begun, and one more may have
+    # been renamed into place between the signal and the count above
+    assert len(listed) <= at_signal + 2 * max(workers, 1), (at_signal, len(listed))
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
 def test_library_stopped_midway_then_rerun(sig, library, tmp_path):
     out = tmp_path / "lib"
