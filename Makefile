@@ -90,7 +90,7 @@ bench: $(STAMP)
 gpu-wheels:
 	PIP_FIND_LINKS= $(PIP) download --quiet --no-deps -d gpu_wheels --python-version 3.12 --only-binary=:all: \
 	  --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 --platform any \
-	  hydra-core==1.3.2 omegaconf==2.3.0 hydra-joblib-launcher kornia kornia_rs diffusers decord av
+	  hydra-core==1.3.2 omegaconf==2.3.0 hydra-joblib-launcher kornia kornia_rs diffusers av
 	PIP_FIND_LINKS= $(PIP) download --quiet --no-deps --no-binary=:all: -d gpu_wheels antlr4-python3-runtime==4.9.3
 
 clean:

@@ -7,7 +7,7 @@
 #   DEVICE=cpu QUICK=1 bash benchmarks/gpu.sh /tmp/dry.md   # a dry run of the script on a CPU
 #
 # Python: PY, else the project's .venv, else python3 (the GPU image's, which holds torch); the
-# carried wheels (hydra-core, omegaconf, kornia, diffusers, decord, av, ...) are installed into
+# carried wheels (hydra-core, omegaconf, kornia, diffusers, av, ...) are installed into
 # .gpu_site without touching that interpreter's packages.
 set -u
 OUT=${1:-gpu_table.md}

@@ -1,8 +1,10 @@
 """The video front end, a video in and a :class:`~corrkin.io.keypoints.Clip` out: decoded once
-(decord, in chunks), the pose from the configured backend (:mod:`corrkin.pose`), the batter
+(PyAV, in chunks, each frame at its container timestamp), the pose from the configured backend (:mod:`corrkin.pose`), the batter
 chosen among the people (:mod:`corrkin.pose.select`), the bat tip found on the pixels
-(:mod:`corrkin.bat.detect`), and the story of how the batter was followed for the quality
-report. ``corrkin run`` (:mod:`corrkin.commands.run`) and ``corrkin library`` call it per video.
+(:mod:`corrkin.bat.detect`), and the story of how the batter was followed and how the frames
+were timed for the quality report. A variable-frame-rate video (phone slow motion) is put on a
+uniform time grid (:func:`on_uniform_times`) before the analysis, which smooths and
+differentiates at one rate. ``corrkin run`` (:mod:`corrkin.commands.run`) and ``corrkin library`` call it per video.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
     The video is decoded once (:class:`DecodedOnce`): the pose backend reads the RGB frames
     while a copy is kept on disk for the batter's evidence and the bat."""
     with DecodedOnce(path, fps, stride, chunk_frames, device) as video:
+        times = video.times_s
         info = video.info
         people = pose(path, info, stride, video.rgb)
         try:
@@ -79,10 +82,38 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
             others = torch.from_numpy(people.everyone(leave_out=sel.index))
         track = detect_bat(video.kept, torch.from_numpy(kps).to(device), bat, chunk_frames=chunk_frames,
                            others=others)
-    return Clip(name=path.stem, path=str(path), keypoints=kps.astype(np.float32), scores=scores.astype(np.float32),
-                bat=track.tip.cpu().numpy().astype(np.float32),
-                bat_scores=track.confidence.cpu().numpy().astype(np.float32), fps=info.fps / stride, source="video",
-                story=batter_story(people, sel, batter or BatterConfig()))
+    tip, conf = track.tip.cpu().numpy(), track.confidence.cpu().numpy()
+    rate, timing = info.fps / stride, info.timing()
+    if info.variable:  # the analysis smooths and differentiates at one rate: the true times, resampled
+        rate = round(1.0 / float(np.percentile(np.diff(times), 10)), 6)  # the fast stretch (slow motion) keeps its detail
+        (kps, tip), (scores, conf) = on_uniform_times(times, rate, [kps, tip], [scores, conf])
+        timing["resampled_to_fps"] = round(rate, 4)
+    kps, scores, tip, conf = (np.asarray(a, np.float32) for a in (kps, scores, tip, conf))
+    story = batter_story(people, sel, batter or BatterConfig()) | {"frame_timing": timing}
+    return Clip(name=path.stem, path=str(path), keypoints=kps, scores=scores, bat=tip, bat_scores=conf, fps=rate,
+                source="video", story=story)
+
+
+def on_uniform_times(times: np.ndarray, rate: float, positions: list[np.ndarray],
+                     scores: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``positions`` and ``scores`` (each ``(T, ...)``, on the frames' true ``times`` in s) on a
+    uniform grid at ``rate`` frames/s from the first frame's time to the last's: a position
+    linearly between the two frames around the grid time (NaN where either is NaN), a score the
+    lower of the two (the grid point is as sure as its less sure neighbour); a grid time on a
+    frame takes that frame's values."""
+    t = np.asarray(times, np.float64)
+    grid = t[0] + np.arange(int(np.floor((t[-1] - t[0]) * rate + 1e-9)) + 1) / rate
+    i = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, max(len(t) - 2, 0))
+    j = np.minimum(i + 1, len(t) - 1)
+    w = np.where(j > i, (grid - t[i]) / np.maximum(t[j] - t[i], 1e-12), 0.0)
+
+    def at_grid(x: np.ndarray, between) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        ww = w.reshape((-1,) + (1,) * (x.ndim - 1))
+        return np.where(ww <= 1e-9, x[i], between(x[i], x[j], ww))
+
+    return ([at_grid(x, lambda a, b, ww: (1 - ww) * a + ww * b) for x in positions],
+            [at_grid(x, lambda a, b, ww: np.minimum(a, b)) for x in scores])
 
 
 def batter_story(people: People, sel: Selection, batter: BatterConfig) -> dict:

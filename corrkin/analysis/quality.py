@@ -105,6 +105,10 @@ def quality_block(evidence: dict, fps: float, cfg: QualityConfig, story: dict | 
         "window_frames": int(evidence["window_frames"]),
         "fps": fps,
     }
+    timing = story.get("frame_timing")
+    story = {k: v for k, v in story.items() if k != "frame_timing"}
+    if timing:  # where the frames' times came from, and whether the rate varied (then resampled)
+        block["frame_timing"] = timing
     if story:
         block["batter_tracking"] = story
         if story.get("selection") == "single person followed":
