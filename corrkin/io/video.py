@@ -388,16 +388,28 @@ class DecodedOnce:
         self._kept = None
         self._dir.cleanup()
 
-    def _keep(self, frames: torch.Tensor) -> None:
+    def _i420(self, frame: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+        """One ``(H, W, 3)`` RGB frame as the copy holds it: I420, padded to even sizes."""
         import cv2
 
+        (h, w), (h2, w2) = frame.shape[:2], self._even
+        if (h2, w2) != (h, w):
+            frame = cv2.copyMakeBorder(frame, 0, h2 - h, 0, w2 - w, cv2.BORDER_REPLICATE)
+        return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420, dst=dst)
+
+    def _rgb(self, block: np.ndarray) -> torch.Tensor:
+        """I420 frames back to RGB ``(N, 3, H, W)`` on the device, cropped to the video's size."""
+        import cv2
+
+        h, w = self.info.height, self.info.width
+        rgb = np.stack([cv2.cvtColor(f, cv2.COLOR_YUV2RGB_I420)[:h, :w] for f in block])
+        return torch.from_numpy(rgb).permute(0, 3, 1, 2).to(self.device)
+
+    def _keep(self, frames: torch.Tensor) -> None:
         if self._kept is None:
             return
-        (h, w), (h2, w2) = frames.shape[-2:], self._even
         for frame in frames.permute(0, 2, 3, 1).cpu().numpy():
-            if (h2, w2) != (h, w):
-                frame = cv2.copyMakeBorder(frame, 0, h2 - h, 0, w2 - w, cv2.BORDER_REPLICATE)
-            cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420, dst=self._kept[self._done])
+            self._i420(frame, dst=self._kept[self._done])
             self._done += 1
 
     def rgb(self) -> Iterator[torch.Tensor]:
@@ -423,22 +435,18 @@ class DecodedOnce:
 
     def kept(self) -> Iterator[torch.Tensor]:
         """The frames again as RGB chunks ``(N, 3, H, W)`` uint8 on the device, in order: the
-        kept copies (pixels interleaved in memory, as decoded), or a second decode where the
-        copy did not fit on the temporary disk."""
-        if self._kept is None:
-            for chunk in _chunks(self._src, self._idx, self.chunk_frames, self.device):
-                yield chunk.frames
+        kept copies (pixels interleaved in memory, as decoded), or, where the copy did not fit
+        on the temporary disk, a second decode taken through the same 4:2:0 round trip, so the
+        later stages see the same pixels whether or not the disk had room."""
+        if self._kept is None:  # decoded again, through the copy's I420: the same pixels either way
+            for chunk in _chunks(self._src, self._idx, self.chunk_frames, "cpu"):
+                yield self._rgb(np.stack([self._i420(f) for f in chunk.frames.permute(0, 2, 3, 1).numpy()]))
             return
         if self._done < len(self._idx):
             for chunk in _chunks(self._src, self._idx[self._done:], self.chunk_frames, self.device):
                 self._keep(chunk.frames)
-        import cv2
-
-        h, w = self.info.height, self.info.width
         for f0 in range(0, len(self._idx), self.chunk_frames):
-            block = self._kept[f0: f0 + self.chunk_frames]
-            rgb = np.stack([cv2.cvtColor(f, cv2.COLOR_YUV2RGB_I420)[:h, :w] for f in block])
-            yield torch.from_numpy(rgb).permute(0, 3, 1, 2).to(self.device)
+            yield self._rgb(self._kept[f0: f0 + self.chunk_frames])
 
 
 def load_video(path: str | os.PathLike, fps: float | None = None, stride: int = 1, start_s: float | None = None,
