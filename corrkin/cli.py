@@ -192,14 +192,15 @@ def _writable(name: str, key: str, out: str) -> str:
     cannot be made or written, before Hydra tries to put its run record there; '' where it can."""
     folder = Path(out) / "report" if name == "report" and key == "input" else Path(out)
     hint = "; pass output=<a folder you can write>" if key == "input" else ""
+    named = "" if folder == Path(out) else f"{folder} "  # the folder, where it is not the one given
     if folder.exists() and not folder.is_dir():
-        return f"{key}={out}: {folder} exists and is not a folder{hint}"
+        return f"{key}={out}: {named}exists and is not a folder{hint}"
     try:  # made here, where a read-only or full disk is one line, not inside Hydra
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        return f"{key}={out}: cannot make {folder} ({e.strerror or e}){hint}"
+        return f"{key}={out}: cannot make {named or 'the folder '}({e.strerror or e}){hint}"
     if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{key}={out}: {folder} is read-only{hint}"
+        return f"{key}={out}: {named or 'the folder '}is read-only{hint}"
     return ""
 
 

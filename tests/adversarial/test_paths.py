@@ -145,4 +145,4 @@ def test_a_read_only_output_is_one_line_before_any_work(read_only, good):  # noq
     shutil.copytree(good / "clips", place / "clips")
     done = run("analyse", f"input={place / 'clips'}", f"output={place / 'results'}", "progress=false")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"corrkin analyse: output={place / 'results'}: {place / 'results'} is read-only"]
+    assert done.stderr.strip().splitlines() == [f"corrkin analyse: output={place / 'results'}: the folder is read-only"]
