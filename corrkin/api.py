@@ -29,10 +29,28 @@ from typing import Any
 
 @dataclass
 class Results:
-    """An output folder of ``analyse``, ``run`` or ``library``, read lazily."""
+    """An output folder of ``analyse``, ``run`` or ``library`` (a path or a string), read
+    lazily; a mapping from clip name to its ``result.json``: ``len``, ``in``, iteration over
+    the names (:attr:`clips`) and ``results[name]``."""
 
     folder: Path
     exit_code: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.folder, (str, os.PathLike)):
+            raise TypeError(f"Results: folder must be a path or a string, got {type(self.folder).__name__}")
+        self.folder = Path(self.folder)
+
+    @property
+    def clips(self) -> list[str]:
+        """Every readable clip's name, in the order the folder lists them."""
+        return [rec["clip"] for rec in self.records()]
+
+    def __iter__(self):
+        return iter(self.clips)
+
+    def __contains__(self, clip: object) -> bool:
+        return clip in self.clips
 
     def paths(self) -> list[Path]:
         """Every clip's ``result.json`` (hidden folders, such as Hydra's, left out)."""

@@ -187,6 +187,9 @@ def path_problems(name: str, argv: list[str], sweep: bool = False) -> str:
     return ""
 
 
+MADE: list[Path] = []  # the output folder this command made (a refused run removes it again)
+
+
 def _writable(name: str, key: str, out: str) -> str:
     """One line where the folder a command writes into (report's: output=, else <input>/report)
     cannot be made or written, before Hydra tries to put its run record there; '' where it can."""
@@ -196,6 +199,8 @@ def _writable(name: str, key: str, out: str) -> str:
     if folder.exists() and not folder.is_dir():
         return f"{key}={out}: {named}exists and is not a folder{hint}"
     try:  # made here, where a read-only or full disk is one line, not inside Hydra
+        if not folder.exists():
+            MADE.append(folder)
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         return f"{key}={out}: cannot make {named or 'the folder '}({e.strerror or e}){hint}"
@@ -226,10 +231,71 @@ def composition_problem(name: str, argv: list[str]) -> str:
         key = getattr(cause, "full_key", None)
         if enum and key:
             return f"{key}={enum.group(1)!r}: {enum.group(2)}"
+        unknown = re.match(r"Key '(.*)' not in '.*'", first)
+        if unknown and key:
+            return f"{key}: no such setting" + _nearest(name, key)
         return f"{key}: {first}" if key and key not in first else first
     except Exception:  # noqa: BLE001 - anything else is Hydra's to report, as before
         return ""
     return ""
+
+
+def _nearest(name: str, key: str) -> str:
+    """``; did you mean <setting>?`` for the command's setting nearest a misspelt or misplaced
+    ``key`` (``theta`` -> ``analysis.theta``), or ''."""
+    import difflib
+
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        cfg = compose(name)
+    flat: list[str] = []
+
+    def walk(node, prefix: str) -> None:
+        for k in node.keys() if OmegaConf.is_dict(node) else ():
+            full = f"{prefix}{k}"
+            flat.append(full)
+            child = OmegaConf.select(node, str(k), throw_on_missing=False)
+            if OmegaConf.is_dict(child):
+                walk(child, full + ".")
+
+    walk(cfg, "")
+    leaf = key.rsplit(".", 1)[-1]
+    same_leaf = [k for k in flat if k.rsplit(".", 1)[-1] == leaf]
+    near = same_leaf or difflib.get_close_matches(key, flat, n=1, cutoff=0.7) or \
+        [k for k in flat if k.rsplit(".", 1)[-1] in difflib.get_close_matches(leaf, [f.rsplit(".", 1)[-1] for f in flat], n=1)]
+    return f"; did you mean {' or '.join(near[:3])}?" if near else ""
+
+
+def _forget_run() -> None:
+    """Remove Hydra's record of a run refused before any work (its folder under ``.hydra``, and
+    ``.hydra`` where that leaves it empty, and the output folder where this command made it)."""
+    import shutil
+
+    from hydra.core.hydra_config import HydraConfig
+
+    run = Path(HydraConfig.get().runtime.output_dir)
+    shutil.rmtree(run, ignore_errors=True)
+    for folder in (run.parent, *(f for f in MADE if f == run.parent.parent)):  # .hydra, the output made now
+        try:
+            folder.rmdir()  # only where empty
+        except OSError:
+            break
+
+
+def _no_command(argv: list[str]) -> int:
+    """The usage, for ``--help`` (exit 0), nothing, or a command that is not one (named, with
+    the nearest that is: exit 2)."""
+    asked = bool(argv) and argv[0] in ("-h", "--help")
+    if argv and not asked:
+        import difflib
+
+        near = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        print(f"corrkin: unknown command '{argv[0]}'" + (f"; did you mean '{near[0]}'?" if near else ""),
+              file=sys.stderr)
+    print(usage(), file=sys.stdout if asked else sys.stderr)
+    return 0 if asked else 2
 
 
 def usage() -> str:
@@ -250,8 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corrkin {__version__}")
         return 0
     if not argv or argv[0] not in COMMANDS:
-        print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+        return _no_command(argv)
     name = argv.pop(0)
     verbose = "--verbose" in argv  # the whole traceback of a path or setting error
     sweep = any(a in ("-m", "--multirun") for a in argv)
@@ -259,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = [_quoted(a, sweep) for a in raw]
     asks = any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith(("--cfg", "-c")) for a in argv)
     register_configs()
-    problem = "" if asks else (path_problems(name, raw, sweep) or composition_problem(name, argv))
+    problem = "" if asks else (composition_problem(name, argv) or path_problems(name, raw, sweep))
     if problem:
         print(f"corrkin {name}: {problem}", file=sys.stderr)
         return 2
@@ -268,17 +333,21 @@ def main(argv: list[str] | None = None) -> int:
 
     @hydra.main(config_path=CONFIG_DIR, config_name=name, version_base="1.3")
     def entry(cfg: DictConfig) -> None:
-        missing = missing_settings(cfg)
-        if missing:
-            print(f"corrkin {name}: {missing}", file=sys.stderr)
+        try:
+            missing = missing_settings(cfg)
+            if missing:
+                raise ValueError(missing)
+            checked(cfg)
+        except ValueError as e:  # refused before any work: nothing of the run is kept
+            print(f"corrkin {name}: {e}", file=sys.stderr)
             code["value"] = 2
+            _forget_run()
             return
         _sweep_output(cfg)
         from corrkin.io.keypoints import ClipError
         from corrkin.runtime import interrupt_on_signals, stop_code
 
         try:
-            checked(cfg)
             with interrupt_on_signals():  # a command's own loops finish their step; any other step ends here
                 code["value"] = func(cfg)
         except (OSError, ValueError, ClipError) as e:  # a path or a setting: one line (--verbose: the traceback)

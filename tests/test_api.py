@@ -95,3 +95,17 @@ def test_run_from_python(tmp_path):
     res = corrkin.run(videos, tmp_path / "out", pose="file", pose_keypoints=poses)
     assert res.exit_code == 0 and res.to_pandas()["clip"].tolist() == ["swing"]
     assert (tmp_path / "out" / "swing" / "keypoints.npz").is_file()
+
+
+def test_results_from_a_string_is_a_mapping_of_clips(tmp_path):
+    from corrkin import Results, analyse
+    from corrkin.synth import make_library
+
+    make_library(tmp_path / "clips", 2, seed=0)
+    done = analyse(tmp_path / "clips", output=tmp_path / "out", plots=False)
+    res = Results(str(tmp_path / "out"))
+    assert res.clips == sorted(done.clips) == list(res) == ["synthetic_0000", "synthetic_0001"]
+    assert "synthetic_0000" in res and "nosuch" not in res and len(res) == 2
+    assert res["synthetic_0001"]["clip"] == "synthetic_0001"
+    with pytest.raises(TypeError, match="folder must be a path or a string"):
+        Results(3)

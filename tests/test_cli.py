@@ -229,3 +229,38 @@ def test_a_choice_is_its_value_wherever_it_goes():
                                    "units": dataclasses.asdict(cfg.units) | {"calibration": "bat"}}, sort_keys=True)
     with pytest.raises(ValueError, match=r"analysis.test='fisher': must be one of \['shift', 'acf', 'lag1'\]"):
         AnalysisConfig(test="fisher")
+
+
+def test_an_unknown_command_is_named_with_the_nearest(capsys):
+    assert main(["anlyse", "input=x"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "corrkin: unknown command 'anlyse'; did you mean 'analyse'?"
+    assert main(["frobnicate"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == "corrkin: unknown command 'frobnicate'"
+
+
+@pytest.mark.parametrize("override, hint", [
+    ("theta=0.3", "theta: no such setting; did you mean analysis.theta?"),  # a setting one level down
+    ("analysis.thetaa=0.3", "analysis.thetaa: no such setting; did you mean analysis.theta?"),
+    ("min_fps=3", "min_fps: no such setting; did you mean analysis.quality.min_fps?"),
+    ("plotz=false", "plotz: no such setting; did you mean plots?"),
+    ("zzzz=1", "zzzz: no such setting"),
+])
+def test_a_misspelt_setting_suggests_the_nearest(folder, tmp_path, capsys, override, hint):
+    out = tmp_path / "out"
+    assert main(["analyse", f"input={folder}", f"output={out}", override]) == 2
+    assert capsys.readouterr().err.strip() == f"corrkin analyse: {hint}"
+    assert not out.exists()  # refused before anything was made
+
+
+def test_a_refused_run_leaves_nothing(folder, tmp_path, capsys):
+    """Refused inside the run (a value out of range, a setting missing): Hydra's record of it is
+    removed, and the output folder too where the command made it; a folder that was there stays."""
+    made, there = tmp_path / "made", tmp_path / "there"
+    there.mkdir()
+    for out in (made, there):
+        assert main(["analyse", f"input={folder}", f"output={out}", "analysis.theta=7"]) == 2
+        assert "must be >= 0 and < 1" in capsys.readouterr().err
+    assert main(["run", f"input={folder}", f"output={made}", "pose=file"]) == 2
+    assert "missing pose.keypoints" in capsys.readouterr().err
+    assert not made.exists() and there.is_dir() and list(there.iterdir()) == []
