@@ -284,6 +284,21 @@ def _forget_run() -> None:
             break
 
 
+def _quiet_start_up(verbose: bool) -> None:
+    """Silence what other packages say on every start (torch's "No CUDA runtime is found" from
+    its extension builder, TensorFlow Lite's and absl's notes from MediaPipe): only their errors
+    are shown; ``--verbose`` shows all. Settings already in the environment are kept."""
+    import logging
+
+    if verbose:
+        os.environ["CORRKIN_VERBOSE"] = "1"  # MediaPipe's native notes too (corrkin.pose.mediapipe)
+        return
+
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    for key, level in (("TF_CPP_MIN_LOG_LEVEL", "2"), ("GLOG_minloglevel", "2")):
+        os.environ.setdefault(key, level)
+
+
 def _no_command(argv: list[str]) -> int:
     """The usage, for ``--help`` (exit 0), nothing, or a command that is not one (named, with
     the nearest that is: exit 2)."""
@@ -318,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in COMMANDS:
         return _no_command(argv)
     name = argv.pop(0)
-    verbose = "--verbose" in argv  # the whole traceback of a path or setting error
+    verbose = "--verbose" in argv  # the whole traceback of a path or setting error, and others' start-up noise
+    _quiet_start_up(verbose)
     sweep = any(a in ("-m", "--multirun") for a in argv)
     raw = [a for a in argv if a != "--verbose"]  # the values as typed: paths are checked as such
     argv = [_quoted(a, sweep) for a in raw]

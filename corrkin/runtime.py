@@ -455,6 +455,22 @@ def _summary_row(clip: Clip, rec: dict) -> dict:
     }
 
 
+def _log_failures(failed: list[dict], every: bool) -> None:
+    """One line per reason: a clip's own (by its file), or one shared by several clips (said
+    once, with their names: a frame rate missing from every file is one line, not seven)."""
+    by_reason: dict[str, list[dict]] = {}
+    for r in failed:
+        by_reason.setdefault(r["error"], []).append(r)
+    for reason, rows in by_reason.items():
+        if len(rows) == 1:
+            log.error("%s: %s", rows[0].get("file") or rows[0]["clip"], reason)
+            continue
+        names = [r["clip"] for r in rows]
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        who = f"every clip ({len(rows)})" if every and len(by_reason) == 1 else f"{len(rows)} clips"
+        log.error("%s: %s (%s)", who, reason, listed)
+
+
 def finish(out_dir: Path, results: list[ClipResult]) -> int:
     """Write ``summary.csv`` (with the clips of earlier runs into the same folder,
     :func:`corrkin.io.results.merge_summary`) and ``metrics.csv``, log every failure of this run
@@ -473,8 +489,7 @@ def finish(out_dir: Path, results: list[ClipResult]) -> int:
                     "compare and align within one", out_dir, len(digests), ", ".join(digests))
     write_metrics(out_dir, listed, {r.name: r.metrics for r in results if r.metrics is not None})
     failed = [r for r in rows if r["status"] == "failed"]
-    for r in failed:
-        log.error("%s: %s", r.get("file") or r["clip"], r["error"])
+    _log_failures(failed, every=len(failed) == len(rows))
     for r in rows:
         if r.get("timing_warnings"):
             log.warning("%s: timing: %s", r["clip"], r["timing_warnings"])

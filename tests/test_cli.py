@@ -168,11 +168,14 @@ def test_console_script(folder, tmp_path):
     assert main(["--help"]) == 0
 
 
-def test_seed_folder_without_fps_fails_each_clip_with_the_reason(seed_dir, tmp_path):
+def test_seed_folder_without_fps_fails_each_clip_with_the_reason(seed_dir, tmp_path, caplog):
     out = tmp_path / "seed"
-    assert run_analyse(analyse_cfg(seed_dir, out, "plots=false", "analysis=seed")) == 1
+    with caplog.at_level("ERROR", logger="corrkin.runtime"):
+        assert run_analyse(analyse_cfg(seed_dir, out, "plots=false", "analysis=seed")) == 1
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert len(rows) == 7 and all("pass fps=" in r["error"] for r in rows)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]  # the shared reason, once
+    assert len(said) == 1 and said[0].startswith("every clip (7): ") and "pass fps=" in said[0], said
     assert run_analyse(analyse_cfg(seed_dir, out, "plots=false", "analysis=seed", "fps=25")) == 0
 
 

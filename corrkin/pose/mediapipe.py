@@ -8,6 +8,10 @@ COCO-17 in image pixels, with each landmark's visibility as its score.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -19,6 +23,25 @@ from corrkin.pose.select import People
 
 # BlazePose landmark index of each COCO-17 keypoint (same left/right convention: the person's)
 BLAZEPOSE_TO_COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+@contextlib.contextmanager
+def native_quiet() -> Iterator[None]:
+    """The process's standard error (file descriptor 2) sent to nowhere while the block runs:
+    MediaPipe's C++ (TensorFlow Lite, absl) writes notes there on building its graph that no
+    logging setting reaches. ``CORRKIN_VERBOSE=1`` (``--verbose`` on the command line) keeps them."""
+    if os.environ.get("CORRKIN_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class MediaPipePose:
@@ -36,20 +59,30 @@ class MediaPipePose:
         """COCO-17 ``(T, 17, 2)`` pixels and ``(T, 17)`` scores for ``(N, 3, H, W)`` uint8 chunks;
         a frame where nobody is found gets zeros."""
         kps, scores = [], []
-        with self._pose.Pose(static_image_mode=static, **self.kwargs) as model:
+        chunks = iter(chunks)
+        with native_quiet():  # the graph is built, and its threads start, up to the first chunk's end
+            model = self._pose.Pose(static_image_mode=static, **self.kwargs)
+        with model:
+            with native_quiet():
+                for chunk in itertools.islice(chunks, 1):
+                    self._chunk(model, chunk, kps, scores)
             for chunk in chunks:
-                h, w = chunk.shape[-2:]
-                for frame in chunk.permute(0, 2, 3, 1).cpu().numpy():
-                    res = model.process(np.ascontiguousarray(frame))
-                    k, s = np.zeros((17, 2), np.float32), np.zeros(17, np.float32)
-                    if res.pose_landmarks is not None:
-                        lm = res.pose_landmarks.landmark
-                        for c, b in enumerate(BLAZEPOSE_TO_COCO17):
-                            k[c] = (lm[b].x * w, lm[b].y * h)
-                            s[c] = lm[b].visibility
-                    kps.append(k)
-                    scores.append(s)
+                self._chunk(model, chunk, kps, scores)
         return np.stack(kps), np.stack(scores)
+
+    @staticmethod
+    def _chunk(model, chunk: torch.Tensor, kps: list, scores: list) -> None:
+        h, w = chunk.shape[-2:]
+        for frame in chunk.permute(0, 2, 3, 1).cpu().numpy():
+            res = model.process(np.ascontiguousarray(frame))
+            k, s = np.zeros((17, 2), np.float32), np.zeros(17, np.float32)
+            if res.pose_landmarks is not None:
+                lm = res.pose_landmarks.landmark
+                for c, b in enumerate(BLAZEPOSE_TO_COCO17):
+                    k[c] = (lm[b].x * w, lm[b].y * h)
+                    s[c] = lm[b].visibility
+            kps.append(k)
+            scores.append(s)
 
     def __call__(self, video: Path, info: VideoInfo, stride: int,
                  frames: Callable[[], Iterator[torch.Tensor]]) -> People:

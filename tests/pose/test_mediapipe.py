@@ -50,3 +50,29 @@ def test_video_frames_give_t_by_17_in_pixels(tmp_path):
     np.testing.assert_array_equal(people.keypoints[:, 0], kps)
     # the box holds every keypoint the model scored
     assert (people.boxes[:, 0, :2] <= kps.min(1)).all() and (people.boxes[:, 0, 2:] >= kps.max(1)).all()
+
+
+NOISE = ("TensorFlow Lite", "absl::InitializeLog", "W0000", "No CUDA runtime")
+
+
+def test_corrkin_run_says_nothing_of_others_start_up_unless_verbose(tmp_path):
+    """MediaPipe's native notes (TensorFlow Lite, absl) and torch's "No CUDA runtime" on every
+    start are silenced; ``--verbose`` shows them (so this test sees them when they are there)."""
+    import subprocess
+    import sys
+
+    from corrkin.synth import SwingSpec
+    from corrkin.synth_video import write_rendered
+
+    video, truth = write_rendered(tmp_path / "videos", SwingSpec(fps=25, duration_s=1.2, swing_at_s=0.6), seed=1,
+                                  name="s")
+    truth.unlink()
+    said = {}
+    for how in ("quiet", "--verbose"):
+        args = [sys.executable, "-m", "corrkin", "run", f"input={tmp_path / 'videos'}", f"output={tmp_path / how}",
+                "pose=mediapipe", "progress=false", "plots=false"] + ([how] if how == "--verbose" else [])
+        done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        said[how] = done.stderr
+    assert not [n for n in NOISE if n in said["quiet"]], said["quiet"]
+    assert "TensorFlow Lite" in said["--verbose"]
