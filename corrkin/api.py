@@ -236,6 +236,10 @@ def analyse(inputs, output: str | os.PathLike | None = None, *, fps: float | Non
     Returns:
         :class:`Results` of the output folder (``exit_code`` 1 when a clip failed: see
         ``summary()``).
+
+    Raises:
+        ValueError: a setting out of range, or every clip failed for one reason (the call
+            could not run: no frame rate in any file, say).
     """
     import shutil
 
@@ -267,7 +271,24 @@ def _analyse(inputs, out: Path, scratch: Path, fps, preset, device, plots, progr
     if impacts is not None:
         overrides.append(f"impacts={_value(str(impacts))}")
     code = run_analyse(_compose("analyse", overrides, analysis))
+    if code:
+        _raise_if_nothing_ran(out, source)
     return Results(out, code)
+
+
+def _raise_if_nothing_ran(out: Path, source: str) -> None:
+    """A call in which every clip failed for one reason could not run at all (no frame rate in
+    any file, say): ``ValueError`` with that reason, rather than a result with nothing in it."""
+    import csv
+
+    from corrkin.io.keypoints import find_inputs
+
+    names = {name for name, _ in find_inputs(source, exclude=out)}
+    with open(out / "summary.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["clip"] in names]
+    reasons = {r["error"] for r in rows}
+    if len(rows) > 1 and all(r["status"] == "failed" for r in rows) and len(reasons) == 1:
+        raise ValueError(f"every clip ({len(rows)}) failed: {reasons.pop()}")
 
 
 def run(videos, output: str | os.PathLike | None = None, *, pose: str = "mediapipe", fps: float | None = None,

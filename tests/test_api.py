@@ -109,3 +109,11 @@ def test_results_from_a_string_is_a_mapping_of_clips(tmp_path):
     assert res["synthetic_0001"]["clip"] == "synthetic_0001"
     with pytest.raises(TypeError, match="folder must be a path or a string"):
         Results(3)
+
+
+def test_a_call_that_cannot_run_raises(seed_dir, tmp_path):
+    from corrkin import analyse
+
+    with pytest.raises(ValueError, match=r"every clip \(7\) failed: no frame rate .* pass fps="):
+        analyse(seed_dir, output=tmp_path / "out")
+    assert analyse(seed_dir, output=tmp_path / "out", fps=25, preset="seed").exit_code == 0
