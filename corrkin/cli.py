@@ -299,9 +299,63 @@ def _quiet_start_up(verbose: bool) -> None:
         os.environ.setdefault(key, level)
 
 
+def command_help(name: str) -> str:
+    """``corrkin <command> --help``: what the command does, then every setting with its default
+    (as composed: a preset's or a group's values) and its meaning from the schema
+    (:func:`corrkin.config.described`), and the groups to choose from."""
+    import textwrap
+
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from corrkin import config as schemas
+    from corrkin.config import described
+    from corrkin.technique.config import SampleConfig
+
+    schema = {"analyse": schemas.AnalyseConfig, "run": schemas.RunConfig, "align": schemas.AlignConfig,
+              "library": schemas.LibraryConfig, "report": schemas.ReportConfig, "render": schemas.RenderConfig,
+              "demo": schemas.DemoConfig, "sample": SampleConfig}[name]
+    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+        cfg = compose(name)
+    lines = [f"corrkin {name}: {COMMANDS[name][1]}", "",
+             f"usage: corrkin {name} key=value ... [--verbose] [--cfg job] [-m for a sweep]", "", "settings:"]
+    for key, meaning in described(schema):
+        if OmegaConf.is_missing(cfg, key.split(".")[0]) and "." not in key:
+            default = "(required)"
+        else:
+            value = OmegaConf.select(cfg, key, throw_on_missing=False, default=None)
+            default = "(required)" if value == "???" else "= " + (json_value(value) if value is not None else "null")
+        text = f"  {key} {default}"
+        if meaning:
+            text += "\n" + textwrap.fill(meaning, 100, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        lines.append(text)
+    groups = sorted(p for p in Path(CONFIG_DIR).iterdir() if p.is_dir() and p.name in cfg and not p.name.startswith("hydra"))
+    if groups:
+        lines += ["", "choices (group=option):"]
+        lines += [f"  {g.name}=" + "|".join(sorted(y.stem for y in g.glob("*.yaml") if y.stem != "schema")) for g in groups]
+    lines += ["", "Hydra's own options: --hydra-help"]
+    return "\n".join(lines)
+
+
+def json_value(value) -> str:
+    """A setting's value as one types it: lists and mappings in Hydra's brackets."""
+    import json
+
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=False)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict, bool)) or value is None else str(value)
+
+
 def _no_command(argv: list[str]) -> int:
-    """The usage, for ``--help`` (exit 0), nothing, or a command that is not one (named, with
-    the nearest that is: exit 2)."""
+    """The version (``--version``), the usage, for ``--help`` (exit 0), nothing, or a command
+    that is not one (named, with the nearest that is: exit 2)."""
+    if argv[:1] in (["--version"], ["-V"]):
+        from corrkin import __version__
+
+        print(f"corrkin {__version__}")
+        return 0
     asked = bool(argv) and argv[0] in ("-h", "--help")
     if argv and not asked:
         import difflib
@@ -325,11 +379,6 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 is printed escaped, never an error
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    if argv[:1] in (["--version"], ["-V"]):
-        from corrkin import __version__
-
-        print(f"corrkin {__version__}")
-        return 0
     if not argv or argv[0] not in COMMANDS:
         return _no_command(argv)
     name = argv.pop(0)
@@ -340,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = [_quoted(a, sweep) for a in raw]
     asks = any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith(("--cfg", "-c")) for a in argv)
     register_configs()
+    if "--help" in argv or "-h" in argv:
+        print(command_help(name))
+        return 0
     problem = "" if asks else (composition_problem(name, argv) or path_problems(name, raw, sweep))
     if problem:
         print(f"corrkin {name}: {problem}", file=sys.stderr)

@@ -542,3 +542,34 @@ def register_configs() -> None:
     cs.store(name="technique_schema", node=TechniqueConfig)
     cs.store(name="sample_schema", node=SampleConfig)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)
+
+
+def described(schema: type, prefix: str = "") -> list[tuple[str, str]]:
+    """``(key, meaning)`` for every setting of a schema dataclass and of the schemas inside it
+    (``analysis.quality.min_fps``), in the order they are written: each meaning is the comment
+    the schema gives it (after the field, or in the lines just above it), '' where none."""
+    import dataclasses
+    import inspect
+    import re
+    import typing
+
+    notes: dict[str, str] = {}
+    above: list[str] = []
+    for line in inspect.getsource(schema).splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            above.append(text.lstrip("# ").strip())
+            continue
+        field_line = re.match(r"(\w+)\s*:\s*[^=#]+(?:=.*?)?(?:\s+#\s*(.*))?$", text)
+        if field_line and not text.startswith(("def ", "class ", "@", "return", "if ")):
+            notes[field_line.group(1)] = field_line.group(2) or " ".join(above)
+        above = []
+    hints = typing.get_type_hints(schema)
+    out: list[tuple[str, str]] = []
+    for f in dataclasses.fields(schema):
+        kind = hints.get(f.name)
+        if dataclasses.is_dataclass(kind):
+            out += described(kind, f"{prefix}{f.name}.")
+        else:
+            out.append((f"{prefix}{f.name}", notes.get(f.name, "")))
+    return out

@@ -267,3 +267,33 @@ def test_a_refused_run_leaves_nothing(folder, tmp_path, capsys):
     assert main(["run", f"input={folder}", f"output={made}", "pose=file"]) == 2
     assert "missing pose.keypoints" in capsys.readouterr().err
     assert not made.exists() and there.is_dir() and list(there.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["analyse", "run", "align", "library", "report", "render", "demo", "sample"])
+def test_help_lists_every_setting_with_its_default_and_meaning(name, capsys):
+    from corrkin import config as schemas
+    from corrkin.cli import command_help
+    from corrkin.config import described
+
+    assert main([name, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert text == command_help(name) + "\n" and text.startswith(f"corrkin {name}: ")
+    keys = [line.split()[0] for line in text.splitlines() if line.startswith("  ") and not line.startswith("      ")]
+    assert len(keys) > 3
+    if name == "analyse":
+        rows = dict(described(schemas.AnalyseConfig))
+        assert keys[: len(rows)] == list(rows)  # every setting, in the schema's order
+        assert "  analysis.theta = 0.4\n      least peak correlation for an edge" in text
+        assert "  input (required)\n" in text and "  analysis.sources = [\"l_ankle\", \"r_ankle\", \"pelvis\"]" in text
+        assert "analysis=default|seed" in text
+
+
+def test_described_reads_the_schemas_comments():
+    """Against the schema's source, by hand: a comment after the field, and a block above it."""
+    from corrkin.config import AnalysisConfig, described
+
+    rows = dict(described(AnalysisConfig))
+    assert rows["max_lag_s"] == "lags searched: +-round(max_lag_s * fps) frames"
+    assert rows["robust"].startswith("before smoothing: left/right swaps of the wrists")
+    assert rows["quality.min_fps"] == "below it, no timing is claimed to the precision of a swing"
+    assert rows["smooth_order"] == ""
