@@ -2,7 +2,8 @@
 
 ``corrkin render input=<keypoint file or folder> output=<folder> [video=<source video>]
 [format=mp4|webm] [gif=true] [openpose=true] [bat=true]`` writes, per clip,
-``<clip>_skeleton.<format>`` (normalised, or over ``video`` when given: one file only),
+``<clip>_skeleton.<format>`` (normalised, or over ``video`` when given: one file only; a
+``corrkin run`` output is read as its clips' ``<clip>/keypoints.npz``, each named after its clip),
 ``<clip>.gif`` and ``<clip>_openpose/<frame>.png`` (OpenPose's 18-point body on black, the bat
 as an extra stick with ``bat=true``). A file that cannot be read is reported and the rest go on.
 """
@@ -19,10 +20,18 @@ from corrkin.render.skeleton import openpose_frames, write_skeleton_video
 log = logging.getLogger(__name__)
 
 
+def clips_to_render(root: str) -> list[tuple[str, Path]]:
+    """``(clip name, keypoint file)`` for a keypoint file or a folder of them, or for the output
+    folder of ``corrkin run`` or a library's ``clips/`` (``<clip>/keypoints.npz``): a file named
+    ``keypoints.npz`` is named after its folder, the clip's."""
+    items = find_inputs(root) or [(p.parent.name, p) for p in sorted(Path(root).glob("*/keypoints.npz"))]
+    return [(path.parent.name if path.name == "keypoints.npz" else name, path) for name, path in items]
+
+
 def run_render(cfg) -> int:
-    items = find_inputs(cfg.input)
+    items = clips_to_render(cfg.input)
     if not items:
-        raise FileNotFoundError(f"{cfg.input}: no keypoint files")
+        raise FileNotFoundError(f"{cfg.input}: no keypoint files (nor <clip>/keypoints.npz, as corrkin run writes)")
     if cfg.video is not None and len(items) != 1:
         raise ValueError("video= overlays one clip: give one keypoint file as input")
     out = Path(cfg.output)

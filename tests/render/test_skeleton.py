@@ -134,3 +134,18 @@ def test_corrkin_render_writes_videos_gifs_and_openpose_frames(clip, tmp_path):
                  f"video={tmp_path / 'src.mp4'}", "gif=false"]) == 0
     with av.open(str(tmp_path / "ov" / "swing_skeleton.mp4")) as c:
         assert (c.streams.video[0].width, c.streams.video[0].height) == (1280, 720)
+
+
+def test_a_run_output_renders_by_clip_name(clip, tmp_path):
+    """``corrkin run`` writes ``<clip>/keypoints.npz``: rendering that folder, or one such file,
+    names each video after its clip, not ``keypoints_skeleton.mp4``."""
+    from corrkin.cli import main
+    from corrkin.io.keypoints import save_clip
+
+    for name in ("cover_drive", "pull"):
+        save_clip(tmp_path / "run" / name / "keypoints.npz", clip)
+    assert main(["render", f"input={tmp_path / 'run'}", f"output={tmp_path / 'all'}", "gif=false"]) == 0
+    assert sorted(p.name for p in (tmp_path / "all").glob("*.mp4")) == ["cover_drive_skeleton.mp4", "pull_skeleton.mp4"]
+    assert main(["render", f"input={tmp_path / 'run' / 'pull' / 'keypoints.npz'}", f"output={tmp_path / 'one'}",
+                 "gif=false"]) == 0
+    assert [p.name for p in (tmp_path / "one").glob("*.mp4")] == ["pull_skeleton.mp4"]
