@@ -495,6 +495,7 @@ class ReportConfig:
     videos: Optional[str] = None  # a folder with the source videos, <clip>.mp4, shown beside the skeletons
     align: Optional[str] = None  # alignment tables (default: <input>/align when there)
     composite: int = 6  # clips in the synchronised composite (2 x 3)
+    progress: bool = True  # a bar over the clips (on a terminal)
 
 
 @dataclass
@@ -510,6 +511,7 @@ class RenderConfig:
     gif: bool = True
     openpose: bool = False  # and OpenPose's 18-point body on black per frame, PNGs
     bat: bool = True  # the bat as an extra stick in the OpenPose pictures
+    progress: bool = True  # a bar over the clips (on a terminal)
 
     def __post_init__(self) -> None:
         self.format = _choice(VideoFormat, "format", self.format)

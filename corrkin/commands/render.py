@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from tqdm import tqdm
+
 from corrkin.io.keypoints import ClipError, find_inputs, load_clip
 from corrkin.io.results import atomic_write, fitting_name
 from corrkin.render.skeleton import openpose_frames, write_skeleton_video
@@ -37,7 +39,7 @@ def run_render(cfg) -> int:
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for name, path in items:
+    for name, path in tqdm(items, desc="render", unit="clip", disable=None if cfg.progress else True):
         try:
             clip = load_clip(path, fps=cfg.fps, name=name)
         except ClipError as e:

@@ -17,6 +17,6 @@ def run_report(cfg) -> int:
     align = Path(cfg.align) if cfg.align else (src / "align" if (src / "align").is_dir() else None)
     left_out: list = []
     page = write_report(src, Path(cfg.output) if cfg.output else src / "report",
-                        Path(cfg.videos) if cfg.videos else None, align, cfg.composite, left_out)
+                        Path(cfg.videos) if cfg.videos else None, align, cfg.composite, left_out, cfg.progress)
     print(page)
     return 1 if left_out else 0

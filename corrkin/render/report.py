@@ -120,10 +120,13 @@ def _short(v: str) -> str:
 
 
 def write_report(src: Path, out: Path, videos: Path | None = None, align: Path | None = None,
-                 composite: int = 6, left_out: list | None = None) -> Path:
+                 composite: int = 6, left_out: list | None = None, progress: bool = False) -> Path:
     """``out``/index.html (and its ``media/``) for the results under ``src``: every clip's
     skeleton, figures and numbers, ``videos`` (``<clip>.mp4``) beside them, the alignment
-    tables of ``align``, a synchronised grid of the first ``composite`` clips. Returns the page."""
+    tables of ``align``, a synchronised grid of the first ``composite`` clips (``progress``: a
+    bar over the clips, on a terminal). Returns the page."""
+    from tqdm import tqdm
+
     clips, unreadable = find_clips(src)
     if left_out is not None:
         left_out.extend(unreadable)
@@ -135,7 +138,7 @@ def write_report(src: Path, out: Path, videos: Path | None = None, align: Path |
     media = out / "media"
     media.mkdir(parents=True, exist_ok=True)
     tiles, skeletons, sources, used = [], [], [], set()
-    for clip_dir, rec, series in clips:
+    for clip_dir, rec, series in tqdm(clips, desc="report", unit="clip", disable=None if progress else True):
         name = rec["clip"]
         safe = _media_stem(name, used)
         kp = clip_dir / "keypoints.npz"
