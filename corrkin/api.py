@@ -93,12 +93,16 @@ class Results:
 
     def to_pandas(self):
         """One row per clip: the ``metrics.csv`` columns (:mod:`corrkin.analysis.metrics`), in
-        clip order."""
+        clip order, with the types and missing values ``pd.read_csv("metrics.csv")`` gives (a
+        value not there is NaN, never ``''``)."""
+        import io
+
         import pandas as pd
 
         from corrkin.analysis.metrics import COLUMNS, metrics_row
+        from corrkin.io.tables import csv_text
 
-        return pd.DataFrame([metrics_row(r) for r in self.records()], columns=list(COLUMNS))
+        return pd.read_csv(io.StringIO(csv_text([metrics_row(r) for r in self.records()], list(COLUMNS))))
 
     def summary(self):
         """``summary.csv`` (every clip, failed ones with the reason) as a DataFrame."""

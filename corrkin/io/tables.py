@@ -16,6 +16,15 @@ from corrkin.io.results import atomic_write
 FORMATS = ("csv", "parquet")
 
 
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    """``rows`` as the CSV text :func:`write_table` writes (header first, ``\\n`` line ends)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
 def write_table(path_stem: str | Path, rows: list[dict], formats=("csv",), columns: list[str] | None = None) -> list[Path]:
     """Write ``rows`` as ``<path_stem>.csv`` and/or ``.parquet``; returns the files written.
 
@@ -29,13 +38,9 @@ def write_table(path_stem: str | Path, rows: list[dict], formats=("csv",), colum
     stem = Path(path_stem)
     written = []
     if "csv" in formats:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
         path = stem.with_suffix(".csv")
         with atomic_write(path, "w") as f:
-            f.write(buf.getvalue())
+            f.write(csv_text(rows, columns))
         written.append(path)
     if "parquet" in formats:
         import pyarrow as pa
