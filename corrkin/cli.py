@@ -320,11 +320,13 @@ def command_help(name: str) -> str:
     lines = [f"corrkin {name}: {COMMANDS[name][1]}", "",
              f"usage: corrkin {name} key=value ... [--verbose] [--cfg job] [-m for a sweep]", "", "settings:"]
     for key, meaning in described(schema):
-        if OmegaConf.is_missing(cfg, key.split(".")[0]) and "." not in key:
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if node is not None and OmegaConf.is_missing(node, leaf):
             default = "(required)"
         else:
-            value = OmegaConf.select(cfg, key, throw_on_missing=False, default=None)
-            default = "(required)" if value == "???" else "= " + (json_value(value) if value is not None else "null")
+            value = OmegaConf.select(cfg, key, default=None)
+            default = "= " + (json_value(value) if value is not None else "null")
         text = f"  {key} {default}"
         if meaning:
             text += "\n" + textwrap.fill(meaning, 100, initial_indent=" " * 6, subsequent_indent=" " * 6)
@@ -381,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     if not argv or argv[0] not in COMMANDS:
         return _no_command(argv)
+    MADE.clear()  # this call's own (main may be called again in one process)
     name = argv.pop(0)
     verbose = "--verbose" in argv  # the whole traceback of a path or setting error, and others' start-up noise
     _quiet_start_up(verbose)

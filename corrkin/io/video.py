@@ -51,8 +51,7 @@ class VideoInfo:
     @property
     def variable(self) -> bool:
         """Whether the frames' timestamps stray from one constant rate (:data:`VFR_TOLERANCE`)."""
-        dt = np.diff(self.times_s)
-        return len(dt) > 1 and bool(np.abs(dt / np.median(dt) - 1).max() > VFR_TOLERANCE)
+        return _varies(np.diff(self.times_s))
 
     def timing(self) -> dict:
         """The frame timing for a clip's quality block: where times come from, the median rate
@@ -63,6 +62,11 @@ class VideoInfo:
                 "variable_frame_rate": self.variable, "median_fps": round(self.fps, 4),
                 "frame_interval_ms_p5_p50_p95": spread,
                 "frame_interval_ms_range": [round(float(dt.min()), 3), round(float(dt.max()), 3)] if len(dt) else []}
+
+
+def _varies(dt: np.ndarray) -> bool:
+    """Whether frame intervals ``dt`` stray from their median by more than :data:`VFR_TOLERANCE`."""
+    return len(dt) > 1 and bool(np.abs(dt / np.median(dt) - 1).max() > VFR_TOLERANCE)
 
 
 @dataclass
@@ -189,7 +193,7 @@ def _times(pts_s: np.ndarray, declared: float, fps: float | None) -> tuple[np.nd
     if n < 2 or not np.isfinite(pts_s).all() or not (dt > 0).all():
         return np.arange(n) / declared if declared > 0 else np.full(n, np.nan), declared
     median = float(np.median(dt))
-    if np.abs(dt / median - 1).max() > VFR_TOLERANCE:
+    if _varies(dt):
         return pts_s, 1.0 / median
     rate = declared if declared > 0 and abs(declared * median - 1) < VFR_TOLERANCE / 10 else 1.0 / median
     return np.arange(n) / rate, rate
@@ -246,7 +250,7 @@ def _frames(src: _Source, idx: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
             for frame in container.decode(stream):
                 k = _number(src.ticks, frame.pts, k)
                 if k in wanted and k > given:
-                    rgb = frame.to_ndarray(format="rgb24", width=w, height=h) if h else frame.to_ndarray(format="rgb24")
+                    rgb = frame.to_ndarray(format="rgb24", width=w, height=h)  # None: the frame's own size
                     if src.rotation:
                         rgb = np.ascontiguousarray(np.rot90(rgb, src.rotation // 90))
                     yield k, rgb
@@ -277,7 +281,7 @@ def _chunks(src: _Source, idx: np.ndarray, chunk_frames: int, device) -> Iterato
     for k, rgb in _frames(src, idx):
         batch.append(rgb)
         numbers.append(k)
-        if len(batch) == chunk_frames or k == idx[-1]:
+        if len(batch) == chunk_frames:
             yield _chunk(src, batch, numbers, device)
             batch, numbers = [], []
     if batch:

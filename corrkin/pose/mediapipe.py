@@ -60,10 +60,9 @@ class MediaPipePose:
         a frame where nobody is found gets zeros."""
         kps, scores = [], []
         chunks = iter(chunks)
-        with native_quiet():  # the graph is built, and its threads start, up to the first chunk's end
-            model = self._pose.Pose(static_image_mode=static, **self.kwargs)
-        with model:
-            with native_quiet():
+        with contextlib.ExitStack() as stack:
+            with native_quiet():  # the graph is built, and its threads start, up to the first chunk's end
+                model = stack.enter_context(self._pose.Pose(static_image_mode=static, **self.kwargs))
                 for chunk in itertools.islice(chunks, 1):
                     self._chunk(model, chunk, kps, scores)
             for chunk in chunks:
