@@ -404,7 +404,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     else:
         c.reasons.append("bat: not seen through the swing, so no backlift, downswing or follow-through")
     out["x_factor"] = {"at_top_of_backlift_deg": None, "max_deg": None, "withheld": X_FACTOR}
-    c.reasons.extend(_out_of_order(c.events))
+    c.reasons.extend(out_of_order(c.events))
     _trust(c)
     out["reliable"] = not c.reasons
     return out
@@ -584,7 +584,7 @@ def event_tolerance_ms(fps: float) -> float:
     return max(TOL_FRAMES * 1000.0 / fps, TOL_S * 1000.0)
 
 
-def _out_of_order(events: dict) -> list[str]:
+def out_of_order(events: dict) -> list[str]:
     """What no stroke does, said instead of reported as if it were a stroke's timing: the
     backlift starting after its top. How far each event may lie from the reference is the
     plausibility ranges' to say (:mod:`corrkin.analysis.ranges`)."""

@@ -2,13 +2,13 @@
 
 Built from a clip's ``result.json`` alone (:func:`metrics_row`), so any output folder's table
 can be made again from its results. The columns, their units and how each is computed are in
-:data:`COLUMNS` (the README's data dictionary is made from it).
+:data:`COLUMNS` (the docs' data dictionary, docs/metrics.md, is made from it).
 """
 
 from __future__ import annotations
 
 from corrkin.analysis.biomech import LINES, MEASURED, SEGMENTS
-from corrkin.analysis.events import EVENTS, HOW
+from corrkin.analysis.events import EVENTS, HOW, out_of_order
 
 # name: (unit, how it is computed)
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -95,6 +95,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
                          "its range and source, '|'-separated; empty where every one checked is within"),
     "path": ("", "the maximum-weight correlation path, '>'-separated"),
     "path_weight": ("", "its summed edge weights"),
+    "untrusted": ("", "values measured but not trusted, left out of their columns so that no mean or sort takes "
+                      "them: 'column value: why', '|'-separated (outside the literature's range; events out of a "
+                      "stroke's order; a kinematic sequence not reliable); result.json keeps them"),
 }
 
 
@@ -129,8 +132,59 @@ def _r(x, nd=3):
     return None if x is None else round(float(x), nd)
 
 
-def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
-    """The metrics row of one ``result.json`` record (empty cells where a figure is absent)."""
+# a value's companions: its interval's ends and its other units go where it goes
+COMPANIONS = {"bat_toe_speed_m_s": ("bat_toe_speed_m_s_low", "bat_toe_speed_m_s_high", "bat_toe_speed_km_h"),
+              "bat_sweet_spot_speed_m_s": ("bat_sweet_spot_speed_m_s_low", "bat_sweet_spot_speed_m_s_high"),
+              "hands_speed_m_s": ("hands_speed_m_s_low", "hands_speed_m_s_high", "hands_speed_km_h"),
+              "stride_m": ("stride_m_low", "stride_m_high", "stride_sw")}
+SEQUENCE_VALUES = ("lead_arm_peak_deg_s", "bat_peak_deg_s", "lead_arm_peak_ms", "bat_peak_ms", "sequence_order",
+                   "proximal_to_distal", "gap_lead_arm_bat_ms", "gain_bat_lead_arm")
+
+
+def untrusted_values(rec: dict, row: dict) -> dict[str, str]:
+    """``{column: why}`` for the values of ``row`` (``rec``'s metrics row, as measured) that may
+    be wrong, not merely imprecise: outside the literature's range (:mod:`corrkin.analysis.ranges`);
+    every event where they are out of a stroke's order; the sequence's values where it is not
+    reliable (a peak seen end-on, outside the downswing, or away from the tip's). Companions
+    (:data:`COMPANIONS`) follow their value. An event whose interval is merely wide stays (its
+    ``trusted`` flag in result.json says so)."""
+    why: dict[str, str] = {}
+    ev = rec.get("events") or {}
+    found = ev.get("events") or {}
+    disordered = out_of_order(found)
+    if disordered:  # which of them is wrong is not known: none is kept
+        why |= {f"{e}_ms": disordered[0] for e in EVENTS if found.get(e) is not None}
+    ks = rec.get("kinematic_sequence") or {}
+    if not ks.get("reliable", False):
+        reasons = "; ".join(ks.get("reasons", [])) or "not reliable"
+        why |= {c: f"sequence not trusted: {reasons}" for c in SEQUENCE_VALUES}
+    for o in (rec.get("plausibility") or {}).get("out_of_range", []):
+        why[o["metric"]] = f"outside {o['low']:g} to {o['high']:g} {o['unit']} ({o['why']})"
+    for col, also in COMPANIONS.items():
+        if col in why:
+            why |= {c: why[col] for c in also}
+    return {c: w for c, w in why.items() if row.get(c) not in (None, "")}
+
+
+def metrics_row(rec: dict, batter: str = "", shot: str = "", keep_untrusted: bool = False) -> dict:
+    """The metrics row of one ``result.json`` record (empty cells where a figure is absent).
+    A value not to be trusted (:func:`untrusted_values`) is moved out of its column into
+    ``untrusted``, with why, so that a table's means and sorts never take it; ``keep_untrusted``
+    leaves it in its column too (the report greys it there)."""
+    row = _measured_row(rec, batter, shot)
+    why = untrusted_values(rec, row)
+    row["untrusted"] = " | ".join(f"{c} {row[c]:g}: {w}" if isinstance(row[c], float) else f"{c} {row[c]}: {w}"
+                                  for c, w in why.items() if c not in _COMPANION_OF)
+    if not keep_untrusted:
+        row |= {c: None for c in why}
+    return row
+
+
+_COMPANION_OF = {c for also in COMPANIONS.values() for c in also}
+
+
+def _measured_row(rec: dict, batter: str, shot: str) -> dict:
+    """Every column of :func:`metrics_row` as measured, trusted or not."""
     ks = rec.get("kinematic_sequence") or {}
     seg = ks.get("segments") or {}
     lines = ks.get("lines_in_image") or {}
@@ -195,8 +249,8 @@ def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
 
 
 def dictionary_markdown() -> str:
-    """The README's data dictionary: a Markdown table of :data:`COLUMNS` and, where measured,
-    each column's tolerance (:data:`TOLERANCE`; a test holds the README to it)."""
+    """The data dictionary (docs/metrics.md): a Markdown table of :data:`COLUMNS` and, where measured,
+    each column's tolerance (:data:`TOLERANCE`; a test holds the page to it)."""
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 

@@ -168,8 +168,10 @@ def write_report(src: Path, out: Path, videos: Path | None = None, align: Path |
             sources.append(video)
         tiles.append((name, safe, rec, None if video is None else f"media/{safe}_source{video.suffix.lower()}"))
     grids = _composites(skeletons, sources, media, composite)
-    metrics = _metrics_section([rec for _, _, rec, _ in tiles], media, _labels(align))
-    page = _page(src, tiles, grids, align, out, metrics, unreadable)
+    rows = _metric_rows([rec for _, _, rec, _ in tiles], _labels(align))
+    first = _summary_section(rows) + _clip_list(tiles)
+    metrics = _metrics_section(rows, media) + _dictionary()
+    page = _page(src, tiles, grids, align, out, metrics, unreadable, first, min(composite, len(tiles)))
     with atomic_write(out / "index.html", "w") as f:
         f.write(page)
     log.info("report of %d clips: %s", len(tiles), out / "index.html")
@@ -220,9 +222,16 @@ CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;background:#111;color:#eee}
 h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2rem} h3{font-size:1rem}
 .controls button{font-size:1rem;margin-right:.5rem;padding:.4rem 1rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:1rem}
+a{color:#8cf} a.figure img{display:block;margin:.4rem 0;max-width:100%;min-width:min(600px,100%);background:#fff}
+.light .dot{display:inline-block;width:.75em;height:.75em;border-radius:50%;margin-right:.35em;vertical-align:-.05em}
+.light.green .dot{background:#3c3} .light.amber .dot{background:#fb3} .light.red .dot{background:#e44}
+.legend .light{margin-right:1.2rem;font-size:.8rem} #summary-table td,#summary-table th{vertical-align:top}
+details summary h2{display:inline;cursor:pointer}
 .tile{background:#1c1c1c;border-radius:8px;padding:.8rem}
 .tile video,.tile img,.composite video{width:100%;border-radius:4px;background:#000}
+.tile video{max-height:360px;object-fit:contain}
+.tile a.figure img{background:#fff}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:.4rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .8rem;font-size:.85rem} dt{color:#9ab}
 table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padding:.2rem .5rem}
@@ -239,27 +248,33 @@ table{border-collapse:collapse;font-size:.8rem} td,th{border:1px solid #333;padd
 
 
 def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path, metrics: str = "",
-          unreadable=()) -> str:
+          unreadable=(), first: str = "", shown: int = 0) -> str:
     bad = ""
     if unreadable:
         items = "".join(f"<li>{html.escape(why)}</li>" for _, why in unreadable)
         bad = f"<div class=doubt><p>{len(unreadable)} results could not be read and are left out:</p><ul>{items}</ul></div>"
     parts = [f"<h1>corrkin report: {html.escape(src.name or str(src))}</h1>",
-             f"<p class=note>{len(tiles)} clips. Videos start together with Play all and stay in step.</p>", bad,
-             "<div class=controls><button id=play>Play all</button><button id=pause>Pause all</button></div>"]
+             f"<p class=note>{len(tiles)} clips. <a href=#summary>By batter and shot</a> · <a href=#clips-list>the "
+             "clips</a> · <a href=#all-swings>all swings together</a> · <a href=#all-metrics>every clip's metrics</a> · "
+             "<a href=#dictionary>data dictionary</a></p>", bad, first,
+             "<div class=controls><button id=play>Play all</button><button id=pause>Pause all</button> "
+             "<span class=note>videos start together and stay in step</span></div>"]
     if composite:
-        parts.append("<h2>All swings together</h2><div class=composite>" + "".join(
-            f'<video src="{c}" muted playsinline loop preload=auto></video>' for c in composite) + "</div>")
+        more = (f"the first {shown} of the {len(tiles)} clips (report composite={shown})" if shown < len(tiles)
+                else f"all {len(tiles)} clips")
+        parts.append(f"<h2 id=all-swings>All swings together</h2><p class=note>Showing {more}.</p><div class=composite>"
+                     + "".join(f'<video src="{c}" muted playsinline loop preload=auto></video>' for c in composite)
+                     + "</div>")
     parts.append("<h2>Clips</h2><div class=grid>")
     for name, safe, rec, source in tiles:
         media = (f'<video src="{source}" muted playsinline loop preload=auto></video>' if source else "")
         media += f'<video src="media/{safe}_skeleton.mp4" muted playsinline loop preload=auto></video>'
         dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in _numbers(rec))
-        kin = (f'<img src="media/{safe}_kinematics.png" alt="kinematic sequence of {html.escape(name)}">'
+        kin = (_figure(f"media/{safe}_kinematics.png", f"kinematic sequence of {name}")
                if "kinematic_sequence" in rec else "")
         parts.append(f'<div class=tile id="{safe}"><h3>{html.escape(name)}</h3>'
                      f'<div class="{"pair" if source else ""}">{media}</div>{_timeline(rec)}'
-                     f'<img src="media/{safe}_corrpath.png" alt="correlation path of {html.escape(name)}">{kin}'
+                     f'{_figure(f"media/{safe}_corrpath.png", f"correlation path of {name}")}{kin}'
                      f"<dl>{dl}</dl></div>")
     parts.append("</div>")
     parts.append(metrics)
@@ -269,7 +284,7 @@ def _page(src: Path, tiles, composite: list[str], align: Path | None, out: Path,
         for fig in ("aligned_speed.png", "edge_frequency.png"):
             if (align / fig).is_file():
                 shutil.copyfile(align / fig, out / "media" / fig)
-                parts.append(f'<img src="media/{fig}" alt="{fig}" style="max-width:100%">')
+                parts.append(_figure(f"media/{fig}", fig))
         for table in ("paths_by_shot", "paths_by_batter", "edges_by_shot", "edges_by_batter", "clips"):
             if (align / f"{table}.csv").is_file():
                 parts.append(_table(align / f"{table}.csv"))
@@ -387,26 +402,148 @@ def _labels(align: Path | None) -> dict[str, tuple[str, str]]:
         return {r["clip"]: (r.get("batter", ""), r.get("shot", "")) for r in csv.DictReader(f)}
 
 
-def _metrics_section(records: list[dict], media: Path, labels: dict[str, tuple[str, str]]) -> str:
+def _metric_rows(records: list[dict], labels: dict[str, tuple[str, str]]) -> list[tuple[dict, dict[str, str]]]:
+    """Each analysed clip's metrics row as measured (untrusted values kept, for greying) and
+    ``{column: why}`` for those not to be trusted."""
+    from corrkin.analysis.metrics import metrics_row, untrusted_values
+
+    out = []
+    for r in records:
+        if "kinematic_sequence" in r:
+            row = metrics_row(r, *labels.get(r["clip"], ("", "")), keep_untrusted=True)
+            out.append((row, untrusted_values(r, row)))
+    return out
+
+
+def _metrics_section(rows: list[tuple[dict, dict[str, str]]], media: Path) -> str:
     """The sortable table of every clip's metrics and the distributions by batter and by shot."""
-    from corrkin.analysis.metrics import metrics_row
     from corrkin.plots.kinematics import plot_distributions
 
-    rows = [metrics_row(r, *labels.get(r["clip"], ("", ""))) for r in records if "kinematic_sequence" in r]
     if not rows:
         return ""
-    cols = [c for c in TABLE_COLUMNS if any(r.get(c) not in (None, "") for r in rows)]
+    cols = [c for c in TABLE_COLUMNS if any(r.get(c) not in (None, "") for r, _ in rows)]
     head = "".join(f'<th data-col="{i}" title="click to sort">{html.escape(c)}</th>' for i, c in enumerate(cols))
-    body = "".join("<tr>" + "".join(_cell(r.get(c), _doubt(r, c)) for c in cols) + "</tr>" for r in rows)
-    parts = ["<h2>Metrics</h2><p class=note>One row per clip; click a column to sort. Units and how each is computed: "
-             "the README's data dictionary. Empty: not measured (the clip's reasons say why). <span class=doubt>Grey"
-             "</span>: measured but not trusted (its block is not reliable, or it lies outside what the literature "
-             "says a stroke can be); hover for why.</p>",
+    body = "".join("<tr>" + "".join(_cell(r.get(c), why.get(c)) for c in cols) + "</tr>" for r, why in rows)
+    parts = ["<h2 id=all-metrics>Every clip's metrics</h2><p class=note>One row per clip; click a column to sort. "
+             "Units and how each is computed: the <a href=#dictionary>data dictionary</a> below. Empty: not measured "
+             "(the clip's reasons say why). <span class=doubt>Grey</span>: measured but not trusted (outside what the "
+             "literature says a stroke can be, events out of a stroke's order, a sequence not reliable); hover "
+             "for why. metrics.csv leaves the grey values out of their columns (its <code>untrusted</code> column "
+             "keeps them).</p>",
              f"<div class=scroll><table id=metrics><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"]
+    trusted = [{c: (None if c in why else v) for c, v in r.items()} for r, why in rows]
     for by in ("batter", "shot"):
-        if plot_distributions(rows, by, media / f"metrics_by_{by}.png"):
-            parts.append(f'<img src="media/metrics_by_{by}.png" alt="metrics by {by}" style="max-width:100%">')
+        if plot_distributions(trusted, by, media / f"metrics_by_{by}.png"):
+            parts.append(_figure(f"media/metrics_by_{by}.png", f"metrics by {by}"))
     return "\n".join(parts)
+
+
+# the coach's first screen: (column, label, unit) per batter and shot
+SUMMARY = (("bat_toe_speed_m_s", "bat speed (toe)", "m/s"), ("bat_sweet_spot_speed_m_s", "bat speed (sweet spot)", "m/s"),
+           ("hands_speed_m_s", "hand speed", "m/s"), ("stride_m", "stride", "m"),
+           ("start_of_backlift_ms", "start of backlift", "ms from impact"),
+           ("top_of_backlift_ms", "top of backlift", "ms from impact"),
+           ("front_foot_toe_off_ms", "front-foot toe-off", "ms from impact"),
+           ("front_foot_contact_ms", "front-foot contact", "ms from impact"),
+           ("gap_lead_arm_bat_ms", "lead arm → bat gap", "ms"))
+LIGHTS = {"green": "every clip measured and trusted", "amber": "some clips measured and trusted; the rest left out",
+          "red": "no clip gives a trusted value"}
+
+
+def _missing_why(row: dict, col: str) -> str:
+    """Why ``row`` has no value in ``col``, from the row's own reasons."""
+    if col.endswith("_ms") and not col.startswith("gap_"):
+        return "not found: " + (str(row.get("events_reasons") or "").split(" | ")[0] or "no such event in the clip")
+    if col.startswith("gap_"):
+        return "not measured: " + (str(row.get("sequence_reasons") or "").split(" | ")[0] or "no sequence")
+    if col.startswith("stride"):  # from the front foot's toe-off to its contact
+        foot = [r for r in str(row.get("events_reasons") or "").split(" | ") if "foot" in r]
+        if foot:
+            return "not measured: " + foot[0]
+    if row.get("calibration_unavailable"):
+        return "no metres: " + str(row["calibration_unavailable"])
+    if row.get("camera_view") == "along the pitch":
+        return "withheld: the camera looks along the pitch (the swing's plane is seen edge-on)"
+    if not row.get("bat_found") and col.startswith("bat_"):
+        return "no bat seen through the swing"
+    return "not measured (the clip's reasons say why)"
+
+
+def _summary_cell(group: list[tuple[dict, dict[str, str]]], col: str, unit: str) -> str:
+    """A metric over a batter's clips of one shot: the median of the trusted values, their range,
+    how many clips gave one, a traffic light, and why the rest were left out (on hover and in
+    words where none is trusted)."""
+    from collections import Counter
+
+    values = [float(r[col]) for r, why in group if r.get(col) not in (None, "") and col not in why]
+    left = Counter(why[col] if col in why and r.get(col) not in (None, "") else _missing_why(r, col)
+                   for r, why in group if not (r.get(col) not in (None, "") and col not in why))
+    light = "green" if len(values) == len(group) else "amber" if values else "red"
+    reasons = "; ".join(f"{n} clip{'s' if n > 1 else ''}: {w}" for w, n in left.most_common())
+    tip = html.escape(LIGHTS[light] + (f". Left out: {reasons}" if reasons else ""))
+    if not values:
+        first = html.escape(left.most_common(1)[0][0][:160]) if left else ""
+        return f'<td class="light red" title="{tip}"><span class=dot></span>withheld<br><small>{first}</small></td>'
+    med = float(np.median(values))
+    spread = f"<br><small>{min(values):.3g} to {max(values):.3g}</small>" if len(values) > 1 else ""
+    return (f'<td class="light {light}" title="{tip}" data-v="{med!r}"><span class=dot></span>{med:.3g} {unit}'
+            f"<small> ({len(values)} of {len(group)})</small>{spread}</td>")
+
+
+def _summary_section(rows: list[tuple[dict, dict[str, str]]]) -> str:
+    """The first screen: per batter and shot, the trusted metrics with traffic lights."""
+    if not rows:
+        return ""
+    groups: dict[tuple[str, str], list] = {}
+    for r, why in rows:
+        groups.setdefault((r.get("batter") or "unlabelled", r.get("shot") or "unlabelled"), []).append((r, why))
+    head = "".join(f"<th>{html.escape(label)}<br><small>{html.escape(unit)}</small></th>" for _, label, unit in SUMMARY)
+    body = []
+    for (batter, shot), group in sorted(groups.items()):
+        reliable = sum(bool(r.get("reliable")) for r, _ in group)
+        cells = "".join(_summary_cell(group, col, unit) for col, _, unit in SUMMARY)
+        body.append(f"<tr><th>{html.escape(batter)}</th><th>{html.escape(shot)}</th>"
+                    f"<td>{len(group)}<br><small>{reliable} reliable</small></td>{cells}</tr>")
+    legend = " ".join(f'<span class="light {k}"><span class=dot></span>{html.escape(v)}</span>' for k, v in LIGHTS.items())
+    return ("<h2 id=summary>By batter and shot</h2><p class=note>Each cell: the median of the clips' trusted values, "
+            "their range and how many clips gave one. Times are in ms from impact (the bat's peak speed, or the "
+            "ball's contact where given; negative: before it). Hover a cell for what was left out and why.</p>"
+            f"<p class=legend>{legend}</p><div class=scroll><table id=summary-table><thead><tr><th>batter</th>"
+            f"<th>shot</th><th>clips</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _clip_list(tiles) -> str:
+    """Every clip, its verdict and its reasons, each linked to its tile."""
+    items = []
+    for name, safe, rec, _ in tiles:
+        q = rec.get("quality") or {}
+        ok = bool(q.get("reliable"))
+        why = "; ".join(q.get("reasons", []))
+        items.append(f'<tr><td class="light {"green" if ok else "red"}"><span class=dot></span>'
+                     f'{"reliable" if ok else "not reliable"}</td><td><a href="#{html.escape(safe)}">'
+                     f"{html.escape(name)}</a></td><td><small>{html.escape(why)}</small></td></tr>")
+    return (f"<h2 id=clips-list>The clips ({len(tiles)})</h2><div class=scroll><table id=clip-list><thead><tr>"
+            "<th>verdict</th><th>clip</th><th>why not reliable</th></tr></thead><tbody>" + "".join(items)
+            + "</tbody></table></div>")
+
+
+def _dictionary() -> str:
+    """The data dictionary, inside the page: every metrics column, its unit, definition and
+    measured tolerance."""
+    from corrkin.analysis.metrics import COLUMNS, TOLERANCE
+
+    rows = "".join(f"<tr><td><code>{html.escape(c)}</code></td><td>{html.escape(u)}</td><td>{html.escape(how)}</td>"
+                   f"<td>{html.escape(TOLERANCE.get(c, ''))}</td></tr>" for c, (u, how) in COLUMNS.items())
+    return ("<details id=dictionary><summary><h2>Data dictionary</h2></summary><p class=note>Every column of "
+            "metrics.csv: its unit, how it is computed and, where measured on strokes built in 3-D and filmed, its "
+            "tolerance.</p><div class=scroll><table><thead><tr><th>column</th><th>unit</th><th>how it is computed"
+            f"</th><th>tolerance (measured)</th></tr></thead><tbody>{rows}</tbody></table></div></details>")
+
+
+def _figure(src: str, alt: str) -> str:
+    """An image that opens full size on a click."""
+    return (f'<a class=figure href="{src}" target=_blank title="open full size"><img src="{src}" '
+            f'alt="{html.escape(alt)}"></a>')
 
 
 TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_toe_speed_m_s", "bat_sweet_spot_speed_m_s",
@@ -415,26 +552,6 @@ TABLE_COLUMNS = ("clip", "batter", "shot", "fps", "reliable", "bat_toe_speed_m_s
                  "sequence_order",
                  "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms", "gap_lead_arm_bat_ms",
                  "x_factor_top_deg", "sequence_reliable", "events_reliable", "path", "path_weight")
-
-
-EVENT_COLUMNS = ("start_of_backlift_ms", "front_foot_toe_off_ms", "start_of_downswing_ms", "front_foot_contact_ms")
-SEQUENCE_COLUMNS = ("sequence_order", "proximal_to_distal", "gap_pelvis_trunk_ms", "gap_trunk_lead_arm_ms",
-                    "gap_lead_arm_bat_ms")
-
-
-def _doubt(row: dict, col: str) -> str | None:
-    """Why a metrics row's value is not to be trusted, or None: outside its plausible range, or
-    in a block (events, sequence) that is not reliable."""
-    if row.get(col) in (None, ""):
-        return None
-    ranged = [x for x in str(row.get("out_of_range") or "").split(" | ") if x.startswith(col + " ")]
-    if ranged:
-        return ranged[0]
-    if col in EVENT_COLUMNS and not row.get("events_reliable"):
-        return "events not trusted: " + str(row.get("events_reasons") or "")[:300]
-    if col in SEQUENCE_COLUMNS and not row.get("sequence_reliable"):
-        return "sequence not trusted: " + str(row.get("sequence_reasons") or "")[:300]
-    return None
 
 
 def _cell(v, doubt: str | None = None) -> str:

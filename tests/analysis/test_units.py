@@ -160,14 +160,15 @@ def test_an_impacts_file_gives_corrkin_analyse_its_reference(tmp_path, stroke):
     assert main(["analyse", f"input={path}", f"output={tmp_path / 'bad'}", f"impacts={table}"]) == 2
 
 
-def test_the_readme_data_dictionary_is_the_code_s():
-    """Every metrics column, its unit and how it is computed, as the README documents them."""
+def test_the_docs_data_dictionary_is_the_code_s():
+    """Every metrics column, its unit and how it is computed, as the docs' data dictionary
+    (docs/metrics.md) gives them."""
     from pathlib import Path
 
     from corrkin.analysis.metrics import dictionary_markdown
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert dictionary_markdown() in readme
+    page = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text()
+    assert dictionary_markdown() in page
 
 
 @given(st.floats(-50, 50, allow_nan=False), st.floats(0, 10, allow_nan=False), st.floats(1e-4, 2.0),
@@ -229,3 +230,35 @@ def test_a_figure_no_stroke_has_is_flagged_with_its_source():
     assert rec["bat"]["speed_flags"] and "Stretch" in rec["events"]["reasons"][0] and not rec["events"]["reliable"]
     assert set(rec["plausibility"]["checked"]) == {"bat_toe_speed_m_s", "bat_sweet_spot_speed_m_s", "hands_speed_m_s",
                                                    "stride_m", "start_of_downswing_ms", "front_foot_contact_ms"}
+
+
+def test_a_value_that_may_be_wrong_is_never_in_its_column(tmp_path, stroke):
+    """metrics.csv keeps a value that may be wrong out of its column, so no mean or sort takes
+    it: a bat speed outside the literature's range (and its interval and km/h with it), the
+    sequence's values where it is not reliable, every event where they are out of order; the
+    ``untrusted`` column names each with its value and why; the report's row keeps them (greyed)."""
+    import copy
+
+    from corrkin.analysis.metrics import metrics_row
+
+    path, _, _ = stroke
+    rec, row = _analyse(path, tmp_path / "out")
+    assert row["untrusted"] == "" and row["bat_toe_speed_m_s"] != ""  # a clean stroke: everything in its column
+    bad = copy.deepcopy(rec)
+    bad["plausibility"]["out_of_range"] = [{"metric": "bat_toe_speed_m_s", "value": 95.0, "low": 2.0, "high": 50.0,
+                                            "unit": "m/s", "why": "no bat is that fast"}]
+    bad["kinematic_sequence"]["reliable"] = False
+    bad["kinematic_sequence"]["reasons"] = ["bat: seen end-on"]
+    top = bad["events"]["events"]["top_of_backlift"]["time_ms"]
+    bad["events"]["events"]["start_of_backlift"]["time_ms"] = top + 10.0  # after its top: no stroke does that
+    got, kept = metrics_row(bad), metrics_row(bad, keep_untrusted=True)
+    for col in ("bat_toe_speed_m_s", "bat_toe_speed_m_s_low", "bat_toe_speed_m_s_high", "bat_toe_speed_km_h",
+                "gap_lead_arm_bat_ms", "lead_arm_peak_ms", "bat_peak_ms", "start_of_backlift_ms", "top_of_backlift_ms"):
+        assert got[col] is None and kept[col] is not None, col
+    assert "bat_toe_speed_m_s " in got["untrusted"] and "no bat is that fast" in got["untrusted"]
+    assert "gap_lead_arm_bat_ms " in got["untrusted"] and "seen end-on" in got["untrusted"]
+    assert "start_of_backlift_ms " in got["untrusted"] and "after its top" in got["untrusted"]
+    assert "bat_toe_speed_m_s_low" not in got["untrusted"]  # a companion goes with its value, unnamed
+    # what stays is what was measured: the sweet spot's speed, the stride
+    assert got["bat_sweet_spot_speed_m_s"] == kept["bat_sweet_spot_speed_m_s"] is not None
+    assert got["stride_m"] == kept["stride_m"] is not None

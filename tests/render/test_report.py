@@ -90,6 +90,25 @@ def test_the_report_loads_every_tile_plays_together_and_has_no_console_errors(ru
         dist = browser.eval("Array.from(document.images).filter(i => i.alt.startsWith('metrics by '))"
                             ".map(i => [i.alt, i.naturalWidth])")
         assert sorted(a for a, _ in dist) == ["metrics by batter", "metrics by shot"] and all(w > 300 for _, w in dist)
+        # the first screen is the coach's: per batter and shot, trusted metrics with traffic lights
+        top, groups, lights = browser.eval(
+            "(() => { const t = document.getElementById('summary-table'); return [t.getBoundingClientRect().top, "
+            "t.tBodies[0].rows.length, t.querySelectorAll('td.light').length]; })()")
+        assert top < 700 and groups >= 2 and lights >= 9 * groups, (top, groups, lights)
+        assert browser.eval("document.querySelector('#summary-table thead').textContent.includes('ms from impact')")
+        # every clip listed, each linked to its tile
+        listed = browser.eval("Array.from(document.querySelectorAll('#clip-list tbody a')).map(a => a.textContent)")
+        names = browser.eval("Array.from(document.querySelectorAll('.tile h3')).map(h => h.textContent)")
+        assert sorted(listed) == sorted(names) and len(names) == tiles
+        # no picture shown narrower than 600 px without a full-size view a click away
+        small = browser.eval("Array.from(document.images).filter(i => i.getBoundingClientRect().width < 600 && "
+                             "!(i.closest('a') && i.closest('a').getAttribute('href') === i.getAttribute('src')))"
+                             ".map(i => i.alt)")
+        assert small == [], small
+        # the data dictionary is inside the page
+        from corrkin.analysis.metrics import COLUMNS
+
+        assert browser.eval("document.querySelectorAll('#dictionary tbody tr').length") == len(COLUMNS)
         browser.eval("document.getElementById('play').click()")
         import time
 
