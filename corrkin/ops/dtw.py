@@ -28,6 +28,8 @@ the CPU, gradients to an ulp: ATen's SIMD and scalar exp/log differ in the last 
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import platform
 import warnings
 from pathlib import Path
@@ -37,6 +39,8 @@ from torch.autograd.function import once_differentiable
 
 from corrkin.ops._checks import check_shape
 from corrkin.ops._wavefront import INF, Wavefront, band_limits, pair_band
+
+log = logging.getLogger(__name__)
 
 __all__ = ["dtw", "soft_dtw", "soft_dtw_divergence", "sq_dist", "band_limits", "default_radius", "path_cost",
            "Wavefront"]
@@ -84,11 +88,22 @@ def _cpu_kernels():
             flags.append(f"-march=x86-64-{level}")
             name += f"_x86_64_{level}"
         src = Path(__file__).with_name("csrc") / "dtw.cpp"
+        if not _built(name):  # the first alignment on this machine waits for a compiler: say so
+            log.info("compiling the C++ DTW kernels (once per machine and torch version, about a minute)")
         return load(name, [str(src)], extra_cflags=flags, extra_ldflags=["-fopenmp", "-lmvec"])
     except Exception as err:  # no compiler, no ninja, a failed build: same results, slower
         warnings.warn(f"corrkin: the C++ DTW kernels did not build ({err}); using the tensor wavefront on the CPU",
                       stacklevel=3)
         return None
+
+
+def _built(name: str) -> bool:
+    """Whether torch's extension cache (``TORCH_EXTENSIONS_DIR``, else its default root and the
+    folder it keeps per Python and accelerator) already holds a build of the kernels ``name``."""
+    from torch.utils.cpp_extension import get_default_build_root
+
+    root = Path(os.environ.get("TORCH_EXTENSIONS_DIR") or get_default_build_root())
+    return any(root.glob(f"{name}/*.so")) or any(root.glob(f"*/{name}/*.so"))
 
 
 def _use_kernels(x: torch.Tensor, impl: str):

@@ -122,3 +122,16 @@ def test_equals_tslearn_and_dtaidistance_with_the_matching_band(dtw_impl):
             one = dtw(torch.from_numpy(x[:, :1])[None].to(device), torch.from_numpy(y[:, :1])[None].to(device),
                       radius=r, impl=impl).item()
             assert one == pytest.approx(dtai.distance(x[:, 0].copy(), y[:, 0].copy(), window=r + 1) ** 2, rel=1e-10)
+
+
+def test_the_first_build_of_the_kernels_is_announced(tmp_path, monkeypatch):
+    """The first alignment on a machine compiles the C++ kernels (about a minute): whether a
+    build is already in torch's extension cache decides the message, wherever the cache is."""
+    from corrkin.ops.dtw import _built
+
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    assert not _built("corrkin_dtw_test")
+    (tmp_path / "py311_cpu" / "corrkin_dtw_test").mkdir(parents=True)
+    assert not _built("corrkin_dtw_test")  # a folder without a build
+    (tmp_path / "py311_cpu" / "corrkin_dtw_test" / "corrkin_dtw_test.so").write_bytes(b"")
+    assert _built("corrkin_dtw_test")
