@@ -493,5 +493,9 @@ def finish(out_dir: Path, results: list[ClipResult]) -> int:
     for r in rows:
         if r.get("timing_warnings"):
             log.warning("%s: timing: %s", r["clip"], r["timing_warnings"])
-    log.info("%d clips done, %d failed; results in %s", len(rows) - len(failed), len(failed), out_dir)
+    done = [r for r in rows if r["status"] != "failed"]
+    trusted = sum(str(r.get("reliable")) == "True" for r in done)
+    verdict = (f" ({trusted} reliable; {len(done) - trusted} not: why in summary.csv's quality_reasons)"
+               if trusted < len(done) else " (all reliable)" if done else "")
+    log.info("%d clips done%s, %d failed; results in %s", len(done), verdict, len(failed), out_dir)
     return 1 if failed else 0
