@@ -18,7 +18,7 @@ MMDET    := 3.3.0
 MMPOSE_V := 1.3.2
 WHEELS   ?= $(HOME)/.cache/corrkin/wheels
 
-.PHONY: gpu-wheels demo test bench install mmpose yolo chromium clean dist
+.PHONY: gpu-wheels demo test bench install mmpose yolo chromium clean dist docs
 
 # torch comes from PyPI (what users get); a machine-local find-links folder is not used
 $(STAMP): pyproject.toml
@@ -71,6 +71,10 @@ mmpose: $(MMPOSE)
 
 demo: $(STAMP)
 	$(BIN)/corrkin demo output=demo_output
+
+# the documentation site (MkDocs, docs/ and mkdocs.yml) into build/site; --strict: a warning fails it
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir build/site
 
 # CORRKIN_REQUIRE_MMPOSE / _YOLO / _CHROMIUM: those tests fail, rather than skip, if it is missing
 # ruff first ([tool.ruff] in pyproject.toml): a lint error fails the run before the tests start
