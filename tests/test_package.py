@@ -1,5 +1,5 @@
 """corrkin as a library others install: ``python -m build`` makes a wheel and an sdist, and the
-wheel alone, in a fresh virtual environment, composes its configs and runs (issue 16)."""
+wheel alone, in a fresh virtual environment, composes its configs and runs."""
 
 from __future__ import annotations
 
@@ -85,3 +85,20 @@ def test_a_fresh_environment_with_the_wheel_alone_runs(dist, tmp_path):
                "mediapipe=false", "shot_library=1", "progress=false")
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert (work / "demo" / "report" / "index.html").is_file()
+    # every public function of the notebook API, from the wheel alone
+    api = run(str(py), "-c", f"""
+import corrkin
+from pathlib import Path
+work = Path({str(work)!r})
+res = corrkin.analyse(work / "demo" / "keypoints", output=work / "api", progress=False)
+assert len(res) == len(res.clips) == len(list(res)) > 0 and res.clips[0] in res
+assert res[res.clips[0]]["clip"] == res.clips[0]
+table = res.to_pandas()
+assert len(table) == len(res) and "bat_toe_speed_m_s" in table.columns and len(res.summary()) == len(res)
+assert len(corrkin.load_results(work / "api")) == len(res) == len(corrkin.Results(str(work / "api")))
+ran = corrkin.run(work / "demo" / "videos", output=work / "api_run", pose="file",
+                  pose_keypoints=work / "demo" / "video_poses")
+assert len(ran) == 1 and ran.to_pandas()["bat_found"].notna().all()
+print("api ok")
+""")
+    assert api.returncode == 0 and "api ok" in api.stdout, api.stderr[-3000:]
