@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from tqdm import tqdm
 
@@ -43,7 +44,12 @@ def run_video(cfg) -> int:
     """Process every video under ``cfg.input``; returns the exit code (1 when any clip failed)."""
     device = resolve_device(cfg.device, None, 0)
     acfg, bat, batter = as_object(cfg.analysis), as_object(cfg.bat), as_object(cfg.batter)
-    pose = instantiate(cfg.pose)
+    try:
+        pose = instantiate(cfg.pose)
+    except InstantiationException as e:  # a backend not installed here says which: that, not Hydra's wrapping
+        if isinstance(e.__cause__, ImportError):
+            raise e.__cause__ from None
+        raise
     videos = find_videos(cfg.input)
     if not videos:
         raise FileNotFoundError(f"{cfg.input}: no videos ({', '.join(VIDEO_SUFFIXES)}) found")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import platform
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -49,7 +50,12 @@ class MediaPipePose:
 
     def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5):
-        import mediapipe as mp
+        try:
+            import mediapipe as mp
+        except ImportError as e:
+            raise ImportError(f"pose=mediapipe needs mediapipe 0.10.21, whose wheels are for x86-64 Linux and Windows and "
+                              f"for macOS, Python 3.9-3.12 ({platform.system()} {platform.machine()} here: {e}); use "
+                              "pose=mmpose (make mmpose), pose=yolo (corrkin[yolo]) or pose=file instead") from None
 
         self._pose = mp.solutions.pose
         self.kwargs = dict(model_complexity=model_complexity, min_detection_confidence=min_detection_confidence,

@@ -1,5 +1,7 @@
 """MediaPipe Pose, offline, on a real photograph and on rendered frames."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -76,3 +78,19 @@ def test_corrkin_run_says_nothing_of_others_start_up_unless_verbose(tmp_path):
         said[how] = done.stderr
     assert not [n for n in NOISE if n in said["quiet"]], said["quiet"]
     assert "TensorFlow Lite" in said["--verbose"]
+
+
+def test_without_mediapipe_the_run_says_which_backends_remain(tmp_path, monkeypatch, capsys):
+    """Where mediapipe has no wheel (Linux arm64), corrkin installs without it; pose=mediapipe
+    then says so in one line, naming the other backends, before any work (exit code 2)."""
+    from corrkin.cli import main
+    from corrkin.synth import SwingSpec
+    from corrkin.synth_video import write_rendered
+
+    video, _ = write_rendered(tmp_path / "v", SwingSpec(fps=25, duration_s=1.0, swing_at_s=0.5), seed=1, name="s")
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # as if not installed
+    assert main(["run", f"input={video}", f"output={tmp_path / 'out'}", "pose=mediapipe", "progress=false"]) == 2
+    err = capsys.readouterr().err
+    assert "pose=mediapipe needs mediapipe 0.10.21" in err and "pose=mmpose" in err and "Traceback" not in err
+    assert "Error executing job" not in err and "full_key" not in err
+    assert not list((tmp_path / "out").glob("*/result.json"))
