@@ -62,6 +62,12 @@ def _report(cfg: DictConfig) -> int:
     return run_report(cfg)
 
 
+def _export(cfg: DictConfig) -> int:
+    from corrkin.commands.export import run_export
+
+    return run_export(cfg)
+
+
 def _demo(cfg: DictConfig) -> int:
     from corrkin.commands.demo import run_demo
 
@@ -76,6 +82,7 @@ COMMANDS = {
     "sample": (_sample, "swings from a technique model: corrkin sample model=<run> [lora=<run>] shot=<s> output=<dir>"),
     "render": (_render, "skeleton videos / OpenPose pictures of keypoint files: corrkin render input=<file|dir> output=<dir>"),
     "report": (_report, "an HTML page of a run or library: corrkin report input=<output folder> [videos=<dir>]"),
+    "export": (_export, "keypoints as OpenSim .trc markers: corrkin export input=<results|keypoint files> output=<dir>"),
     "demo": (_demo, "make the synthetic demo library and analyse it: corrkin demo [output=demo_output]"),
 }
 
@@ -125,9 +132,10 @@ def checked(cfg: DictConfig) -> None:
 
 # the setting Hydra's own run folder is placed under (corrkin/configs/<command>.yaml, hydra.run.dir)
 RUN_DIR_KEY = {"analyse": "output", "run": "output", "align": "output", "library": "output", "sample": "output",
-               "render": "output", "report": "input", "demo": "output"}
+               "render": "output", "report": "input", "demo": "output", "export": "output"}
 REQUIRED = {"analyse": ("input", "output"), "run": ("input", "output"), "align": ("input", "output"),
-            "library": ("input", "output"), "render": ("input", "output"), "report": ("input",)}
+            "library": ("input", "output"), "render": ("input", "output"), "report": ("input",),
+            "export": ("input", "output")}
 
 
 def _given(argv: list[str]) -> dict[str, str]:
@@ -314,7 +322,7 @@ def command_help(name: str) -> str:
 
     schema = {"analyse": schemas.AnalyseConfig, "run": schemas.RunConfig, "align": schemas.AlignConfig,
               "library": schemas.LibraryConfig, "report": schemas.ReportConfig, "render": schemas.RenderConfig,
-              "demo": schemas.DemoConfig, "sample": SampleConfig}[name]
+              "demo": schemas.DemoConfig, "sample": SampleConfig, "export": schemas.ExportConfig}[name]
     with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
         cfg = compose(name)
     lines = [f"corrkin {name}: {COMMANDS[name][1]}", "",
@@ -421,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with interrupt_on_signals():  # a command's own loops finish their step; any other step ends here
                 code["value"] = func(cfg)
-        except (OSError, ValueError, ClipError) as e:  # a path or a setting: one line (--verbose: the traceback)
+        except (OSError, ValueError, ClipError, ImportError) as e:  # a path, a setting, a backend not installed: one line
             if verbose:
                 raise
             print(f"corrkin {name}: {e}", file=sys.stderr)

@@ -517,6 +517,25 @@ class RenderConfig:
         self.format = _choice(VideoFormat, "format", self.format)
 
 
+@dataclass
+class ExportConfig:
+    """``corrkin export``: each clip's keypoints as an OpenSim ``.trc`` (Sports2D's 2-D layout)."""
+
+    # a corrkin analyse / run / library output folder (a result.json per clip), or keypoint files
+    # (.npz, mmpose .json, .trc, OpenPose frame folders) or a folder of them
+    input: str = MISSING
+    output: str = MISSING  # <clip>.trc per clip: 13 joints and BatTip; Units m where a result's calibration allows, else px
+    fps: Optional[float] = None  # keypoint files without a frame rate (seed, mmpose, OpenPose); a result carries its own
+    recursive: bool = False  # keypoint files: also read the folder's sub-folders
+    min_score: float = 0.0  # a point scored below this (or 0) is written as missing (a TRC holds no scores)
+    batter: BatterConfig = field(default_factory=BatterConfig)  # files with several people (mmpose, OpenPose)
+    progress: bool = True  # a bar over the clips (on a terminal)
+
+    def __post_init__(self) -> None:
+        _runtime_checks(self)
+        _fraction("min_score", self.min_score)
+
+
 def as_object(node):
     """A composed config node as its dataclass (a dataclass given directly is returned as is)."""
     return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
@@ -539,6 +558,7 @@ def register_configs() -> None:
     cs.store(name="library_schema", node=LibraryConfig)
     cs.store(name="report_schema", node=ReportConfig)
     cs.store(name="render_schema", node=RenderConfig)
+    cs.store(name="export_schema", node=ExportConfig)
     from corrkin.technique.config import SampleConfig, TechniqueConfig
 
     cs.store(name="technique_schema", node=TechniqueConfig)

@@ -20,6 +20,30 @@ COCO17: tuple[str, ...] = (
     "r_elbow", "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
 )
 
+# Other tools' keypoint orders, in the same vocabulary (``mid_hip``/``hip``: the hips' midpoint
+# as the model predicts it). OpenPose's BODY_25 and its 18-point COCO body; HALPE-26 is what
+# Sports2D and Pose2Sim run by default (COCO-17, then the head, neck, hip and feet). Each is
+# read through its COCO-17 points (:func:`coco17_index`), so every source gives the same 13
+# joints, the pelvis the hips' midpoint.
+OPENPOSE_BODY25: tuple[str, ...] = (
+    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "mid_hip",
+    "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+    "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel",
+)
+OPENPOSE_COCO18: tuple[str, ...] = (
+    "nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist",
+    "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+)
+HALPE26: tuple[str, ...] = COCO17 + (
+    "head", "neck", "hip", "l_big_toe", "r_big_toe", "l_small_toe", "r_small_toe", "l_heel", "r_heel",
+)
+
+
+def coco17_index(names: tuple[str, ...]) -> list[int]:
+    """Where each COCO-17 point lies in a layout of ``names`` (indices into it, COCO-17's order)."""
+    return [names.index(n) for n in COCO17]
+
+
 # The bones between the joints, as drawn and as masked out when looking for the bat.
 LIMBS: tuple[tuple[str, str], ...] = (
     ("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_knee", "r_hip"),

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
@@ -14,8 +15,10 @@ from omegaconf import OmegaConf
 from corrkin.cli import CONFIG_DIR, main
 from corrkin.commands.analyse import run_analyse
 from corrkin.commands.demo import run_demo
+from corrkin.commands.export import run_export
 from corrkin.config import register_configs
 from corrkin.io.keypoints import save_clip
+from corrkin.skeleton import JOINTS
 from corrkin.synth import SwingSpec, make_clip
 
 CONFIGS = Path(CONFIG_DIR)
@@ -269,7 +272,7 @@ def test_a_refused_run_leaves_nothing(folder, tmp_path, capsys):
     assert not made.exists() and there.is_dir() and list(there.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["analyse", "run", "align", "library", "report", "render", "demo", "sample"])
+@pytest.mark.parametrize("name", ["analyse", "run", "align", "library", "report", "render", "demo", "sample", "export"])
 def test_help_lists_every_setting_with_its_default_and_meaning(name, capsys):
     from corrkin import config as schemas
     from corrkin.cli import command_help
@@ -297,3 +300,134 @@ def test_described_reads_the_schemas_comments():
     assert rows["robust"].startswith("before smoothing: left/right swaps of the wrists")
     assert rows["quality.min_fps"] == "below it, no timing is claimed to the precision of a swing"
     assert rows["smooth_order"] == ""
+
+
+@pytest.fixture
+def swings(tmp_path):
+    """Two synthetic swings as corrkin .npz files, and the clips themselves."""
+    src = tmp_path / "swings"
+    clips = {}
+    for i in range(2):
+        clips[f"s{i}"], _ = make_clip(SwingSpec(fps=25, duration_s=2.0), seed=10 + i, name=f"s{i}")
+        save_clip(src / f"s{i}.npz", clips[f"s{i}"])
+    return src, clips
+
+
+def _openpose_folder(folder, clip):
+    """``clip`` as OpenPose BODY_25 frame files (the points corrkin has no joint for: missing)."""
+    from corrkin.skeleton import OPENPOSE_BODY25
+
+    folder.mkdir(parents=True)
+    for f in range(clip.frames):
+        flat = []
+        for name in OPENPOSE_BODY25:
+            at = JOINTS.index(name) if name in JOINTS else None
+            flat += [0.0, 0.0, 0.0] if at is None else [*map(float, clip.keypoints[f, at]), 0.9]
+        doc = {"version": 1.3, "people": [{"person_id": [-1], "pose_keypoints_2d": flat}]}
+        (folder / f"{clip.name}_{f:012d}_keypoints.json").write_text(json.dumps(doc))
+
+
+def test_analyse_reads_trc_files_and_openpose_folders(swings, tmp_path):
+    """Sports2D's .trc and OpenPose's frame folders, from the command line, as the .npz they came from."""
+    from corrkin.io.trc import MARKERS, write_trc
+    from corrkin.skeleton import NODES
+
+    src, clips = swings
+    mixed = tmp_path / "mixed"
+    c = clips["s0"]
+    xy = np.concatenate([c.keypoints, c.bat[:, None]], 1)
+    write_trc(mixed / "s0_Sports2D_px.trc", xy, np.ones(xy.shape[:2], bool), [MARKERS[n] for n in NODES], 25.0)
+    _openpose_folder(mixed / "s1_json", clips["s1"])
+    assert main(["analyse", f"input={mixed}", f"output={tmp_path / 'out'}", "fps=25", "plots=false",
+                 "progress=false"]) == 0
+    assert main(["analyse", f"input={src}", f"output={tmp_path / 'ref'}", "plots=false", "progress=false"]) == 0
+    got = json.loads((tmp_path / "out" / "s0_Sports2D_px" / "result.json").read_text())
+    ref = json.loads((tmp_path / "ref" / "s0" / "result.json").read_text())
+    assert got["frames"] == ref["frames"] == 50 and got["bat"]["peak_frame"] == ref["bat"]["peak_frame"]
+    assert got["path"] == ref["path"] and got["shoulder_width_px"] == pytest.approx(ref["shoulder_width_px"], rel=1e-3)
+    got = json.loads((tmp_path / "out" / "s1_json" / "result.json").read_text())
+    assert got["frames"] == 50 and got["bat"]["found"] is False  # OpenPose has no bat
+    assert got["provenance"]["input"]["path"] == str(mixed / "s1_json")
+    assert main(["analyse", f"input={mixed / 's1_json'}", f"output={tmp_path / 'one'}", "plots=false",
+                 "progress=false"]) == 1  # no fps: that clip's error, in the summary
+    row = next(csv.DictReader(open(tmp_path / "one" / "summary.csv")))
+    assert row["clip"] == "s1_json" and "no frame rate in OpenPose output: pass fps=" in row["error"]
+
+
+def test_export_writes_trc_that_reads_back_the_same_keypoints(swings, tmp_path):
+    """px from keypoint files, m from calibrated results (origin: the median pelvis); a result
+    whose input is gone fails alone; corrkin run's keypoints.npz is used where it is there."""
+    from corrkin.io.keypoints import load_clip
+
+    src, clips = swings
+    assert main(["export", f"input={src}", f"output={tmp_path / 'px'}", "progress=false"]) == 0
+    for name, c in clips.items():
+        back = load_clip(tmp_path / "px" / f"{name}.trc")
+        assert back.units == "px" and back.fps == 25.0 and back.frames == c.frames
+        np.testing.assert_allclose(back.keypoints, c.keypoints, atol=1e-5)
+        np.testing.assert_allclose(back.bat, c.bat, atol=1e-5)
+        assert (back.scores == 1).all() and (back.bat_scores == 1).all()
+    res = tmp_path / "res"
+    assert main(["analyse", f"input={src}", f"output={res}", "plots=false", "progress=false"]) == 0
+    assert main(["export", f"input={res}", f"output={tmp_path / 'm'}", "progress=false"]) == 0
+    for name, c in clips.items():
+        rec = json.loads((res / name / "result.json").read_text())
+        scale = rec["calibration"]["m_per_shoulder_width"] / rec["shoulder_width_px"]
+        origin = np.median(c.keypoints[:, JOINTS.index("pelvis")], 0)
+        back = load_clip(tmp_path / "m" / f"{name}.trc")
+        text = (tmp_path / "m" / f"{name}.trc").read_text().splitlines()
+        assert back.units == "m" and text[2].split("\t")[4] == "m" and back.fps == rec["fps"]
+        np.testing.assert_allclose(back.keypoints, (c.keypoints - origin) * scale, atol=1e-5)
+        np.testing.assert_allclose(back.bat, (c.bat - origin) * scale, atol=1e-5)
+        assert 0.3 < np.linalg.norm(back.keypoints[0, JOINTS.index("l_shoulder")] - back.keypoints[0, JOINTS.index(
+            "r_shoulder")]) < 0.7  # a batter's shoulders, in metres
+    (res / "s1" / "keypoints.npz").write_bytes((src / "s1.npz").read_bytes())  # as corrkin run leaves it
+    (src / "s0.npz").unlink()
+    (src / "s1.npz").unlink()
+    assert main(["export", f"input={res}", f"output={tmp_path / 'again'}", "progress=false"]) == 1
+    assert not (tmp_path / "again" / "s0.trc").exists()
+    back = load_clip(tmp_path / "again" / "s1.trc")
+    np.testing.assert_array_equal(back.keypoints, load_clip(tmp_path / "m" / "s1.trc").keypoints)
+
+
+def test_export_reports_a_result_whose_input_changed(swings, tmp_path, caplog):
+    src, _ = swings
+    res = tmp_path / "res"
+    assert run_analyse(analyse_cfg(src, res, "plots=false")) == 0  # not main(): Hydra's logging would take caplog's place
+    with open(src / "s0.npz", "ab") as f:
+        f.write(b"more")
+    with caplog.at_level("ERROR", logger="corrkin.commands.export"):
+        assert run_export(compose_cfg("export", [f"input={res}", f"output={tmp_path / 'x'}", "progress=false"])) == 1
+    said = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(said) == 1 and said[0].startswith(str(src / "s0.npz")) and "changed since it was analysed" in said[0]
+    assert (tmp_path / "x" / "s1.trc").is_file() and not (tmp_path / "x" / "s0.trc").exists()
+    assert main(["export", f"input={tmp_path / 'nothing'}", f"output={tmp_path / 'y'}"]) == 2
+
+
+def test_export_units_and_missing_points_rule():
+    """px without a usable calibration; m = m_per_shoulder_width / shoulder_width_px about the
+    median pelvis; a point scored 0 or below min_score is missing; a clip in metres stays as is."""
+    import dataclasses
+
+    from corrkin.commands.export import metres_per_pixel, trc_markers
+
+    clip, _ = make_clip(SwingSpec(fps=25, duration_s=1.0), seed=3, name="u")
+    clip.scores[4, JOINTS.index("l_wrist")] = 0.0
+    clip.scores[5, JOINTS.index("l_wrist")] = 0.3
+    rec = {"calibration": {"m_per_shoulder_width": 0.5}, "shoulder_width_px": 50.0}
+    assert metres_per_pixel(rec) == 0.01
+    for bad in (None, {}, {"calibration": {"method": "bat", "unavailable": "no bat"}, "shoulder_width_px": 50.0},
+                {"calibration": {"m_per_shoulder_width": 0.5}, "shoulder_width_px": 0.0},
+                {"calibration": {"m_per_shoulder_width": "x"}, "shoulder_width_px": 50.0}):
+        assert metres_per_pixel(bad) is None
+    xy, seen, units = trc_markers(clip, None, min_score=0.5)
+    assert units == "px" and xy.shape == (25, 14, 2) and not seen[4, JOINTS.index("l_wrist")]
+    assert not seen[5, JOINTS.index("l_wrist")] and seen[6, JOINTS.index("l_wrist")]
+    np.testing.assert_array_equal(xy[:, :13], clip.keypoints)
+    xy, seen, units = trc_markers(clip, rec)
+    origin = np.median(clip.keypoints[:, JOINTS.index("pelvis")], 0)
+    assert units == "m" and seen[5, JOINTS.index("l_wrist")]
+    np.testing.assert_allclose(xy[:, 13], (clip.bat - origin) * 0.01, rtol=1e-6)
+    xy, _, units = trc_markers(dataclasses.replace(clip, units="m"), rec)
+    assert units == "m"
+    np.testing.assert_array_equal(xy[:, :13], clip.keypoints)

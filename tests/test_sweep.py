@@ -41,7 +41,7 @@ def test_the_launchers_compose():
     assert "SlurmLauncher" in cfg.hydra.launcher._target_ and cfg.hydra.launcher.timeout_min == 120
 
 
-@pytest.mark.parametrize("name", ["analyse", "run", "library", "align", "render", "report", "sample", "demo",
+@pytest.mark.parametrize("name", ["analyse", "run", "library", "align", "render", "report", "sample", "demo", "export",
                                   "technique"])
 def test_every_command_keeps_hydras_record_under_its_folder(name):
     """One run block (corrkin/configs/hydra_dirs) for every command and the training script:

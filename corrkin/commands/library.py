@@ -139,7 +139,7 @@ def trim(clip: Clip, start_s: float | None, end_s: float | None) -> Clip:
     if b <= a:
         raise ClipError(clip.path, f"time range [{start_s}, {end_s}) s holds no frames of a {clip.frames}-frame clip")
     return Clip(clip.name, clip.path, clip.keypoints[a:b], clip.scores[a:b], clip.bat[a:b], clip.bat_scores[a:b],
-                clip.fps, clip.source)
+                clip.fps, clip.source, units=clip.units)
 
 
 def _distributed(device: str):
@@ -301,7 +301,7 @@ def read_clip(item: Item, key: str, cfg, device, clips_dir: Path) -> Clip:
         clip = process_video(path, _POSE[spec], cfg.bat, fps, cfg.stride, cfg.chunk_frames, device, cfg.batter)
         clip.name = item.clip
         save_clip(clips_dir / key / "keypoints.npz", clip)
-    elif path.suffix in SUFFIXES:
+    elif path.suffix in SUFFIXES or path.is_dir():  # a folder: an OpenPose clip's frame files
         clip = load_clip(path, fps=fps, name=item.clip)
     else:
         raise ClipError(path, f"neither a keypoint file ({', '.join(SUFFIXES)}) nor a video "

@@ -8,7 +8,13 @@ Formats read (chosen by content, not by name):
 * mmpose prediction JSON (``topdown_demo_with_mmdet.py --save-predictions`` or the
   inferencer's ``pred_out_dir``): per frame, instances with ``keypoints``, ``keypoint_scores``
   and ``bbox`` in COCO-17; an 18th keypoint is taken as the bat tip. The batter is chosen among
-  the people and followed through the clip (:mod:`corrkin.pose.select`).
+  the people and followed through the clip (:mod:`corrkin.pose.select`);
+* OpenSim ``.trc`` marker files (Sports2D 2-D, Pose2Sim 3-D; :mod:`corrkin.io.trc`): markers
+  matched to the joints by name, Y flipped to the image's, a 3-D swing seen square-on; a file
+  in metres gives a clip in metres (``Clip.units``);
+* a folder of OpenPose per-frame JSON files (BODY_25, COCO-18, HALPE-26 ...;
+  :mod:`corrkin.io.openpose`), one clip, no fps (pass one): the batter is chosen among the
+  people as in an mmpose file. A single frame file is refused with a pointer to its folder.
 
 Every ``.npz`` is read with ``allow_pickle=False``. A file that cannot be used raises
 :class:`ClipError` with one line naming the file and the problem.
@@ -26,58 +32,33 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from corrkin.io.files import MAX_KEYPOINT_BYTES, MAX_VIDEO_BYTES, ClipError, regular_file  # noqa: F401 - re-exported
 from corrkin.skeleton import COCO17, JOINTS, coco17_to_joints
 
 if TYPE_CHECKING:  # torch is imported where a batch is built, so file readers stay light
     import torch
 
-SUFFIXES = (".npz", ".json")
+SUFFIXES = (".npz", ".json", ".trc")
 MIN_FPS, MAX_FPS = 1.0, 10000.0  # a frame rate outside is a unit or a typing error, not a camera's
-MAX_KEYPOINT_BYTES = 2 << 30  # a keypoint file larger than this is not one (100,000 frames take ~10 MB)
-MAX_VIDEO_BYTES = 64 << 30
 KNOWN_KEYS = {"kps", "conf", "bat", "keypoints", "scores", "bat_scores", "fps", "joints"}
-
-
-def regular_file(path: str | os.PathLike, limit: int) -> int:
-    """The size of ``path`` if it is a regular file of at most ``limit`` bytes; else ``OSError``
-    saying why. Nothing is opened: a FIFO or a device (``/dev/zero``) is refused before a read
-    could block or never end."""
-    import errno
-    import stat
-
-    st = os.stat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or socket is never read)")
-    if st.st_size > limit:
-        raise OSError(errno.EFBIG, f"{st.st_size / 2**30:.1f} GiB, more than the {limit / 2**30:g} GiB a clip file may be")
-    return st.st_size
-
-
-class ClipError(Exception):
-    """A clip that cannot be analysed; ``str()`` is one line naming the file and the reason."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        self.path, self.reason = str(path), reason
-        super().__init__(f"{path}: {reason}")
-
-    def __reduce__(self):  # picklable across worker processes
-        return type(self), (self.path, self.reason)
 
 
 @dataclass
 class Clip:
-    """One clip's keypoints as read (numpy, float32, image pixels)."""
+    """One clip's keypoints as read (numpy, float32, image convention: x right, y down; in
+    pixels, or in metres where ``units`` says so)."""
 
     name: str
-    path: str
+    path: str  # the file, or the folder of an OpenPose clip
     keypoints: np.ndarray  # (T, 13, 2)
     scores: np.ndarray  # (T, 13)
     bat: np.ndarray  # (T, 2), zeros where absent
     bat_scores: np.ndarray  # (T,), 0 where absent
     fps: float
-    source: str  # "corrkin" | "seed" | "mmpose"
+    source: str  # "corrkin" | "seed" | "mmpose" | "trc" | "openpose"
     # what the video stages found: people seen, how the batter was chosen, identity switches
     story: dict | None = None
+    units: str = "px"  # "px" image pixels; "m" metres (a TRC file in m, cm or mm)
 
     @property
     def frames(self) -> int:
@@ -199,6 +180,9 @@ def read_mmpose_people(path: str | os.PathLike):
         doc = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ClipError(path, f"not readable JSON ({e})") from None
+    if isinstance(doc, dict) and "people" in doc and "instance_info" not in doc:
+        raise ClipError(path, "one frame of OpenPose output ('people'), not a clip: pass the folder that holds "
+                              "the clip's <video>_<frame>_keypoints.json files")
     frames = doc.get("instance_info") if isinstance(doc, dict) else doc
     if not isinstance(frames, list) or not frames:
         raise ClipError(path, "no frames: expected mmpose predictions ('instance_info' or a list of frames)")
@@ -242,9 +226,21 @@ def read_mmpose_people(path: str | os.PathLike):
 
 
 def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, dict]:
+    return "mmpose", _batter(path, read_mmpose_people(path), batter_box, batter_index)
+
+
+def _read_openpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, dict]:
+    from corrkin.io.openpose import read_openpose_people
+
+    return "openpose", _batter(path, read_openpose_people(path), batter_box, batter_index)
+
+
+def _batter(path: Path, people, batter_box=None, batter_index=None) -> dict:
+    """The batter's joints (and bat tip) among ``people`` (:class:`corrkin.pose.select.People`),
+    chosen and followed, or given by ``batter_box`` / ``batter_index``, as a reader's dict; a
+    choice that names no one raises :class:`ClipError` naming ``path``."""
     from corrkin.pose.select import select_batter
 
-    people = read_mmpose_people(path)
     valid, boxes = people.valid, people.boxes
     extent = (float(boxes[..., 2][valid].max(initial=1.0)), float(boxes[..., 3][valid].max(initial=1.0)))
     try:
@@ -259,13 +255,14 @@ def _read_mmpose(path: Path, batter_box=None, batter_index=None) -> tuple[str, d
         bat_scores = np.where(sel.found, people.bat_scores[rows, pick], 0.0).astype(np.float32)
         if not bat_scores.any():
             bat = bat_scores = None
-    return "mmpose", dict(keypoints=k13, scores=s13, bat=bat, bat_scores=bat_scores, fps=None, joints=None)
+    return dict(keypoints=k13, scores=s13, bat=bat, bat_scores=bat_scores, fps=None, joints=None)
 
 
 def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | None = None,
               batter_box=None, batter_index: int | None = None) -> Clip:
-    """Read one keypoint file; ``fps`` overrides the file's frame rate (and is required for the
-    seed and mmpose formats, which carry none). For files with several people (mmpose), the
+    """Read one keypoint file, or a folder of OpenPose frame files; ``fps`` overrides the file's
+    frame rate (and is required for the seed, mmpose and OpenPose formats, which carry none, and
+    for a TRC without a usable ``DataRate``). For files with several people (mmpose, OpenPose), the
     batter is chosen and followed (:mod:`corrkin.pose.select`), or given by ``batter_box`` /
     ``batter_index``; frames where the batter is lost get score 0 (gaps, never another person).
 
@@ -284,7 +281,8 @@ def load_clip(path: str | os.PathLike, fps: float | None = None, name: str | Non
 def _frame_rate(path: Path, clip_fps, source: str) -> float:
     """The clip's frame rate, checked to be a camera's."""
     if clip_fps is None:
-        raise ClipError(path, f"no frame rate in a {source} file: pass fps=<frames per second>")
+        where = "OpenPose output" if source == "openpose" else f"a {source} file"
+        raise ClipError(path, f"no frame rate in {where}: pass fps=<frames per second>")
     if not np.isfinite(clip_fps) or clip_fps <= 0:
         raise ClipError(path, f"frame rate {clip_fps} is not a positive number")
     if not MIN_FPS <= clip_fps <= MAX_FPS:
@@ -293,19 +291,31 @@ def _frame_rate(path: Path, clip_fps, source: str) -> float:
     return float(clip_fps)
 
 
-def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batter_index) -> Clip:
+def _read(path: Path, fps: float | None, batter_box, batter_index) -> tuple[str, dict]:
+    """The reader's ``(source, dict)`` for ``path``, by its suffix (a folder: OpenPose frames)."""
+    if path.is_dir():
+        return _read_openpose(path, batter_box, batter_index)
     try:
         regular_file(path, MAX_KEYPOINT_BYTES)
     except FileNotFoundError:
         raise ClipError(path, "no such file") from None
     except OSError as e:
         raise ClipError(path, e.strerror or str(e)) from None
-    if path.suffix.lower() == ".npz":
-        source, d = _read_npz(path)
-    elif path.suffix.lower() == ".json":
-        source, d = _read_mmpose(path, batter_box, batter_index)
-    else:
-        raise ClipError(path, f"unknown keypoint format '{path.suffix}' (expected {', '.join(SUFFIXES)})")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _read_npz(path)
+    if suffix == ".json":
+        return _read_mmpose(path, batter_box, batter_index)
+    if suffix == ".trc":
+        from corrkin.io.trc import read_trc
+
+        return "trc", read_trc(path, fps)
+    raise ClipError(path, f"unknown keypoint format '{path.suffix}' (expected {', '.join(SUFFIXES)}, "
+                          "or a folder of OpenPose frame files)")
+
+
+def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batter_index) -> Clip:
+    source, d = _read(path, fps, batter_box, batter_index)
     kps = d["keypoints"]
     t = kps.shape[0]
     if t == 0:
@@ -330,14 +340,18 @@ def _load_clip(path: Path, fps: float | None, name: str | None, batter_box, batt
     if not np.isfinite(scores).all():
         raise ClipError(path, "scores contain NaN/inf")
     clip_fps = _frame_rate(path, fps if fps is not None else d["fps"], source)
-    return Clip(name=name or path.stem, path=str(path), keypoints=kps, scores=scores,
-                bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source)
+    return Clip(name=name or (path.name if path.is_dir() else path.stem), path=str(path), keypoints=kps, scores=scores,
+                bat=bat, bat_scores=bat_scores.astype(np.float32), fps=float(clip_fps), source=source,
+                units=d.get("units", "px"))
 
 
 def find_inputs(root: str | os.PathLike, recursive: bool = False,
                 exclude: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     """``(clip name, path)`` for a file, or for every keypoint file in a folder (sorted); with
-    ``recursive``, in its sub-folders too.
+    ``recursive``, in its sub-folders too. A folder holding OpenPose per-frame files
+    (``*_keypoints.json``, :mod:`corrkin.io.openpose`) is one clip, whose path is the folder:
+    ``root`` itself where it holds them, else each such sub-folder; its frame files are never
+    clips of their own.
 
     A clip's name is its path relative to the folder without the suffix, so clips with the same
     file name in different sub-folders stay apart; where two files differ only in their suffix
@@ -347,6 +361,8 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False,
     (``CLIP.NPZ``). ``exclude``: a folder never read (the command's own output, where it lies
     inside the input).
     """
+    from corrkin.io.openpose import is_frame_file, is_openpose_folder
+
     root = Path(root)
     if not str(root).strip():
         raise ValueError("input is empty: name a keypoint file or folder")
@@ -354,21 +370,28 @@ def find_inputs(root: str | os.PathLike, recursive: bool = False,
         return [(root.stem, root)]
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such file or folder")
+    if is_openpose_folder(root):
+        return [(Path(os.path.abspath(root)).name or "openpose", root)]
     skip = Path(os.path.abspath(exclude)) if exclude is not None and str(exclude).strip() else None
     if skip is not None and Path(os.path.abspath(root)).is_relative_to(skip):
         skip = None  # the input lies inside the output (a folder of inputs kept there): read it
 
-    def wanted(p: Path) -> bool:
-        if p.suffix.lower() not in SUFFIXES or any(part.startswith(".") for part in p.relative_to(root).parts):
+    def visible(p: Path) -> bool:
+        if any(part.startswith(".") for part in p.relative_to(root).parts):
             return False
-        if skip is not None and Path(os.path.abspath(p)).is_relative_to(skip):
+        return skip is None or not Path(os.path.abspath(p)).is_relative_to(skip)
+
+    def wanted(p: Path) -> bool:
+        if p.suffix.lower() not in SUFFIXES or is_frame_file(p) or not visible(p):
             return False
         return p.is_file()
 
-    files = sorted(p for p in (root.rglob("*") if recursive else root.glob("*")) if wanted(p))
-    stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
+    found = list(root.rglob("*") if recursive else root.glob("*"))
+    clips = sorted([p for p in found if wanted(p)]
+                   + [p for p in found if p.is_dir() and visible(p) and is_openpose_folder(p)])
+    stems = [(p.relative_to(root) if p.is_dir() else p.relative_to(root).with_suffix("")).as_posix() for p in clips]
     shared = {s for s, n in Counter(stems).items() if n > 1}
-    return [(s if s not in shared else p.relative_to(root).as_posix(), p) for s, p in zip(stems, files)]
+    return [(s if s not in shared else p.relative_to(root).as_posix(), p) for s, p in zip(stems, clips)]
 
 
 def collate(clips: list[Clip], device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> KeypointBatch:

@@ -33,6 +33,9 @@ class FilePose:
             t = len(people.valid)
         else:
             clip = load_clip(path, fps=info.fps)
+            if clip.units != "px":  # a TRC in metres: no point of it lies on the video's pixels
+                raise ClipError(path, f"keypoints in {clip.units}, not the video's pixels: pose=file needs image "
+                                      "pixels (Sports2D's _px.trc, not _m.trc)")
             people, t = People.one(clip.keypoints, clip.scores), clip.frames
         if t != info.frames:
             raise ClipError(video, f"{path.name} has {t} frames but the video has {info.frames}")
