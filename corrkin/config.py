@@ -452,6 +452,7 @@ class AlignConfig:
     min_quality: MinQuality = MinQuality.any  # reliable: leave out clips whose quality says reliable: false
     only: Optional[list[str]] = None  # the result folders (relative to input) to align; null: every one there
     links: LinksConfig = field(default_factory=LinksConfig)  # coupling across a batter's swings (links.csv)
+    progress: bool = True  # a bar over the clips read (on a terminal)
 
     def __post_init__(self) -> None:
         self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)

@@ -50,7 +50,7 @@ def run_align(cfg) -> int:
     """Align the analysed library under ``cfg.input`` into ``cfg.output``; the exit code is 1
     when a result folder could not be read (reported by name in ``alignment.json``)."""
     check_min_quality(cfg.min_quality)
-    clips, bad = load_library(cfg.input, read_labels(cfg.labels), cfg.only)
+    clips, bad = load_library(cfg.input, read_labels(cfg.labels), cfg.only, cfg.progress)
     for name, reason in bad:
         log.error("%s: %s", name, reason)
     kept = [passes(c.record, cfg.min_quality) for c in clips]
@@ -63,6 +63,8 @@ def run_align(cfg) -> int:
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # left by a run killed mid-write
+    log.info("aligning %d clips (DTW to the %s, Procrustes templates, links across swings)", len(clips),
+             "medoid" if cfg.reference == "medoid" else f"reference {cfg.reference}")
     summary = align_and_write(clips, out, cfg)
     summary["failed"] = [{"clip": n, "error": r} for n, r in bad]
     summary["left_out_unreliable"] = [{"clip": c.name, "reasons": c.record["quality"]["reasons"]} for c in left_out]

@@ -80,18 +80,20 @@ def read_labels(path: str | Path | None) -> dict[str, dict[str, str]]:
     return out
 
 
-def load_library(folder: str | Path, labels: dict | None = None, only: list[str] | None = None
-                 ) -> tuple[list[LibraryClip], list[tuple[str, str]]]:
+def load_library(folder: str | Path, labels: dict | None = None, only: list[str] | None = None,
+                 progress: bool = False) -> tuple[list[LibraryClip], list[tuple[str, str]]]:
     """The analysed clips under ``folder`` (``<clip>/result.json`` and ``series.npz``, at any
     depth; with ``only``, those folders alone, relative to ``folder``) and ``(clip, reason)`` for
-    each folder that could not be read."""
+    each folder that could not be read (``progress``: a bar over them, on a terminal)."""
+    from tqdm import tqdm
+
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such analysis output folder")
     labels = labels or {}
     clips, bad, folders = [], [], []
     chosen = None if only is None else set(only)
-    for clip_dir in result_folders(folder):
+    for clip_dir in tqdm(result_folders(folder), desc="align: reading", unit="clip", disable=None if progress else True):
         if chosen is not None and clip_dir.relative_to(folder).as_posix() not in chosen:
             continue
         try:

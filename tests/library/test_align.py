@@ -170,3 +170,42 @@ def test_links_per_batter_and_shot(aligned):
         claimed = {(r["src"], r["dst"]) for r in links if (r["batter"], r["shot"]) == (c["batter"], c["shot"])
                    and r["claimed"] == "True"}
         assert all(link in claimed for link in zip(c["chain"], c["chain"][1:]))
+
+
+def test_align_shows_its_progress_on_a_terminal_only(tmp_path):
+    """A first alignment of a large library is not silent: a bar over the clips read where
+    standard error is a terminal, none in a log or a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.helpers.data import analysed_shot_library
+
+    lib = tmp_path / "lib"
+    analysed_shot_library(lib, per_group=1, seed=2)
+    args = [sys.executable, "-m", "corrkin", "align", f"input={lib / 'res'}", "formats=[csv]", "plots=false"]
+    leader, follower = pty.openpty()
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a terminal 120 columns wide
+    try:
+        done = subprocess.run([*args, f"output={tmp_path / 'tty'}"], stderr=follower, stdout=subprocess.DEVNULL,
+                              timeout=600)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                part = os.read(leader, 65536)
+            except OSError:
+                break
+            if not part:
+                break
+            seen += part
+    finally:
+        os.close(leader)
+    assert done.returncode == 0 and b"align: reading" in seen, seen[-2000:]
+    piped = subprocess.run([*args, f"output={tmp_path / 'pipe'}"], capture_output=True, text=True, timeout=600)
+    assert piped.returncode == 0 and "align: reading" not in piped.stderr
