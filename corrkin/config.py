@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
+from corrkin.schema import Choice, MinQuality, choice, fraction, need
 from corrkin.skeleton import NODES as NODE_NAMES
-
-
-class Choice(str, Enum):
-    """A setting with a fixed set of values. Hydra rejects any other value at composition
-    (``Invalid value 'x', expected one of [...]``); the member is its value everywhere it goes
-    (``==``, ``str()``, f-strings, JSON, CSV, Parquet, hashes), the same on every Python (3.12
-    changed how ``format()`` shows ``str`` mixins: pinned here)."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return self.value.__format__(spec)
 
 
 class Test(Choice):
@@ -107,35 +94,9 @@ class Calibration(Choice):
     points = "points"
 
 
-class MinQuality(Choice):
-    """Which clips a library step takes: ``any``, or only those whose quality says reliable."""
-
-    any = "any"
-    reliable = "reliable"
-
-
 class VideoFormat(Choice):
     mp4 = "mp4"  # H.264
     webm = "webm"  # VP9
-
-
-def _choice(kind: type[Choice], key: str, value) -> Choice:
-    """``value`` as a member of ``kind`` (a config built in code may give the plain string), or
-    one line naming the setting and the values it takes."""
-    try:
-        return kind(value)
-    except ValueError:
-        raise ValueError(f"{key}={value!r}: must be one of {[c.value for c in kind]}") from None
-
-
-def _need(ok: bool, key: str, value, rule: str) -> None:
-    """A setting outside its range: one line naming it, its value and the rule."""
-    if not ok:
-        raise ValueError(f"{key}={value!r}: {rule}")
-
-
-def _fraction(key: str, value) -> None:
-    _need(0 <= value <= 1, key, value, "must be between 0 and 1")
 
 
 @dataclass
@@ -149,7 +110,7 @@ class WindowConfig:
     def __post_init__(self) -> None:
         for side in ("before_s", "after_s"):
             v = getattr(self, side)
-            _need(v is None or v >= 0, f"analysis.window.{side}", v, "must be >= 0 seconds, or null")
+            need(v is None or v >= 0, f"analysis.window.{side}", v, "must be >= 0 seconds, or null")
 
 
 @dataclass
@@ -167,12 +128,12 @@ class QualityConfig:
     min_window_share: float = 0.5  # the clip holds at least this share of the swing window (a clip cut short does not)
 
     def __post_init__(self) -> None:
-        _need(self.window_s > 0, "analysis.quality.window_s", self.window_s, "must be > 0 seconds")
+        need(self.window_s > 0, "analysis.quality.window_s", self.window_s, "must be > 0 seconds")
         for key in ("min_core_coverage", "min_bat_coverage", "bat_score", "min_window_share"):
-            _fraction(f"analysis.quality.{key}", getattr(self, key))
-        _need(self.max_gap_s >= 0, "analysis.quality.max_gap_s", self.max_gap_s, "must be >= 0 seconds")
-        _need(self.max_switches >= 0, "analysis.quality.max_switches", self.max_switches, "must be >= 0")
-        _need(self.min_fps > 0, "analysis.quality.min_fps", self.min_fps, "must be > 0")
+            fraction(f"analysis.quality.{key}", getattr(self, key))
+        need(self.max_gap_s >= 0, "analysis.quality.max_gap_s", self.max_gap_s, "must be >= 0 seconds")
+        need(self.max_switches >= 0, "analysis.quality.max_switches", self.max_switches, "must be >= 0")
+        need(self.min_fps > 0, "analysis.quality.min_fps", self.min_fps, "must be > 0")
 
 
 @dataclass
@@ -193,16 +154,16 @@ class UnitsConfig:
 
     def __post_init__(self) -> None:
         u = "analysis.units."
-        self.calibration = _choice(Calibration, u + "calibration", self.calibration)
-        _need(0.2 < self.bat_length_m < 1.5, u + "bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
-        _need(0 <= self.bat_length_sd_m < self.bat_length_m, u + "bat_length_sd_m", self.bat_length_sd_m,
+        self.calibration = choice(Calibration, u + "calibration", self.calibration)
+        need(0.2 < self.bat_length_m < 1.5, u + "bat_length_m", self.bat_length_m, "must be 0.2-1.5 m")
+        need(0 <= self.bat_length_sd_m < self.bat_length_m, u + "bat_length_sd_m", self.bat_length_sd_m,
               "must be >= 0 and below the length")
-        _need(0 <= self.sweet_spot_from_toe_m < 0.9 * self.bat_length_m, u + "sweet_spot_from_toe_m",
+        need(0 <= self.sweet_spot_from_toe_m < 0.9 * self.bat_length_m, u + "sweet_spot_from_toe_m",
               self.sweet_spot_from_toe_m, "must be >= 0 and within the bat (below 0.9 of bat_length_m)")
         if self.calibration == "stature" or self.stature_m is not None:
-            _need(self.stature_m is not None and 0.8 < self.stature_m < 2.5, u + "stature_m", self.stature_m,
+            need(self.stature_m is not None and 0.8 < self.stature_m < 2.5, u + "stature_m", self.stature_m,
                   "must be the batter's height, 0.8-2.5 m (calibration=stature needs it)")
-            _need(0 <= self.stature_sd_m < self.stature_m, u + "stature_sd_m", self.stature_sd_m,
+            need(0 <= self.stature_sd_m < self.stature_m, u + "stature_sd_m", self.stature_sd_m,
                   "must be >= 0 and below the stature")
         if self.calibration == "points" or self.points_px is not None:
             pts = self.points_px
@@ -211,10 +172,10 @@ class UnitsConfig:
                       and all(math.isfinite(float(v)) for q in pts for v in q) and list(pts[0]) != list(pts[1]))
             except (TypeError, ValueError):  # None, a number, a string: not two points
                 ok = False
-            _need(ok, u + "points_px", pts, "must be two distinct image points [[x, y], [x, y]] "
+            need(ok, u + "points_px", pts, "must be two distinct image points [[x, y], [x, y]] "
                                             "(calibration=points needs them)")
-            _need(0 < self.points_m < 100, u + "points_m", self.points_m, "must be 0-100 m")
-            _need(0 <= self.points_sd_px < 100, u + "points_sd_px", self.points_sd_px, "must be 0-100 px")
+            need(0 < self.points_m < 100, u + "points_m", self.points_m, "must be 0-100 m")
+            need(0 <= self.points_sd_px < 100, u + "points_sd_px", self.points_sd_px, "must be 0-100 px")
 
 
 @dataclass
@@ -259,14 +220,14 @@ class AnalysisConfig:
 
     def __post_init__(self) -> None:
         a = "analysis."
-        self.test = _choice(Test, a + "test", self.test)
-        self.signal = _choice(Signal, a + "signal", self.signal)
-        self.path_links = _choice(PathLinks, a + "path_links", self.path_links)
-        self.pelvis_signal = _choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
-        self.swing_peak = _choice(SwingPeak, a + "swing_peak", self.swing_peak)
-        self.top_hand = _choice(TopHand, a + "top_hand", self.top_hand)
-        self.camera_view = _choice(CameraView, a + "camera_view", self.camera_view)
-        self.dtype = _choice(Dtype, a + "dtype", self.dtype)
+        self.test = choice(Test, a + "test", self.test)
+        self.signal = choice(Signal, a + "signal", self.signal)
+        self.path_links = choice(PathLinks, a + "path_links", self.path_links)
+        self.pelvis_signal = choice(PelvisSignal, a + "pelvis_signal", self.pelvis_signal)
+        self.swing_peak = choice(SwingPeak, a + "swing_peak", self.swing_peak)
+        self.top_hand = choice(TopHand, a + "top_hand", self.top_hand)
+        self.camera_view = choice(CameraView, a + "camera_view", self.camera_view)
+        self.dtype = choice(Dtype, a + "dtype", self.dtype)
         self.validate()
 
     def validate(self) -> None:
@@ -274,25 +235,25 @@ class AnalysisConfig:
         run when the config is composed, so a bad value stops the command before any clip is
         read, and again by the engine (a config built in code may have been changed since)."""
         a = "analysis."
-        _need(self.smooth_window_s > 0, a + "smooth_window_s", self.smooth_window_s, "must be > 0 seconds")
-        _need(1 <= self.smooth_order <= 6, a + "smooth_order", self.smooth_order, "must be 1 to 6")
-        _need(0 < self.max_lag_s <= 5, a + "max_lag_s", self.max_lag_s,
+        need(self.smooth_window_s > 0, a + "smooth_window_s", self.smooth_window_s, "must be > 0 seconds")
+        need(1 <= self.smooth_order <= 6, a + "smooth_order", self.smooth_order, "must be 1 to 6")
+        need(0 < self.max_lag_s <= 5, a + "max_lag_s", self.max_lag_s,
               "must be > 0 and at most 5 seconds (a stroke's whole chain takes well under one)")
-        _need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
-        _need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
+        need(0 <= self.theta < 1, a + "theta", self.theta, "a correlation: must be >= 0 and < 1")
+        need(0 < self.alpha < 1, a + "alpha", self.alpha, "a significance level: must be > 0 and < 1")
         for key, kind in (("test", Test), ("signal", Signal), ("path_links", PathLinks),
                           ("pelvis_signal", PelvisSignal), ("swing_peak", SwingPeak), ("top_hand", TopHand),
                           ("camera_view", CameraView), ("dtype", Dtype)):
-            _choice(kind, a + key, getattr(self, key))  # a value set after construction
-        _need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
-        _need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")
-        _need(self.hampel_sigmas > 0, a + "hampel_sigmas", self.hampel_sigmas, "must be > 0")
-        _fraction(a + "min_confidence", self.min_confidence)
-        _fraction(a + "min_valid_fraction", self.min_valid_fraction)
+            choice(kind, a + key, getattr(self, key))  # a value set after construction
+        need(self.min_lag_frames >= 0, a + "min_lag_frames", self.min_lag_frames, "must be >= 0")
+        need(self.hampel_window_s > 0, a + "hampel_window_s", self.hampel_window_s, "must be > 0 seconds")
+        need(self.hampel_sigmas > 0, a + "hampel_sigmas", self.hampel_sigmas, "must be > 0")
+        fraction(a + "min_confidence", self.min_confidence)
+        fraction(a + "min_valid_fraction", self.min_valid_fraction)
         unknown = [n for n in [*self.sources, self.target] if n not in NODE_NAMES]
-        _need(not unknown, a + "sources/target", unknown, f"unknown nodes; nodes are {list(NODE_NAMES)}")
-        _need(len(self.sources) > 0, a + "sources", list(self.sources), "name at least one node")
-        _need(self.target not in self.sources, a + "target", self.target, "must not be one of the sources")
+        need(not unknown, a + "sources/target", unknown, f"unknown nodes; nodes are {list(NODE_NAMES)}")
+        need(len(self.sources) > 0, a + "sources", list(self.sources), "name at least one node")
+        need(self.target not in self.sources, a + "target", self.target, "must not be one of the sources")
 
 
 @dataclass
@@ -332,15 +293,15 @@ def _runtime_checks(cfg) -> None:
     """The settings every batch command shares, each in its range."""
     for key in ("batch_size", "stride", "chunk_frames"):
         if hasattr(cfg, key):
-            _need(getattr(cfg, key) >= 1, key, getattr(cfg, key), "must be >= 1")
+            need(getattr(cfg, key) >= 1, key, getattr(cfg, key), "must be >= 1")
     if hasattr(cfg, "io_workers"):
-        _need(cfg.io_workers >= 0, "io_workers", cfg.io_workers, "must be >= 0")
+        need(cfg.io_workers >= 0, "io_workers", cfg.io_workers, "must be >= 0")
     if getattr(cfg, "threads", None) is not None:
-        _need(cfg.threads >= 1, "threads", cfg.threads, "must be >= 1, or null")
+        need(cfg.threads >= 1, "threads", cfg.threads, "must be >= 1, or null")
     if getattr(cfg, "fps", None) is not None:
-        _need(0 < cfg.fps <= 10000, "fps", cfg.fps, "must be > 0 frames per second (and at most 10000)")
+        need(0 < cfg.fps <= 10000, "fps", cfg.fps, "must be > 0 frames per second (and at most 10000)")
     if hasattr(cfg, "device"):
-        _need(cfg.device == "cpu" or cfg.device.startswith(("cuda", "mps")), "device", cfg.device,
+        need(cfg.device == "cpu" or cfg.device.startswith(("cuda", "mps")), "device", cfg.device,
               "must be cpu, cuda, cuda:<n> or mps")
 
 
@@ -358,10 +319,10 @@ class BatSettings:
     work_shoulder_px: float = 32.0  # frames are shrunk so the batter's shoulders span about this many pixels
 
     def __post_init__(self) -> None:
-        _need(self.angles >= 8, "bat.angles", self.angles, "must be >= 8")
+        need(self.angles >= 8, "bat.angles", self.angles, "must be >= 8")
         for key in ("step_px", "tau", "body_margin", "max_length", "turn_rad", "work_shoulder_px"):
-            _need(getattr(self, key) > 0, f"bat.{key}", getattr(self, key), "must be > 0")
-        _need(self.min_confidence >= 0, "bat.min_confidence", self.min_confidence, "must be >= 0")
+            need(getattr(self, key) > 0, f"bat.{key}", getattr(self, key), "must be > 0")
+        need(self.min_confidence >= 0, "bat.min_confidence", self.min_confidence, "must be >= 0")
 
 
 @dataclass
@@ -426,12 +387,12 @@ class LinksConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        _need(self.min_swings >= 3, "links.min_swings", self.min_swings, "must be >= 3")
-        _need(0 < self.max_lag_s <= 1, "links.max_lag_s", self.max_lag_s, "must be > 0 and at most 1 second")
-        _need(self.before_s > 0 and self.after_s > 0, "links.before_s/after_s", [self.before_s, self.after_s],
+        need(self.min_swings >= 3, "links.min_swings", self.min_swings, "must be >= 3")
+        need(0 < self.max_lag_s <= 1, "links.max_lag_s", self.max_lag_s, "must be > 0 and at most 1 second")
+        need(self.before_s > 0 and self.after_s > 0, "links.before_s/after_s", [self.before_s, self.after_s],
               "must be > 0 seconds")
-        _need(0 < self.alpha < 1, "links.alpha", self.alpha, "a significance level: must be > 0 and < 1")
-        _need(self.permutations >= 99, "links.permutations", self.permutations, "must be >= 99")
+        need(0 < self.alpha < 1, "links.alpha", self.alpha, "a significance level: must be > 0 and < 1")
+        need(self.permutations >= 99, "links.permutations", self.permutations, "must be >= 99")
 
 
 @dataclass
@@ -455,7 +416,7 @@ class AlignConfig:
     progress: bool = True  # a bar over the clips read (on a terminal)
 
     def __post_init__(self) -> None:
-        self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)
+        self.min_quality = choice(MinQuality, "min_quality", self.min_quality)
 
 
 @dataclass
@@ -515,7 +476,7 @@ class RenderConfig:
     progress: bool = True  # a bar over the clips (on a terminal)
 
     def __post_init__(self) -> None:
-        self.format = _choice(VideoFormat, "format", self.format)
+        self.format = choice(VideoFormat, "format", self.format)
 
 
 @dataclass
@@ -534,7 +495,7 @@ class ExportConfig:
 
     def __post_init__(self) -> None:
         _runtime_checks(self)
-        _fraction("min_score", self.min_score)
+        fraction("min_score", self.min_score)
 
 
 def as_object(node):
@@ -560,10 +521,9 @@ def register_configs() -> None:
     cs.store(name="report_schema", node=ReportConfig)
     cs.store(name="render_schema", node=RenderConfig)
     cs.store(name="export_schema", node=ExportConfig)
-    from corrkin.technique.config import SampleConfig, TechniqueConfig
+    from corrkin.technique.config import register as register_technique
 
-    cs.store(name="technique_schema", node=TechniqueConfig)
-    cs.store(name="sample_schema", node=SampleConfig)
+    register_technique(cs)
     cs.store(group="analysis", name="schema", node=AnalysisConfig)
 
 

@@ -29,12 +29,21 @@ over the parabola's curvature, as for the analysis' activation times.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
 import numpy as np
 
+from corrkin.analysis.signal import (
+    END_ON,
+    ORDER,
+    SEEN_SHARE,
+    derivative,
+    derivative_gain,
+    derivative_window,
+    filled,
+    peak_window_derivative,
+)
 from corrkin.skeleton import NODE_INDEX as N
 
 # not corrkin.ops: this runs in the I/O workers, which never import torch
@@ -46,13 +55,11 @@ LINES = {"pelvis": "hip_line", "trunk": "shoulder_line"}  # what the withheld se
 AXIAL = ("withheld: the {seg} turns about the body's long axis, which one camera sees only as the {line}'s "
          "foreshortening (no sign); its angle on screen is the line's tilt (lines_in_image.{line}), which put the "
          "axial peak 58-376 ms off at 0.3-0.6 of its speed on strokes built in 3-D and filmed side-on")
-END_ON = 0.35  # a line shorter than this share of its widest is seen end-on: its angle on screen is noise
 GAINS = (("trunk", "pelvis"), ("lead_arm", "trunk"), ("bat", "lead_arm"))
 
 # The events' and the kinematic sequence's Savitzky–Golay window, seconds: their own, apart from
 # the correlation analysis's (analysis.smooth_window_s), as validated for them.
 SMOOTH_S = 0.20
-
 
 
 def _ends(positions: np.ndarray, lead: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -68,128 +75,12 @@ def _ends(positions: np.ndarray, lead: str) -> dict[str, tuple[np.ndarray, np.nd
             "bat": (hands, p[:, N["bat"]])}
 
 
-def _filled(x: np.ndarray) -> np.ndarray:
-    """``x (T,)`` with NaNs linearly interpolated (held at the ends)."""
-    ok = np.isfinite(x)
-    if ok.all() or not ok.any():
-        return x
-    t = np.arange(len(x))
-    return np.interp(t, t[ok], x[ok])
-
-
-ORDER = 5  # the derivative filter's polynomial order: a 50-ms pulse keeps its peak within ~1 %
-TIP_S = 0.1  # the bat tip's derivative span: its speed peak is sharper than any segment's
-
-
-def derivative_window(fps: float, window_frames: int | None = None) -> int:
-    """The derivative filter's length: the analysis' smoothing window (or ``TIP_S`` seconds
-    where none is given), odd, at least ``ORDER + 2`` frames."""
-    w = int(window_frames) if window_frames is not None else to_frames(TIP_S, fps)
-    w = max(w, ORDER + 2)
-    return w if w % 2 else w + 1
-
-
-@functools.lru_cache(maxsize=256)
-def _coeffs(window: int, order: int, deriv: int, fps: float) -> np.ndarray:
+def savgol_weights(window: int, order: int, deriv: int, fps: float) -> np.ndarray:
     """Savitzky-Golay weights ``(window,)``: the least-squares polynomial of ``order`` through
     ``window`` samples, its ``deriv``-th derivative at the centre, per second."""
     x = np.arange(window, dtype=float) - window // 2
     fit = np.linalg.pinv(x[:, None] ** np.arange(order + 1))  # samples -> polynomial coefficients
     return fit[deriv] * math.factorial(deriv) * fps**deriv
-
-
-def _savgol(x: np.ndarray, window: int, order: int, fps: float, deriv: int = 0) -> np.ndarray:
-    """``scipy.signal.savgol_filter(x, window, order, deriv, 1 / fps, axis=-1, mode="nearest")``
-    (tested equal), in numpy with the weights computed once per filter: this runs in the I/O
-    worker processes, where importing ``scipy.signal`` alone would cost each half a second."""
-    half = window // 2
-    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(half, half)], mode="edge")
-    return np.lib.stride_tricks.sliding_window_view(padded, window, axis=-1) @ _coeffs(window, order, deriv, float(fps))
-
-
-def _derivative_gain(window: int, order: int, fps: float) -> float:
-    """How much the derivative filter multiplies white noise (the norm of its coefficients)."""
-    return float(np.linalg.norm(_coeffs(window, order, 1, float(fps))))
-
-
-def derivative(x: np.ndarray, fps: float, window: int, white: bool = False) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """``(dx/dt, noise, window, order)``: the time derivative of ``x (..., T)`` per second by an
-    order-``ORDER`` Savitzky-Golay filter (the window shortened, odd, to a short clip; the order
-    at most the window less two), and each series' derivative noise ``(...)``: its standard
-    deviation from the residual of ``x`` around its smoothed curve (the ends, where the filter
-    runs off the clip, left out), or with ``white`` the positions' white noise
-    (:func:`position_noise`: fast movement is not taken for noise, as a smoothing residual takes
-    it at low frame rates), through the derivative filter. All series at once: one filter call
-    for the lot."""
-    t = x.shape[-1]
-    if t < window:
-        window = t if t % 2 else t - 1
-    order = min(ORDER, window - 2)
-    if window < 5:
-        raise ValueError(f"derivative: {t} frames, too few for a derivative")
-    rate = _savgol(x, window, order, fps, deriv=1)
-    sd = position_noise(x) if white else noise_sd(x, window, order, fps)
-    return rate, sd * _derivative_gain(window, order, float(fps)), window, order
-
-
-def noise_sd(x: np.ndarray, window: int, order: int, fps: float) -> np.ndarray:
-    """The standard deviation of each series' noise ``(...)``: ``x (..., T)``'s residual around
-    its order-``order`` Savitzky-Golay fit over ``window`` (the ends left out, where the filter
-    runs off the clip), scaled up for what the fit absorbs."""
-    t = x.shape[-1]
-    if t - 2 * (window // 2) < 2:  # a clip no longer than the filter: no residual free of its ends
-        return position_noise(x)
-    resid = (x - _savgol(x, window, order, fps))[..., window // 2: t - window // 2]
-    # the residual of a fit with order + 1 parameters over `window` points keeps that share of the noise
-    return np.sqrt(np.mean(resid**2, axis=-1) * window / max(window - order - 1, 1))
-
-
-PEAK_SNR = 40.0  # a peak is differentiated over the shortest window that keeps its speed this many noise SDs clear
-
-
-def position_noise(x: np.ndarray) -> np.ndarray:
-    """Each series' white-noise standard deviation ``(...)`` from ``x (..., T)``'s sixth
-    differences, by their median absolute deviation (glitches and fast movement barely reach
-    it): the sixth difference of white noise has variance C(12, 6) = 924 times the noise's; a
-    polynomial of degree five, any smooth movement over seven frames, has none."""
-    d = np.diff(x, 6, axis=-1)
-    if d.shape[-1] < 3:
-        return np.zeros(x.shape[:-1])
-    mad = np.median(np.abs(d - np.median(d, axis=-1, keepdims=True)), axis=-1)
-    return 1.4826 * mad / math.sqrt(924.0)
-
-
-def peak_window_derivative(x: np.ndarray, fps: float, lo: int, hi: int, widest: int, together: bool = False,
-                           snr: float = PEAK_SNR) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rate (S, T), noise (S,), window (S,))``: each series of ``x (S, T)`` differentiated
-    (order-``ORDER`` Savitzky-Golay) over the shortest window, from ``ORDER + 2`` frames up to
-    ``widest``, whose rate peaks within frames ``[lo, hi)`` at ``PEAK_SNR`` or more times its
-    noise there (``snr``; :func:`position_noise` through the filter; ``widest`` where none does). A
-    longer filter than the noise needs pulls a lopsided peak toward its slow side: on strokes
-    built in 3-D, a 0.2-s window put the bat's peak 5-13 ms early at 120 fps, free of noise.
-    ``together``: the series are a point's axes, one window for all, judged on the speed (the
-    norm over the series) against the axes' mean noise."""
-    t = x.shape[-1]
-    widest = min(max(widest, ORDER + 2), t if t % 2 else t - 1)
-    sigma = position_noise(x)
-    chosen = np.full(len(x), -1)
-    rate = np.zeros_like(x)
-    noise = np.zeros(len(x))
-    windows = list(range(ORDER + 2, widest + 1, 2)) or [widest]
-    for w in windows:
-        r = _savgol(x, w, min(ORDER, w - 2), fps, deriv=1)
-        n = sigma * _derivative_gain(w, min(ORDER, w - 2), float(fps))
-        if together:
-            top = np.full(len(x), np.linalg.norm(r[:, lo:hi], axis=0).max() if hi > lo else 0.0)
-            n_judged = np.full(len(x), math.sqrt(float(np.mean(n**2))))
-        else:
-            top = np.abs(r[:, lo:hi]).max(-1) if hi > lo else np.zeros(len(x))
-            n_judged = n
-        take = (chosen < 0) & ((top >= snr * n_judged) | (w == windows[-1]))
-        rate[take], noise[take], chosen[take] = r[take], n[take], w
-        if (chosen >= 0).all():
-            break
-    return rate, noise, chosen
 
 
 def angular_speed(angle: np.ndarray, fps: float, window: int) -> tuple[np.ndarray, np.ndarray]:
@@ -252,8 +143,8 @@ def _segment_angles(positions: np.ndarray, lead: str, names) -> tuple[np.ndarray
     unwrapped) and its projected length (shoulder widths), gaps interpolated."""
     ends = _ends(positions, lead)
     lines = np.stack([ends[n][1] - ends[n][0] for n in names])  # (S, T, 2)
-    angles = np.stack([_filled(np.unwrap(np.arctan2(_filled(d[:, 1]), _filled(d[:, 0])))) for d in lines])
-    lengths = np.stack([_filled(np.linalg.norm(d, axis=-1)) for d in lines])
+    angles = np.stack([filled(np.unwrap(np.arctan2(filled(d[:, 1]), filled(d[:, 0])))) for d in lines])
+    lengths = np.stack([filled(np.linalg.norm(d, axis=-1)) for d in lines])
     return angles, lengths
 
 
@@ -276,9 +167,6 @@ def segment_peak_speeds(positions: np.ndarray, fps: float, widest: int, lead: st
     angles, lengths = _segment_angles(positions, lead, names)
     rate, noise, windows = peak_window_derivative(angles, fps, swing[0], swing[1], widest)
     return np.degrees(rate), np.degrees(noise), lengths, windows
-
-
-SEEN_SHARE = 0.5  # a segment is measured where both its ends are seen in this share of the downswing's frames
 
 
 def _unseen_segments(positions: np.ndarray, lead: str, lo: int, hi: int) -> dict[str, str]:
@@ -403,8 +291,8 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
     if np.isfinite(x).all(-1).sum() < ORDER + 2:
         return None
     lo, hi = max(0, swing[0]), min(len(x), swing[1])
-    filled = np.stack([_filled(x[:, 0]), _filled(x[:, 1])])
-    v, noises, windows = peak_window_derivative(filled, fps, lo, hi, derivative_window(fps), together=True)
+    gaps_filled = np.stack([filled(x[:, 0]), filled(x[:, 1])])
+    v, noises, windows = peak_window_derivative(gaps_filled, fps, lo, hi, derivative_window(fps), together=True)
     window = int(windows[0])
     order = min(ORDER, window - 2)
     noise = float(np.sqrt(np.mean(noises**2)))  # per axis
@@ -413,7 +301,7 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
     if fps < SAMPLED_FPS:
         # frame differences carry the position's whole noise, and the largest of noisy speeds
         # reads high: only where the filtered speed is clean, and never far above it
-        chord = chord_peak(filled.T, fps, found["frame"])
+        chord = chord_peak(gaps_filled.T, fps, found["frame"])
         if noise > TIP_NOISE * speed:
             method += " (too noisy for frame-to-frame arcs: may read low at this frame rate)"
         elif chord is not None and chord > CHORD_MAX_GAIN * 1.1 * speed:
@@ -421,7 +309,7 @@ def peak_speed(x: np.ndarray, fps: float, swing: tuple[int, int]) -> dict | None
         elif chord is not None:
             speed, method = chord, "frame-to-frame arcs, Gaussian peak less the frame's averaging"
             # the position's own noise (the derivative's, back through the filter), then a frame difference's
-            position_sd = noise / _derivative_gain(window, order, float(fps))
+            position_sd = noise / derivative_gain(window, order, float(fps))
             noise = position_sd * math.sqrt(2) * fps
     return {"speed_sw_s": round(speed, 3), "frame": found["frame"], "time_ms": found["time_ms"],
             "time_ci_ms": found["time_ci_ms"], "method": method,

@@ -45,18 +45,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corrkin.analysis.biomech import (
+from corrkin.analysis.signal import (
     END_ON,
     ORDER,
     SEEN_SHARE,
-    _coeffs,
-    _filled,
-    _savgol,
     derivative,
     derivative_window,
+    filled,
     noise_sd,
     peak_window_derivative,
     position_noise,
+    savgol,
+    savgol_weights,
 )
 from corrkin.skeleton import NODE_INDEX as N
 from corrkin.timing import Z95, to_frames
@@ -382,7 +382,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     """
     t = len(positions)
     window = derivative_window(fps, window_frames)
-    p = np.stack([np.stack([_filled(positions[:, n, 0]), _filled(positions[:, n, 1])], -1)
+    p = np.stack([np.stack([filled(positions[:, n, 0]), filled(positions[:, n, 1])], -1)
                   for n in range(positions.shape[1])], 1)
     order = min(ORDER, window - 2)
     ki = int(round(min(max(bat_peak, 0), t - 1)))
@@ -390,7 +390,7 @@ def stroke_events(positions: np.ndarray, fps: float, window_frames: int, lead: s
     out: dict = {"events": dict.fromkeys(EVENTS), "reference": reference, "reasons": [], "stride_sw": None,
                  "stride_sd_sw": None, "stride_vector_sw": None, "backlift_height_sw": None,
                  "backlift_height_sd_sw": None, "x_factor": None, "reliable": False}
-    c = _Stroke(p, np.isfinite(positions).all(-1), float(fps), window, order, float(np.linalg.norm(_coeffs(window, order, 0, float(fps)))),
+    c = _Stroke(p, np.isfinite(positions).all(-1), float(fps), window, order, float(np.linalg.norm(savgol_weights(window, order, 0, float(fps)))),
                 contact if contact is not None else bat_peak, ki, max(0, ki - to_frames(BEFORE_S, fps)),
                 out["events"], out["reasons"], out)
     if contact is not None:
@@ -423,7 +423,7 @@ def _stride(c: _Stroke, lead: str) -> None:
                              f"the bat's peak speed (at least {SEEN_SHARE:.0%} needed): no stride measured")
             return
     feet = c.p[:, N[f"{lead}_ankle"]] - c.p[:, N[f"{back}_ankle"]]
-    feet_s = _savgol(feet.T, c.window, c.order, fps)  # (2, T)
+    feet_s = savgol(feet.T, c.window, c.order, fps)  # (2, T)
     v, noise = derivative(feet.T, fps, max(c.window, derivative_window(fps, to_frames(FOOT_S, fps))), white=True)[:2]
     speed = np.hypot(v[0], v[1])
     hi = min(t, c.ki + to_frames(0.1, fps) + 1)
@@ -479,19 +479,19 @@ def _backlift(c: _Stroke) -> None:
     if ki - lo < 3:
         c.reasons.append("backlift: the clip starts too close to the bat's peak speed")
     else:  # the tip's highest point above the hips before the bat's peak speed
-        height = _savgol(-tip[:, 1], c.window, c.order, fps)  # image y points down
+        height = savgol(-tip[:, 1], c.window, c.order, fps)  # image y points down
         c.out["backlift_height_sw"] = round(float(height[lo + int(np.argmax(height[lo:ki]))]), 4)
         c.out["backlift_height_sd_sw"] = round(float(noise_sd(-tip[:, 1], c.window, c.order, fps)) * c.smooth_gain, 5)
     if ki - lo < 2:
         return
     # the bat's turn in the image, in the sense it turns at its peak speed
     hands_to_tip = c.p[:, N["bat"]] - (c.p[:, N["l_wrist"]] + c.p[:, N["r_wrist"]]) / 2
-    angle = _filled(np.unwrap(np.arctan2(hands_to_tip[:, 1], hands_to_tip[:, 0])))
+    angle = filled(np.unwrap(np.arctan2(hands_to_tip[:, 1], hands_to_tip[:, 0])))
     (omega,), (w_noise,), _, _ = derivative(angle[None], fps, c.window, white=True)
     sense = 1.0 if omega[ki] >= 0 else -1.0
     turn = sense * omega
     w = lo + int(np.argmax(turn[lo: ki + 1]))
-    top = _reversal(turn, sense * _savgol(angle, c.window, c.order, fps), lo, w, float(w_noise), fps,
+    top = _reversal(turn, sense * savgol(angle, c.window, c.order, fps), lo, w, float(w_noise), fps,
                     float(position_noise(angle)) * c.smooth_gain)
     if isinstance(top, str):
         c.reasons.append(top)

@@ -7,7 +7,7 @@ from typing import Optional
 
 from omegaconf import MISSING
 
-from corrkin.config import Choice, MinQuality, _choice
+from corrkin.schema import Choice, MinQuality, choice
 
 
 class Mode(Choice):
@@ -73,7 +73,7 @@ class TrainSettings:
     log_every: int = 50
 
     def __post_init__(self) -> None:
-        self.mixed_precision = _choice(Precision, "train.mixed_precision", self.mixed_precision)
+        self.mixed_precision = choice(Precision, "train.mixed_precision", self.mixed_precision)
 
 
 @dataclass
@@ -104,8 +104,8 @@ class TechniqueConfig:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
 
     def __post_init__(self) -> None:
-        self.min_quality = _choice(MinQuality, "min_quality", self.min_quality)
-        self.mode = _choice(Mode, "mode", self.mode)
+        self.min_quality = choice(MinQuality, "min_quality", self.min_quality)
+        self.mode = choice(Mode, "mode", self.mode)
 
 
 @dataclass
@@ -123,3 +123,9 @@ class SampleConfig:
     steps: int = 50  # DDIM steps
     seed: int = 0
     device: str = "cpu"
+
+
+def register(store) -> None:
+    """These schemas in Hydra's ConfigStore ``store`` (``corrkin.config.register_configs``)."""
+    store.store(name="technique_schema", node=TechniqueConfig)
+    store.store(name="sample_schema", node=SampleConfig)

@@ -169,11 +169,11 @@ def test_seed_clips_give_a_metric_row_each_finite_or_flagged(tmp_path):
 def test_the_numpy_filter_is_scipys_savgol(window, order, deriv):
     from scipy.signal import savgol_filter
 
-    from corrkin.analysis.biomech import _savgol
+    from corrkin.analysis.signal import savgol
 
     x = np.random.default_rng(0).normal(size=(3, 200)).cumsum(-1)
     want = savgol_filter(x, window, order, deriv=deriv, delta=1 / 50, mode="nearest", axis=-1)
-    np.testing.assert_allclose(_savgol(x, window, order, 50.0, deriv), want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(savgol(x, window, order, 50.0, deriv), want, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("fps, jitter_px", [(25, 0.3), (30, 0.3), (50, 0.3), (25, 2.0), (50, 2.0)])
