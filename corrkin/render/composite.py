@@ -2,7 +2,9 @@
 duration, tiled in a grid (the original shows 2 x 3: cover drive, down the ground, hook, ...).
 
 Each clip is resampled in time by nearest frame onto the common rate (holding its last frame
-when shorter), resized into its tile keeping its aspect (letterboxed), and labelled.
+when shorter), resized into its tile keeping its aspect (letterboxed), and labelled at its
+bottom left, legible over any picture (:func:`corrkin.render.skeleton.caption`), where the
+skeleton videos' own caption (name, time from impact, frame) stays clear of it at the top.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import math
 
 import cv2
 import numpy as np
+
+from corrkin.render.skeleton import caption
 
 
 def fit(frame: np.ndarray, tile: tuple[int, int]) -> np.ndarray:
@@ -45,6 +49,6 @@ def composite(clips: list[np.ndarray], fps: list[float], labels: list[str] | Non
         for t, i in enumerate(idx):
             cell = fit(clip[i], tile)
             if labels:
-                cv2.putText(cell, labels[k], (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+                caption(cell, [labels[k]], bottom=True)
             out[t, r * tile[1]: (r + 1) * tile[1], c * tile[0]: (c + 1) * tile[0]] = cell
     return out

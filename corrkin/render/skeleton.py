@@ -1,9 +1,13 @@
 """Skeleton pictures: swing videos a coach can watch, and OpenPose-style pose images.
 
 * :func:`skeleton_frames` draws a clip's 13 joints and bat frame by frame, either normalised
-  (pelvis-centred and scaled to a fixed shoulder width, so clips compare side by side) or over
-  the source video; the bat tip leaves a fading trail; with an analysis result, the joints on
-  the correlation path light up around their activation frames.
+  (pelvis-centred, scaled by the trunk's length, which a side-on camera does not foreshorten as
+  it does the shoulders, and fitted so the whole batter and the bat tip's path stay in the
+  frame; clips compare side by side) or over the source video; the bat tip leaves a fading
+  trail; with an analysis result, the joints on the correlation path light up around their
+  activation frames. Each frame is captioned: the clip's name, the time from impact (the
+  record's reference event, :mod:`corrkin.plots.timebase`; without a record, from the clip's
+  start, said so) and the frame number (from 0, as in ``result.json``).
 * :func:`write_skeleton_video` encodes them as H.264 mp4 (or WebM) through PyAV, whose wheel
   ships the encoders (no system ffmpeg), and as a gif.
 * :func:`openpose_image` draws OpenPose's 18-point body (COCO-17 converted, neck = shoulder
@@ -22,6 +26,7 @@ import cv2
 import numpy as np
 
 from corrkin.io.keypoints import Clip
+from corrkin.plots.timebase import impact_ms
 from corrkin.skeleton import BAT, NODE_INDEX, NODES
 
 # our 13 joints and the bat: limbs (node pairs) and their colours (RGB; left warm, right cool)
@@ -30,6 +35,7 @@ LIMBS = [("l_ankle", "l_knee"), ("l_knee", "l_hip"), ("r_ankle", "r_knee"), ("r_
          ("l_shoulder", "l_elbow"), ("l_elbow", "l_wrist"), ("r_shoulder", "r_elbow"), ("r_elbow", "r_wrist")]
 LEFT, RIGHT, CENTRE = (235, 120, 40), (40, 140, 235), (220, 220, 220)
 BAT_COLOUR, TRAIL_COLOUR, PATH_COLOUR = (250, 210, 60), (250, 210, 60), (255, 40, 90)
+GLOW_RING = 2.2  # a lit joint's ring, in disc radii
 
 
 def _side(name: str) -> tuple[int, int, int]:
@@ -44,11 +50,11 @@ def draw_pose(frame: np.ndarray, pts: np.ndarray, valid: np.ndarray, scale: floa
               lit: dict[str, float] | None = None, trail: list[np.ndarray] | None = None) -> np.ndarray:
     """Draw one frame's skeleton ``pts (14, 2)`` (13 joints, bat tip) on ``frame`` in place.
 
-    ``valid (14,)``: points to draw; ``scale``: line widths for a shoulder width of 100 px;
-    ``lit``: node -> brightness in [0, 1] of its highlight ring (path joints at activation);
-    ``trail``: earlier bat-tip positions, oldest first, drawn fading."""
+    ``valid (14,)``: points to draw; ``scale``: a multiplier of the lines' width (3 px) and the
+    discs' radius (4 px); ``lit``: node -> brightness in [0, 1] of its highlight ring (path
+    joints at activation); ``trail``: earlier bat-tip positions, oldest first, drawn fading."""
     thick = max(1, int(round(3 * scale)))
-    rad = max(2, int(round(4 * scale)))
+    rad = disc_radius(scale)
     aa, shift = cv2.LINE_AA, 4
     if trail:
         for k, (a, b) in enumerate(zip(trail, trail[1:] + [pts[BAT]])):
@@ -71,8 +77,13 @@ def draw_pose(frame: np.ndarray, pts: np.ndarray, valid: np.ndarray, scale: floa
         k = NODE_INDEX[name]
         if valid[k] and glow > 0:
             col = tuple(int(c * glow) for c in PATH_COLOUR)
-            cv2.circle(frame, _pt(pts[k]), int(rad * 2.2 * 16), col, thick, aa, shift)
+            cv2.circle(frame, _pt(pts[k]), int(rad * GLOW_RING * 16), col, thick, aa, shift)
     return frame
+
+
+def disc_radius(scale: float) -> int:
+    """A joint's disc radius (px) at line ``scale`` (:func:`draw_pose`)."""
+    return max(2, int(round(4 * scale)))
 
 
 def _points(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
@@ -82,22 +93,129 @@ def _points(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
     return pts, valid & np.isfinite(pts).all(-1)
 
 
-def shoulder_width(pts: np.ndarray, valid: np.ndarray) -> float | None:
-    """Median shoulder width (pixels) over the frames where both shoulders are there."""
-    ls, rs = NODE_INDEX["l_shoulder"], NODE_INDEX["r_shoulder"]
-    both = valid[:, ls] & valid[:, rs]
-    return float(np.median(np.linalg.norm(pts[both, ls] - pts[both, rs], axis=-1))) if both.any() else None
+TRUNK_HALF_S = 0.5  # the running median of the trunk's length spans this either side of a frame
+BODY_TRUNKS = 4.2  # the normalised view's height holds at least this many trunk lengths
 
 
-def normalised(clip: Clip, size: tuple[int, int] = (480, 480), width_px: float = 70.0) -> tuple[np.ndarray, np.ndarray]:
-    """The clip's points pelvis-centred and scaled to ``width_px`` per median shoulder width,
-    placed in a ``size = (W, H)`` frame (pelvis a little above the middle)."""
+def trunk_lengths(pts: np.ndarray, valid: np.ndarray, fps: float) -> np.ndarray | None:
+    """``(T,)`` the trunk's length (hip midpoint to shoulder midpoint, pixels) per frame: its
+    running median over ``TRUNK_HALF_S`` either side, of the frames where both hips and both
+    shoulders are seen (a frame with none near takes its nearest); None where never seen.
+
+    Unlike the shoulder width it does not vanish side-on; the running median follows a camera
+    that zooms or cuts (broadcast clips: 17 to 209 px within one seed clip) and ignores a
+    frame's glitch."""
+    lh, rh, ls, rs = (NODE_INDEX[n] for n in ("l_hip", "r_hip", "l_shoulder", "r_shoulder"))
+    length = np.linalg.norm((pts[:, ls] + pts[:, rs]) / 2 - (pts[:, lh] + pts[:, rh]) / 2, axis=-1)
+    seen = np.flatnonzero(valid[:, [lh, rh, ls, rs]].all(1) & np.isfinite(length) & (length > 0))
+    if not len(seen):
+        return None
+    half = max(1, int(round(TRUNK_HALF_S * fps)))
+    out = np.empty(len(pts))
+    for t in range(len(pts)):
+        near = seen[np.abs(seen - t) <= half]
+        out[t] = np.median(length[near]) if len(near) else length[seen[np.argmin(np.abs(seen - t))]]
+    return out
+
+
+def normalised(clip: Clip, size: tuple[int, int] = (480, 480), band: int | None = None,
+               margin: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The clip's points ``(T, 14, 2)`` and validity ``(T, 14)`` in a ``size = (W, H)`` frame:
+    pelvis-centred, in units of the trunk's length (:func:`trunk_lengths`), then one scale and
+    offset for the whole clip that fit every valid point (the bat tip's path included) in the
+    frame below a caption ``band`` (default: :func:`caption_height` of two lines) with
+    ``margin`` px all round (default: 4 % of the frame, at least two discs), no larger than
+    ``BODY_TRUNKS`` trunks to the frame's height (a still batter is not blown up). The pelvis
+    stays at one place; a clip with no trunk seen is fitted as it is."""
     pts, valid = _points(clip)
     pel = NODE_INDEX["pelvis"]
-    scale = width_px / (shoulder_width(pts, valid) or 1.0)
-    centre = np.array([size[0] / 2, size[1] * 0.45])
-    out = (pts - pts[:, pel: pel + 1]) * scale + centre
-    return out, valid & valid[:, pel: pel + 1]
+    valid = valid & valid[:, pel: pel + 1]
+    band = caption_height(size[1], 2) if band is None else band
+    margin = max(int(0.04 * min(size)), 2 * disc_radius(line_scale(size)) + 2) if margin is None else margin
+    trunk = trunk_lengths(pts, valid, clip.fps)
+    rel = (pts - pts[:, pel: pel + 1]) / (trunk[:, None, None] if trunk is not None else 1.0)
+    area = np.array([size[0] - 2 * margin, size[1] - band - 2 * margin], float)
+    if area.min() <= 0:
+        raise ValueError(f"normalised: a {size[0]} x {size[1]} frame leaves no room inside a {margin} px margin "
+                         f"and a {band} px caption")
+    seen = rel[valid]
+    lo, hi = (seen.min(0), seen.max(0)) if len(seen) else (np.zeros(2), np.zeros(2))
+    fit = float(np.min(area / np.maximum(hi - lo, 1e-9)))
+    scale = min(fit, area[1] / BODY_TRUNKS) if trunk is not None else min(fit, 1.0)
+    centre = np.array([margin + area[0] / 2, band + margin + area[1] / 2])
+    out = (rel - (lo + hi) / 2) * scale + centre
+    return np.where(valid[..., None], out, np.nan), valid
+
+
+def line_scale(size: tuple[int, int]) -> float:
+    """The normalised view's line scale (:func:`draw_pose`): 0.7 in a 480-px frame."""
+    return min(size) / 686
+
+
+# the caption: Hershey text (ASCII) in white with a black outline on a darkened box
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+CAPTION_DIM = 0.25  # the box keeps this share of the picture under it
+IMPACT_COLOUR = BAT_COLOUR
+
+
+def _font(height: int) -> tuple[float, int]:
+    """Font scale and stroke for a frame ``height`` px tall: 0.6 and 1 at 480 px."""
+    fs = min(1.2, max(0.4, height / 800))
+    return fs, 1 if fs < 0.8 else 2
+
+
+def caption_height(height: int, lines: int) -> int:
+    """The height (px) of a ``lines``-line caption in a frame ``height`` px tall."""
+    fs, th = _font(height)
+    (_, h), base = cv2.getTextSize("Ag", FONT, fs, th)
+    pad = max(3, int(0.4 * h))
+    return lines * (h + base + pad) + pad
+
+
+def _fitted(text: str, width: int, fs: float, th: int) -> str:
+    """``text`` as ASCII, cut with ``...`` to ``width`` px."""
+    text = text.encode("ascii", "replace").decode("ascii")
+    if cv2.getTextSize(text, FONT, fs, th + 2)[0][0] <= width:
+        return text
+    while text and cv2.getTextSize(text + "...", FONT, fs, th + 2)[0][0] > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def caption(frame: np.ndarray, lines: list[str | tuple[str, tuple[int, int, int]]], bottom: bool = False) -> np.ndarray:
+    """Write ``lines`` (text, or ``(text, RGB colour)``; default white) on ``frame`` in place,
+    legible over any picture: each outlined in black on a darkened box at the top left (or the
+    bottom left), cut with ``...`` to the frame's width. Non-ASCII letters show as ``?``."""
+    h, w = frame.shape[:2]
+    fs, th = _font(h)
+    (_, th_px), base = cv2.getTextSize("Ag", FONT, fs, th)
+    pad = max(3, int(0.4 * th_px))
+    items = [(x, (255, 255, 255)) if isinstance(x, str) else x for x in lines]
+    texts = [(_fitted(t, w - 3 * pad, fs, th), c) for t, c in items]
+    width = max((cv2.getTextSize(t, FONT, fs, th + 2)[0][0] for t, _ in texts), default=0) + 2 * pad
+    height = caption_height(h, len(texts))
+    y0 = h - height if bottom else 0
+    box = frame[y0: y0 + height, : min(w, width)]
+    box[:] = (box * CAPTION_DIM).astype(np.uint8)
+    for k, (text, colour) in enumerate(texts):
+        org = (pad, y0 + pad + (k + 1) * (th_px + base + pad) - base - pad // 2)
+        cv2.putText(frame, text, org, FONT, fs, (0, 0, 0), th + 2, cv2.LINE_AA)
+        cv2.putText(frame, text, org, FONT, fs, colour, th, cv2.LINE_AA)
+    return frame
+
+
+def frame_caption(name: str, frame: int, frames: int, fps: float, impact: tuple[float, str] | None) -> list:
+    """The caption of ``frame`` (of ``frames``): the clip's name, the time from ``impact``
+    (``(ms into the clip, what it is)``, :func:`corrkin.plots.timebase.impact_ms`) in the
+    impact's colour on its nearest frame, or without one the time from the clip's start, and
+    the frame number."""
+    ms = frame * 1000.0 / fps
+    where = f"frame {frame}/{frames}"
+    if impact is None:
+        return [name, f"{ms:.0f} ms from clip start | {where}"]
+    dt = ms - impact[0]
+    colour = IMPACT_COLOUR if abs(dt) <= 500.0 / fps else (255, 255, 255)
+    return [name, (f"{dt:+.0f} ms from impact | {where}", colour)]
 
 
 def _glow(record: dict | None, frame: int, fps: float, half_s: float = 0.12) -> dict[str, float]:
@@ -116,21 +234,28 @@ def _glow(record: dict | None, frame: int, fps: float, half_s: float = 0.12) -> 
 
 
 def skeleton_frames(clip: Clip, record: dict | None = None, size: tuple[int, int] = (480, 480),
-                    background: np.ndarray | None = None, trail: int = 8) -> Iterator[np.ndarray]:
-    """Frames of the clip's skeleton: normalised on black, or with ``background`` ``(T, H, W, 3)``
-    (the source video) drawn over at the keypoints' own pixels."""
+                    background: np.ndarray | None = None, trail: int = 8,
+                    captions: bool = True) -> Iterator[np.ndarray]:
+    """Frames of the clip's skeleton: normalised on black (:func:`normalised`), or with
+    ``background`` ``(T, H, W, 3)`` (the source video) drawn over at the keypoints' own pixels;
+    each captioned (:func:`frame_caption`; ``captions=False``: not), the time from ``record``'s
+    impact where a record is given."""
     if background is None:
-        pts, valid = normalised(clip, size)
-        scale = 0.7
+        pts, valid = normalised(clip, size, band=None if captions else 0)
+        scale = line_scale(size)
     else:
         pts, valid = _points(clip)
         size = (background.shape[2], background.shape[1])
-        scale = (shoulder_width(pts, valid) or 70.0) / 100
+        trunk = trunk_lengths(pts, valid, clip.fps)
+        scale = float(np.median(trunk)) / 180 if trunk is not None else 0.7  # a trunk of 180 px: 3-px lines
+    impact = impact_ms(record)
     tips: list[np.ndarray] = []
     for t in range(len(pts)):
         frame = np.zeros((size[1], size[0], 3), np.uint8) if background is None else background[t].copy()
         draw_pose(frame, pts[t], valid[t], scale, _glow(record, t, clip.fps), tips[-trail:] if trail else None)
         tips.append(pts[t, BAT] if valid[t, BAT] else np.full(2, np.nan))
+        if captions:
+            caption(frame, frame_caption(clip.name, t, len(pts), clip.fps, impact))
         yield frame
 
 
