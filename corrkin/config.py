@@ -468,7 +468,7 @@ class RenderConfig:
     output: str = MISSING  # <clip>_skeleton.mp4, <clip>.gif, <clip>_openpose/<frame>.png
     video: Optional[str] = None  # the source video: draw over it (one clip)
     fps: Optional[float] = None  # for files without a frame rate
-    size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H (a shoulder width = 70 px)
+    size: list[int] = field(default_factory=lambda: [480, 480])  # the normalised view, W x H (the batter scaled by the trunk to fit, the bat's path included)
     format: VideoFormat = VideoFormat.mp4
     gif: bool = True
     openpose: bool = False  # and OpenPose's 18-point body on black per frame, PNGs

@@ -30,6 +30,21 @@ def clips_to_render(root: str) -> list[tuple[str, Path]]:
     return [(path.parent.name if path.name == "keypoints.npz" else name, path) for name, path in items]
 
 
+def _record(path: Path) -> dict | None:
+    """The clip's ``result.json`` beside a ``corrkin run`` output's ``<clip>/keypoints.npz``, so
+    its video counts time from impact and lights the path; None for a bare keypoint file (the
+    video then counts from the clip's start) or a result that cannot be read."""
+    from corrkin.io.results import ResultError, read_result
+
+    if path.name != "keypoints.npz" or not (path.parent / "result.json").is_file():
+        return None
+    try:
+        return read_result(path.parent)[0]
+    except ResultError as e:
+        log.warning("%s: drawn without its result (%s)", path, e)
+        return None
+
+
 def run_render(cfg) -> int:
     items = clips_to_render(cfg.input)
     if not items:
@@ -56,7 +71,7 @@ def run_render(cfg) -> int:
             background = frames[: clip.frames].permute(0, 2, 3, 1).numpy()
             size = (background.shape[2], background.shape[1])
         try:
-            write_skeleton_video(out / fitting_name(name, f"_skeleton.{cfg.format}"), clip, None, size, background,
+            write_skeleton_video(out / fitting_name(name, f"_skeleton.{cfg.format}"), clip, _record(path), size, background,
                                  gif=out / fitting_name(name, ".gif") if cfg.gif else None)
             if cfg.openpose:
                 from PIL import Image

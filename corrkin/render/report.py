@@ -184,8 +184,8 @@ def _composites(skeletons, sources, media: Path, n: int) -> list[str]:
     chosen = skeletons[:n]
     if not chosen:
         return []
-    grid = composite([f for _, f in chosen], [c.fps for c, _ in chosen], [c.name for c, _ in chosen], cols=3,
-                     tile=(320, 320))
+    # the skeleton frames carry their own caption (name, ms from impact, frame): no second label
+    grid = composite([f for _, f in chosen], [c.fps for c, _ in chosen], None, cols=3, tile=(320, 320))
     write_video(media / "composite_skeleton.mp4", grid, 25.0)
     made = ["media/composite_skeleton.mp4"]
     if len(sources) >= 2:  # the source videos there are, side by side

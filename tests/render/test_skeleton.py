@@ -273,3 +273,22 @@ def test_a_run_output_renders_by_clip_name(clip, tmp_path):
     assert main(["render", f"input={tmp_path / 'run' / 'pull' / 'keypoints.npz'}", f"output={tmp_path / 'one'}",
                  "gif=false"]) == 0
     assert [p.name for p in (tmp_path / "one").glob("*.mp4")] == ["pull_skeleton.mp4"]
+
+
+def test_a_run_output_is_drawn_with_its_result(clip, tmp_path):
+    """Beside a run's ``<clip>/keypoints.npz`` lies its ``result.json``: the video is drawn with
+    it (time from impact, the path lit); a damaged one is named and the clip drawn without."""
+    from corrkin.cli import main
+    from corrkin.commands.render import _record
+    from corrkin.io.keypoints import save_clip
+
+    save_clip(tmp_path / "kp" / "swing.npz", clip)
+    assert main(["analyse", f"input={tmp_path / 'kp' / 'swing.npz'}", f"output={tmp_path / 'run'}", "plots=false",
+                 "progress=false"]) in (0, 1)
+    save_clip(tmp_path / "run" / "swing" / "keypoints.npz", clip)
+    record = _record(tmp_path / "run" / "swing" / "keypoints.npz")
+    assert record is not None and record["clip"] == "swing" and "bat" in record
+    assert _record(tmp_path / "kp" / "swing.npz") is None  # a bare keypoint file has no result
+    (tmp_path / "run" / "swing" / "result.json").write_text('{"clip": "swi')  # cut off
+    assert _record(tmp_path / "run" / "swing" / "keypoints.npz") is None
+    assert main(["render", f"input={tmp_path / 'run'}", f"output={tmp_path / 'out'}", "gif=false"]) == 0
