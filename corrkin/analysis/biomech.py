@@ -105,10 +105,17 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
     k = lo + int(np.argmax(mag[lo:hi]))
     h = max(1, to_frames(FIT_S, fps))
     shift, value, half = 0.0, float(mag[k]), None
-    near = slice(max(k - h, 0), min(k + h + 1, len(mag)))
+    # the pulse itself: falling away from its top on either side (a second hump beside it is
+    # another pulse, and a parabola through both would put the top in the trough between)
+    first, last = k, k
+    while first > max(k - h, 0) and mag[first - 1] <= mag[first]:
+        first -= 1
+    while last < min(k + h, len(mag) - 1) and mag[last + 1] <= mag[last]:
+        last += 1
+    near = slice(first, last + 1)
     x = np.arange(near.start, near.stop, dtype=float) - k
     y = mag[near]
-    keep = y > 0.25 * mag[k]  # the pulse itself, not the floor beside a narrow one
+    keep = y > 0.25 * mag[k]  # nor the floor beside a narrow one
     if keep.sum() >= 3 and mag[k] > 0:
         x, y = x[keep], y[keep]
         design = np.stack([x**2, x, np.ones_like(x)], 1)
@@ -513,8 +520,9 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
         quality["reasons"] = list(quality.get("reasons", [])) + wrong
     if not usable and bat["found"]:
         bat = record["bat"] = bat | {"found": False, "note": wrong[0]}
-    pos, mended = hampel_positions(positions, max(1, to_frames(cfg.hampel_window_s / 2, fps)), cfg.hampel_sigmas,
-                                   1.0 / max(float(record.get("shoulder_width_px") or 1.0), 1e-9))
+    mending = {"half": max(1, to_frames(cfg.hampel_window_s / 2, fps)), "n_sigma": float(cfg.hampel_sigmas),
+               "min_scale": 1.0 / max(float(record.get("shoulder_width_px") or 1.0), 1e-9)}
+    pos, mended = hampel_positions(positions, **mending)
     peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)
     swing = (peak_frame - half, peak_frame + half + 1)
     lead = "l" if bat["top_hand"].startswith("l_") else "r"
@@ -545,6 +553,7 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
                  min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
     record["kinematic_sequence"] = ks = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
+    ks["mended_with"] = mending  # series.npz keeps the positions as read: a figure mends them the same way
     turn = (ks.get("segments") or {}).get("bat")
     if turn is not None and tip is not None and abs(turn["time_ms"] - tip["time_ms"]) > AFTER_PEAK_S * 1000:
         # the bat turns fastest where its tip is fastest, give or take the hands' own speed

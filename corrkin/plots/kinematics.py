@@ -18,8 +18,9 @@ import os
 
 import numpy as np
 
-from corrkin.analysis.biomech import SEGMENTS, derivative_window, segment_speeds
+from corrkin.analysis.biomech import SEGMENTS, hampel_positions, segment_speeds
 from corrkin.analysis.events import EVENTS
+from corrkin.analysis.signal import derivative_window
 from corrkin.plots.layout import assign_rows, figure, save, wrapped
 from corrkin.plots.timebase import time_zero
 
@@ -70,11 +71,14 @@ def _curves(ax, record: dict, positions: np.ndarray, t_ms: np.ndarray, zero: flo
         return []
     fps = record["fps"]
     lead = "l" if record["bat"]["top_hand"].startswith("l_") else "r"
+    positions = np.asarray(positions, np.float64)
+    if ks.get("mended_with"):  # the glitches the peaks were read without
+        positions = hampel_positions(positions, **ks["mended_with"])[0]
     out = []
     for name in names:  # each over the window its peak was read with
         seg = ks["segments"][name]
         window = seg.get("window_frames") or derivative_window(fps, record["smoothing_window_frames"])
-        speed = np.abs(segment_speeds(np.asarray(positions, np.float64), fps, int(window), lead, [name])[0][0])
+        speed = np.abs(segment_speeds(positions, fps, int(window), lead, [name])[0][0])
         trusted = not seg.get("flags") and name not in (ks.get("withheld") or {})
         colour, peak_t, peak_v = COLOURS[name], seg["time_ms"] - zero, abs(seg["speed_deg_s"])
         label = f"{name.replace('_', ' ')}: peak {peak_v:.0f} deg/s at {peak_t:+.0f} ms"
