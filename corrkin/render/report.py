@@ -482,11 +482,13 @@ def _summary_cell(group: list[tuple[dict, dict[str, str]]], col: str, unit: str)
     reasons = "; ".join(f"{n} clip{'s' if n > 1 else ''}: {w}" for w, n in left.most_common())
     tip = html.escape(LIGHTS[light] + (f". Left out: {reasons}" if reasons else ""))
     if not values:
-        first = html.escape(left.most_common(1)[0][0][:160]) if left else ""
+        first = left.most_common(1)[0][0] if left else ""
+        first = html.escape(first if len(first) <= 90 else first[:88].rsplit(" ", 1)[0] + " …")
         return f'<td class="light red" title="{tip}"><span class=dot></span>withheld<br><small>{first}</small></td>'
     med = float(np.median(values))
     spread = f"<br><small>{min(values):.3g} to {max(values):.3g}</small>" if len(values) > 1 else ""
-    return (f'<td class="light {light}" title="{tip}" data-v="{med!r}"><span class=dot></span>{med:.3g} {unit}'
+    short = unit.split(" ")[0]  # "ms from impact": the column says from what
+    return (f'<td class="light {light}" title="{tip}" data-v="{med!r}"><span class=dot></span>{med:.3g} {short}'
             f"<small> ({len(values)} of {len(group)})</small>{spread}</td>")
 
 
