@@ -105,13 +105,18 @@ def peak(speed: np.ndarray, lo: int, hi: int, noise: float, fps: float) -> dict:
     k = lo + int(np.argmax(mag[lo:hi]))
     h = max(1, to_frames(FIT_S, fps))
     shift, value, half = 0.0, float(mag[k]), None
-    # the pulse itself: falling away from its top on either side (a second hump beside it is
-    # another pulse, and a parabola through both would put the top in the trough between)
-    first, last = k, k
-    while first > max(k - h, 0) and mag[first - 1] <= mag[first]:
+    # the pulse itself: up to where the speed, falling away from its top, rises again by more
+    # than its noise (a second hump beside it is another pulse, and a parabola through both
+    # would put the top in the trough between; a wiggle within the noise is the same pulse)
+    rise = Z95 * math.sqrt(2.0) * noise
+    first, low = k, mag[k]
+    while first > max(k - h, 0) and mag[first - 1] <= low + rise:
         first -= 1
-    while last < min(k + h, len(mag) - 1) and mag[last + 1] <= mag[last]:
+        low = min(low, mag[first])
+    last, low = k, mag[k]
+    while last < min(k + h, len(mag) - 1) and mag[last + 1] <= low + rise:
         last += 1
+        low = min(low, mag[last])
     near = slice(first, last + 1)
     x = np.arange(near.start, near.stop, dtype=float) - k
     y = mag[near]

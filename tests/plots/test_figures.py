@@ -158,11 +158,11 @@ def test_kinematics_of_seed_clips_look_right(seed_results):
 
 
 def test_an_untrusted_curve_is_faint_dashed_clipped_and_does_not_set_the_scale(seed_results):
-    """down the ground: the lead arm is flagged (seen end-on) and peaks at 3,254 deg/s; the
-    trusted bat at 2,810. The y-axis follows the bat; the arm is clipped, and says so."""
+    """down the ground: the lead arm is flagged (seen end-on) and its curve runs above the
+    trusted bat's. The y-axis follows the bat; the arm is clipped, and says so."""
     record, series = next(r for r in seed_results if r[0]["clip"] == "imran_khan_down_the_ground")
     arm, bat = (record["kinematic_sequence"]["segments"][s] for s in ("lead_arm", "bat"))
-    assert arm["flags"] and not bat["flags"] and abs(arm["speed_deg_s"]) > abs(bat["speed_deg_s"])
+    assert arm["flags"] and not bat["flags"]
     fig = kinematics_figure(record, series["positions"])
     top = fig.axes[0]
     lines = {ln.get_label(): ln for ln in top.get_lines() if not ln.get_label().startswith("_")}
@@ -174,15 +174,20 @@ def test_an_untrusted_curve_is_faint_dashed_clipped_and_does_not_set_the_scale(s
     t, v = bat_line.get_xdata(), bat_line.get_ydata()
     trusted_top = max(v[(t >= x0) & (t <= x1)].max(), abs(bat["speed_deg_s"]))
     assert top.get_ylim()[1] == pytest.approx(1.15 * trusted_top)
-    assert top.get_ylim()[1] < abs(arm["speed_deg_s"])
+    ta, va = arm_line.get_xdata(), arm_line.get_ydata()
+    arm_top = va[(ta >= x0) & (ta <= x1)].max()
+    assert top.get_ylim()[1] < arm_top  # the untrusted curve runs off the top: clipped
     marks = [ln for ln in top.get_lines() if ln.get_marker() == "^"]
-    assert len(marks) == 1 and marks[0].get_color() == COLOURS["lead_arm"]
+    if abs(arm["speed_deg_s"]) > top.get_ylim()[1]:  # a peak above the axis is marked there
+        assert len(marks) == 1 and marks[0].get_color() == COLOURS["lead_arm"]
+    else:
+        assert not marks
     plt.close(fig)
     # trusted, the same arm sets the scale
     trusting = json.loads(json.dumps(record))
     trusting["kinematic_sequence"]["segments"]["lead_arm"]["flags"] = []
     fig = kinematics_figure(trusting, series["positions"])
-    assert fig.axes[0].get_ylim()[1] >= abs(arm["speed_deg_s"])
+    assert fig.axes[0].get_ylim()[1] >= arm_top
     plt.close(fig)
 
 
