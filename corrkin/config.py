@@ -99,6 +99,11 @@ class VideoFormat(Choice):
     webm = "webm"  # VP9
 
 
+class MarkerFormat(Choice):
+    trc = "trc"  # OpenSim / Sports2D / Pose2Sim text markers
+    c3d = "c3d"  # binary C3D (Mokka, Visual3D), through the c3d package (corrkin[c3d])
+
+
 @dataclass
 class WindowConfig:
     """A bat-centred time window: frames from ``before_s`` before to ``after_s`` after peak bat
@@ -490,12 +495,14 @@ class ExportConfig:
     fps: Optional[float] = None  # keypoint files without a frame rate (seed, mmpose, OpenPose); a result carries its own
     recursive: bool = False  # keypoint files: also read the folder's sub-folders
     min_score: float = 0.0  # a point scored below this (or 0) is written as missing (a TRC holds no scores)
+    format: MarkerFormat = MarkerFormat.trc  # trc | c3d (the c3d package: pip install 'corrkin[c3d]'); metres as mm in C3D
     batter: BatterConfig = field(default_factory=BatterConfig)  # files with several people (mmpose, OpenPose)
     progress: bool = True  # a bar over the clips (on a terminal)
 
     def __post_init__(self) -> None:
         _runtime_checks(self)
         fraction("min_score", self.min_score)
+        self.format = choice(MarkerFormat, "format", self.format)
 
 
 def as_object(node):

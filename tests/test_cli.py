@@ -431,3 +431,36 @@ def test_export_units_and_missing_points_rule():
     xy, _, units = trc_markers(dataclasses.replace(clip, units="m"), rec)
     assert units == "m"
     np.testing.assert_array_equal(xy[:, :13], clip.keypoints)
+
+
+def test_export_as_c3d_holds_what_the_trc_holds(swings, tmp_path):
+    """format=c3d: the same markers, labels and rate as the TRC export, read back with py-c3d
+    (metres as millimetres); a point not seen is C3D's invalid point (residual -1)."""
+    c3d = pytest.importorskip("c3d", reason="the c3d extra")
+    import warnings
+
+    from corrkin.io.keypoints import load_clip
+    from corrkin.io.trc import MARKERS
+    from corrkin.skeleton import NODES
+
+    src, clips = swings
+    res = tmp_path / "res"
+    assert main(["analyse", f"input={src}", f"output={res}", "plots=false", "progress=false"]) == 0
+    for fmt in ("trc", "c3d"):
+        assert main(["export", f"input={res}", f"output={tmp_path / fmt}", f"format={fmt}", "progress=false"]) == 0
+    for name in clips:
+        trc = load_clip(tmp_path / "trc" / f"{name}.trc")
+        with open(tmp_path / "c3d" / f"{name}.c3d", "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no analog data": there is none
+            reader = c3d.Reader(f)
+            assert [str(s).strip() for s in reader.point_labels] == [MARKERS[n] for n in NODES]
+            assert reader.point_rate == pytest.approx(trc.fps)
+            assert reader.get("POINT:UNITS").string_value.strip() == "mm"
+            frames = [p for _, p, _ in reader.read_frames()]
+        pts = np.stack(frames)  # (T, 14, 5): x, y, z, residual, cameras
+        assert len(pts) == trc.frames
+        xy = np.concatenate([trc.keypoints, trc.bat[:, None]], 1)  # the TRC's markers, read as image x, y in m
+        seen = np.concatenate([trc.scores, trc.bat_scores[:, None]], 1) > 0
+        np.testing.assert_allclose(pts[..., 0][seen], 1000 * xy[..., 0][seen], atol=1e-2)
+        np.testing.assert_allclose(pts[..., 1][seen], -1000 * xy[..., 1][seen], atol=1e-2)
+        assert (pts[..., 3][~seen] == -1).all() and (pts[..., 3][seen] >= 0).all()

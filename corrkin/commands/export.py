@@ -113,10 +113,10 @@ def analysed_keypoints(folder: Path, record: dict) -> Path:
     return path
 
 
-def _out_path(out: Path, name: str) -> Path:
-    """Where clip ``name`` is written: ``<out>/<name>.trc``, a name's folders kept, never above ``out``."""
+def _out_path(out: Path, name: str, suffix: str = ".trc") -> Path:
+    """Where clip ``name`` is written: ``<out>/<name><suffix>``, a name's folders kept, never above ``out``."""
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", ".", "..")] or ["clip"]
-    return out.joinpath(*parts[:-1], fitting_name(parts[-1], ".trc"))
+    return out.joinpath(*parts[:-1], fitting_name(parts[-1], suffix))
 
 
 def export_one(source: Source, cfg, out: Path) -> tuple[Path, str]:
@@ -132,8 +132,13 @@ def export_one(source: Source, cfg, out: Path) -> tuple[Path, str]:
         raise ClipError(path, f"{clip.frames} frames, but result {source.path.name} analysed {rec.get('frames')}: "
                               "not the keypoints it was made from")
     xy, seen, units = trc_markers(clip, rec, cfg.min_score)
-    dest = _out_path(out, source.name)
-    write_trc(dest, xy, seen, [MARKERS[n] for n in NODES], clip.fps, units)
+    dest = _out_path(out, source.name, f".{cfg.format}")
+    if str(cfg.format) == "c3d":
+        from corrkin.io.c3dfile import write_c3d
+
+        write_c3d(dest, xy, seen, [MARKERS[n] for n in NODES], clip.fps, units)
+    else:
+        write_trc(dest, xy, seen, [MARKERS[n] for n in NODES], clip.fps, units)
     return dest, units
 
 
@@ -154,8 +159,9 @@ def run_export(cfg) -> int:
     written: dict[Path, str] = {}
     for source in tqdm(sources, desc="export", unit="clip", disable=None if cfg.progress else True):
         try:
-            if _out_path(out, source.name) in written:
-                raise ClipError(source.path, f"its name gives the file of clip {written[_out_path(out, source.name)]}")
+            if _out_path(out, source.name, f".{cfg.format}") in written:
+                raise ClipError(source.path, "its name gives the file of clip "
+                                             f"{written[_out_path(out, source.name, f'.{cfg.format}')]}")
             dest, units = export_one(source, cfg, out)
         except ClipError as e:
             log.error("%s", e)
