@@ -8,7 +8,6 @@ Metres are written as millimetres, C3D's usual unit (``POINT:UNITS`` ``mm``); pi
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 
@@ -26,16 +25,11 @@ def write_c3d(path: str | os.PathLike, xy: np.ndarray, seen: np.ndarray, names: 
         raise ImportError("C3D export needs the c3d package (pip install 'corrkin[c3d]'); format=trc needs "
                           "nothing") from None
     from corrkin.io.results import atomic_write
+    from corrkin.io.trc import checked_markers
 
-    xy, seen = np.asarray(xy, np.float64), np.asarray(seen, bool)
-    t, m = xy.shape[:2]
-    if xy.shape != (t, m, 2) or seen.shape != (t, m) or len(names) != m:
-        raise ValueError(f"write_c3d: xy {xy.shape}, seen {seen.shape} and {len(names)} names do not match "
-                         "(T, M, 2), (T, M), M")
-    if not (math.isfinite(fps) and fps > 0):
-        raise ValueError(f"write_c3d: fps={fps} is not a frame rate")
+    xy, seen = checked_markers("write_c3d", xy, seen, names, fps)
+    t, m = seen.shape
     scale, label = (1000.0, "mm") if units == "m" else (1.0, units)
-    seen = seen & np.isfinite(xy).all(-1)
     writer = c3d.Writer(point_rate=float(fps), point_units=f"{label:<4}"[:4])
     writer.set_point_labels([str(n) for n in names])
     no_analog = np.zeros((0, 0), np.float32)

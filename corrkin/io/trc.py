@@ -253,6 +253,20 @@ def read_trc(path: str | os.PathLike, fps: float | None = None) -> dict:
                 units="m" if unit in TO_METRES else "px")
 
 
+def checked_markers(writer: str, xy, seen, names: Sequence[str], fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(xy (T, M, 2) float, seen (T, M))`` for a marker writer (:func:`write_trc`,
+    :func:`corrkin.io.c3dfile.write_c3d`): shapes that agree with the ``M`` names and a frame
+    rate, else ``ValueError`` naming ``writer``; a point not finite is not seen."""
+    xy, seen = np.asarray(xy, np.float64), np.asarray(seen, bool)
+    t, m = xy.shape[:2]
+    if xy.shape != (t, m, 2) or seen.shape != (t, m) or len(names) != m:
+        raise ValueError(f"{writer}: xy {xy.shape}, seen {seen.shape} and {len(names)} names do not match "
+                         "(T, M, 2), (T, M), M")
+    if not (math.isfinite(fps) and fps > 0):
+        raise ValueError(f"{writer}: fps={fps} is not a frame rate")
+    return xy, seen & np.isfinite(xy).all(-1)
+
+
 def write_trc(path: str | os.PathLike, xy: np.ndarray, seen: np.ndarray, names: Sequence[str], fps: float,
               units: str = "px") -> None:
     """Write markers ``xy (T, M, 2)`` (corrkin's image convention: y down) as a 2-D TRC,
@@ -261,15 +275,9 @@ def write_trc(path: str | os.PathLike, xy: np.ndarray, seen: np.ndarray, names: 
     (``px`` or ``m``); frames are numbered from 1, times ``frame / fps`` from 0."""
     from corrkin.io.results import atomic_write
 
-    xy, seen = np.asarray(xy, np.float64), np.asarray(seen, bool)
-    t, m = xy.shape[:2]
-    if xy.shape != (t, m, 2) or seen.shape != (t, m) or len(names) != m:
-        raise ValueError(f"write_trc: xy {xy.shape}, seen {seen.shape} and {len(names)} names do not match "
-                         "(T, M, 2), (T, M), M")
-    if not (math.isfinite(fps) and fps > 0):
-        raise ValueError(f"write_trc: fps={fps} is not a frame rate")
+    xy, seen = checked_markers("write_trc", xy, seen, names, fps)
+    t, m = seen.shape
     clean = [re.sub(r"\s", " ", str(n)) for n in [*names, Path(path).name]]  # a tab or newline would break a line
-    seen = seen & np.isfinite(xy).all(-1)
     cells = np.where(seen[..., None], np.char.mod("%.6f", np.stack([xy[..., 0], -xy[..., 1], np.zeros((t, m))], -1)
                                                   + 0.0), "")  # + 0.0: no "-0.000000"
     rate = repr(float(fps))
