@@ -166,24 +166,22 @@ def untrusted_values(rec: dict, row: dict) -> dict[str, str]:
     return {c: w for c, w in why.items() if row.get(c) not in (None, "")}
 
 
-def metrics_row(rec: dict, batter: str = "", shot: str = "", keep_untrusted: bool = False) -> dict:
+def metrics_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     """The metrics row of one ``result.json`` record (empty cells where a figure is absent).
     A value not to be trusted (:func:`untrusted_values`) is moved out of its column into
-    ``untrusted``, with why, so that a table's means and sorts never take it; ``keep_untrusted``
-    leaves it in its column too (the report greys it there)."""
-    row = _measured_row(rec, batter, shot)
+    ``untrusted``, with why, so that a table's means and sorts never take it (the report reads
+    :func:`measured_row` and greys it in its column instead)."""
+    row = measured_row(rec, batter, shot)
     why = untrusted_values(rec, row)
     row["untrusted"] = " | ".join(f"{c} {row[c]:g}: {w}" if isinstance(row[c], float) else f"{c} {row[c]}: {w}"
                                   for c, w in why.items() if c not in _COMPANION_OF)
-    if not keep_untrusted:
-        row |= {c: None for c in why}
-    return row
+    return row | {c: None for c in why}
 
 
 _COMPANION_OF = {c for also in COMPANIONS.values() for c in also}
 
 
-def _measured_row(rec: dict, batter: str, shot: str) -> dict:
+def measured_row(rec: dict, batter: str = "", shot: str = "") -> dict:
     """Every column of :func:`metrics_row` as measured, trusted or not."""
     ks = rec.get("kinematic_sequence") or {}
     seg = ks.get("segments") or {}

@@ -405,12 +405,12 @@ def _labels(align: Path | None) -> dict[str, tuple[str, str]]:
 def _metric_rows(records: list[dict], labels: dict[str, tuple[str, str]]) -> list[tuple[dict, dict[str, str]]]:
     """Each analysed clip's metrics row as measured (untrusted values kept, for greying) and
     ``{column: why}`` for those not to be trusted."""
-    from corrkin.analysis.metrics import metrics_row, untrusted_values
+    from corrkin.analysis.metrics import measured_row, untrusted_values
 
     out = []
     for r in records:
         if "kinematic_sequence" in r:
-            row = metrics_row(r, *labels.get(r["clip"], ("", "")), keep_untrusted=True)
+            row = measured_row(r, *labels.get(r["clip"], ("", "")))
             out.append((row, untrusted_values(r, row)))
     return out
 

@@ -239,7 +239,7 @@ def test_a_value_that_may_be_wrong_is_never_in_its_column(tmp_path, stroke):
     ``untrusted`` column names each with its value and why; the report's row keeps them (greyed)."""
     import copy
 
-    from corrkin.analysis.metrics import metrics_row
+    from corrkin.analysis.metrics import measured_row, metrics_row
 
     path, _, _ = stroke
     rec, row = _analyse(path, tmp_path / "out")
@@ -251,7 +251,7 @@ def test_a_value_that_may_be_wrong_is_never_in_its_column(tmp_path, stroke):
     bad["kinematic_sequence"]["reasons"] = ["bat: seen end-on"]
     top = bad["events"]["events"]["top_of_backlift"]["time_ms"]
     bad["events"]["events"]["start_of_backlift"]["time_ms"] = top + 10.0  # after its top: no stroke does that
-    got, kept = metrics_row(bad), metrics_row(bad, keep_untrusted=True)
+    got, kept = metrics_row(bad), measured_row(bad)
     for col in ("bat_toe_speed_m_s", "bat_toe_speed_m_s_low", "bat_toe_speed_m_s_high", "bat_toe_speed_km_h",
                 "gap_lead_arm_bat_ms", "lead_arm_peak_ms", "bat_peak_ms", "start_of_backlift_ms", "top_of_backlift_ms"):
         assert got[col] is None and kept[col] is not None, col
