@@ -475,9 +475,14 @@ def _summary_cell(group: list[tuple[dict, dict[str, str]]], col: str, unit: str)
     words where none is trusted)."""
     from collections import Counter
 
-    values = [float(r[col]) for r, why in group if r.get(col) not in (None, "") and col not in why]
-    left = Counter(why[col] if col in why and r.get(col) not in (None, "") else _missing_why(r, col)
-                   for r, why in group if not (r.get(col) not in (None, "") and col not in why))
+    values, left = [], Counter()
+    for r, why in group:  # a value trusted, a value not trusted (why), or none (why not)
+        if r.get(col) in (None, ""):
+            left[_missing_why(r, col)] += 1
+        elif col in why:
+            left[why[col]] += 1
+        else:
+            values.append(float(r[col]))
     light = "green" if len(values) == len(group) else "amber" if values else "red"
     reasons = "; ".join(f"{n} clip{'s' if n > 1 else ''}: {w}" for w, n in left.most_common())
     tip = html.escape(LIGHTS[light] + (f". Left out: {reasons}" if reasons else ""))
