@@ -24,7 +24,7 @@ import numpy as np
 
 CHILD = """
 import json, resource, sys
-import corrkin.runtime as run
+import corrkin.runtime.batching as run
 run.FRAMES_PER_SLOT = int(sys.argv[1])
 from corrkin.cli import main
 code = main(sys.argv[2:])

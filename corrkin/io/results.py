@@ -199,11 +199,49 @@ def write_npz(path: str | os.PathLike, atomic: bool = True, **arrays: np.ndarray
         f.write(buf.getbuffer())
 
 
-SUMMARY_FIELDS = (
+SUMMARY_FIELDS = (  # summary.csv's columns, in order: summary_row's keys, and a failed row's (failed_row)
     "clip", "status", "error", "source", "fps", "frames", "edges", "ordered_pairs", "path", "path_weight",
     "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
     "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak", "settings_digest",
 )
+
+
+def summary_row(name: str, source: str, rec: dict) -> dict:
+    """An analysed clip's ``summary.csv`` row (:data:`SUMMARY_FIELDS`, in order) from its
+    ``result.json`` record; ``source`` is the format its keypoints were read from."""
+    timing = rec.get("timing", {})
+    return {
+        "clip": name, "status": "ok", "error": "", "source": source, "fps": rec["fps"], "frames": rec["frames"],
+        "edges": len(rec["edges"]), "ordered_pairs": len(timing_links(rec)), "path": " > ".join(rec["path"]),
+        "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
+        "reliable": rec["quality"]["reliable"], "quality_reasons": " | ".join(rec["quality"]["reasons"]),
+        "path_lags_ms": _path_lags(rec), "path_activation_ms": _path_activations(rec),
+        "frame_interval_ms": timing.get("frame_interval_ms"), "timing_warnings": " | ".join(timing.get("warnings", [])),
+        # no bat through the swing: the speeds are left empty, the reason is in quality_reasons
+        "bat_peak_speed": _blank(rec["bat"]["peak_speed"]), "bat_peak_frame": rec["bat"]["peak_frame"],
+        "omega_peak": _blank(rec["bat"]["omega_peak"]),
+        "settings_digest": (rec.get("provenance") or {}).get("settings_digest", ""),
+    }
+
+
+def _with_interval(value: float, ci: list[float] | None) -> str:
+    """``value [low, high]`` in ms, one decimal; the value alone where there is no interval."""
+    return f"{value:.1f} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else f"{value:.1f}"
+
+
+def _path_lags(rec: dict) -> str:
+    """Each link of the path: its lag in ms with the 95 % interval, ``;``-separated."""
+    return "; ".join(_with_interval(e["lag_ms"], e.get("lag_ci_ms")) for e in path_links(rec))
+
+
+def _path_activations(rec: dict) -> str:
+    """Each node of the path: its activation time in ms with the 95 % interval, ``;``-separated."""
+    cis = rec.get("activation_ci_ms", {})
+    return "; ".join(f"{node} {_with_interval(rec['activation_ms'][node], cis.get(node))}" for node in rec["path"])
+
+
+def _blank(x):
+    return "" if x is None else x
 
 
 @contextlib.contextmanager
