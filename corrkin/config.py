@@ -9,6 +9,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
+from corrkin.bat.settings import SEEN_SCORE, BatSettings, BatTuning  # noqa: F401 (BatTuning: re-exported)
 from corrkin.schema import Choice, MinQuality, choice, fraction, need
 from corrkin.skeleton import NODES as NODE_NAMES
 
@@ -126,7 +127,7 @@ class QualityConfig:
     window_s: float = 0.5  # the swing window: this long either side of the peak bat speed
     min_core_coverage: float = 0.9  # shoulders, elbows, wrists, hips each seen in this share of it
     min_bat_coverage: float = 0.8  # the bat seen (score >= bat_score) in this share of it
-    bat_score: float = 0.5  # a frame's bat counts as seen from this (calibrated) score
+    bat_score: float = SEEN_SCORE  # a frame's bat counts as seen from this (calibrated) score
     max_gap_s: float = 0.2  # the longest stretch of the swing window without the batter
     max_switches: int = 0  # identity switches of the batter's track (video)
     min_fps: float = 20.0  # below it, no timing is claimed to the precision of a swing
@@ -308,26 +309,6 @@ def _runtime_checks(cfg) -> None:
     if hasattr(cfg, "device"):
         need(cfg.device == "cpu" or cfg.device.startswith(("cuda", "mps")), "device", cfg.device,
               "must be cpu, cuda, cuda:<n> or mps")
-
-
-@dataclass
-class BatSettings:
-    """The bat-tip detector's settings (see :func:`corrkin.bat.detect.detect_bat`)."""
-
-    angles: int = 180  # directions searched around the hands
-    step_px: float = 1.0  # sampling step along a ray, pixels of the shrunk frame (work_shoulder_px)
-    tau: float = 12.0  # least bar contrast (grey levels) that counts as bat
-    body_margin: float = 0.22  # half-width of the body mask around each limb, shoulder widths
-    max_length: float = 3.0  # longest bat searched, shoulder widths
-    turn_rad: float = 0.8  # an angular change per frame costing a bat-length run at twice tau
-    min_confidence: float = 0.2  # the least run counted as seen (half-shoulder-width runs at 2 tau)
-    work_shoulder_px: float = 32.0  # frames are shrunk so the batter's shoulders span about this many pixels
-
-    def __post_init__(self) -> None:
-        need(self.angles >= 8, "bat.angles", self.angles, "must be >= 8")
-        for key in ("step_px", "tau", "body_margin", "max_length", "turn_rad", "work_shoulder_px"):
-            need(getattr(self, key) > 0, f"bat.{key}", getattr(self, key), "must be > 0")
-        need(self.min_confidence >= 0, "bat.min_confidence", self.min_confidence, "must be >= 0")
 
 
 @dataclass

@@ -62,7 +62,7 @@ def process_video(path: Path, pose: Callable, bat: BatSettings, fps: float | Non
                   device, batter: BatterConfig | None = None) -> Clip:
     """Keypoints and bat tip of one video, as a :class:`Clip` (raises :class:`ClipError`).
     The bat is NaN with score 0 where it is absent (not seen, nor between two sightings); its
-    score elsewhere is the calibrated presence (:func:`corrkin.bat.detect.presence`).
+    score elsewhere is the calibrated presence (:func:`corrkin.bat.presence.presence`).
 
     The video is decoded once (:class:`DecodedOnce`): the pose backend reads the RGB frames
     while a copy is kept on disk for the batter's evidence and the bat."""

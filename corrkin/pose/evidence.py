@@ -1,6 +1,6 @@
 """Evidence on the pixels for "this person is the batter", per candidate and sampled frame.
 
-* **grip**: a bar runs out from the person's hands (:func:`corrkin.bat.detect.grip_score`),
+* **grip**: a bar runs out from the person's hands (:func:`corrkin.bat.evidence.grip_score`),
   with everyone else's body masked, times how surely the pose model saw those hands (the mean
   of the two wrists' scores): a bar from where a hand is only guessed (a person cut off by the
   frame's edge, whose hands are out of sight) is no evidence that they hold it;
@@ -17,7 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from corrkin.bat.detect import grey, grip_score
+from corrkin.bat.evidence import grip_score
+from corrkin.bat.sampling import grey
 from corrkin.config import BatSettings
 from corrkin.pose.select import People
 from corrkin.skeleton import JOINT_INDEX as J

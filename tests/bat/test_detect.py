@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from corrkin.bat.detect import ABSENT, SEEN, bar_contrast, best_run, detect_bat, viterbi
+from corrkin.bat.detect import detect_bat
+from corrkin.bat.sampling import bar_contrast
+from corrkin.bat.settings import BatSettings, BatTuning
+from corrkin.bat.track import ABSENT, SEEN, best_run, viterbi
 from corrkin.synth import SwingSpec
 from corrkin.synth_video import Look, render_clip, tip_error
 
@@ -47,12 +50,13 @@ def test_a_bar_beyond_plain_ground_pays_for_the_ground():
     """The bat is held: its run starts at the hands or where the ray leaves the body. A bar
     drawn from the hands keeps its whole score; the same bar drawn beyond plain ground (as a
     line of the background pointing at the batter) must pay for the ground in between."""
-    from corrkin.bat.detect import _hands, _ray_gain, _shoulders, work_image
-    from corrkin.config import BatSettings
+    from corrkin.bat.body import hands_centre, person_size
+    from corrkin.bat.evidence import ray_gain
+    from corrkin.bat.sampling import work_image
 
     _, gt, _ = render_clip(SwingSpec(fps=25.0, duration_s=0.2, swing_at_s=0.1), seed=2)
     kp = torch.from_numpy(gt.keypoints[:1]).float()
-    s, sw, hands = BatSettings(), float(_shoulders(kp)[0]), _hands(kp)[0]
+    s, sw, hands = BatSettings(), float(person_size(kp)[0]), hands_centre(kp)[0]
     u = torch.tensor([math.cos(math.radians(200.0)), math.sin(math.radians(200.0))])  # out to the left
     k = round(200.0 / (360.0 / s.angles))
 
@@ -62,7 +66,7 @@ def test_a_bar_beyond_plain_ground_pays_for_the_ground():
         rel = torch.stack([xx - hands[0], yy - hands[1]], -1)
         along, across = rel @ u, rel @ torch.stack([-u[1], u[0]])
         img[0, 0][(along > r0 * sw) & (along < r1 * sw) & (across.abs() < 0.07 * sw)] = 150.0
-        rays = _ray_gain(work_image(img, 1), kp, s, sw)
+        rays = ray_gain(work_image(img, 1), kp, s, sw)
         held = best_run(rays.gain, rays.radii, start=rays.start)[0][0, k].item()
         anywhere = best_run(rays.gain, rays.radii)[0][0, k].item()
         return held, anywhere
@@ -114,8 +118,9 @@ def test_nothing_to_see_is_absent_not_invented():
 def test_presence_against_its_definition():
     """One direction far above the rest: present; all alike: the best of many alike, well
     below 0.5; a bar that runs on to the longest bat: the background, 0."""
-    from corrkin.bat.detect import PRESENCE_MID, PRESENCE_SLOPE, presence
+    from corrkin.bat.presence import presence
 
+    PRESENCE_MID, PRESENCE_SLOPE = BatTuning().presence_mid, BatTuning().presence_slope
     unit = torch.tensor([4.0, 4.0, 4.0])
     score = torch.ones(3, 180)
     score[0, 40] = 20.0  # a bat at 80 degrees
@@ -138,15 +143,15 @@ def test_presence_weighs_a_line_of_the_background_over_a_bat_s_length():
     its whole length. Once the bat's length is known from the clear frames (runs bounded by
     2 sw), the null is the line's run within the same bound as the bat's: the bat is present
     there too; against the line's whole length it would not be."""
-    from corrkin.bat.detect import PRESENCE_MID, _shoulders, length_caps, track_bat
-    from corrkin.config import BatSettings
+    from corrkin.bat.body import person_size
+    from corrkin.bat.track import length_caps, track_bat
     from corrkin.synth import make_clip
 
     s = BatSettings()
     clip, _ = make_clip(SwingSpec(fps=25.0, duration_s=0.8, swing_at_s=0.4), seed=1)
     kp = torch.from_numpy(clip.keypoints).float()
     t, caps = len(kp), torch.tensor(length_caps(s))
-    sw = _shoulders(kp)
+    sw = person_size(kp)
     score, length = torch.zeros(t, s.angles, len(caps)), torch.zeros(t, s.angles, len(caps))
     bat, line, half = 30, 120, t // 2
     per_sw = 10.0 * s.tau * sw[:, None] / s.step_px  # a bar at 10 tau above the floor, per shoulder width
@@ -156,7 +161,7 @@ def test_presence_weighs_a_line_of_the_background_over_a_bat_s_length():
     score[:half, line] = (per_sw * gain * (caps - 1.9).clamp(min=0))[:half]
     length[:half, line] = (sw[:, None] * caps)[:half]
     bound = caps.tolist().index(2.0)  # the first cap at least 1.2x the bat's length (1.6 sw: 0.1-wide bins, upper edge)
-    assert (score[0, bat, bound] / score[0, line, bound] > PRESENCE_MID
+    assert (score[0, bat, bound] / score[0, line, bound] > s.tuning.presence_mid
             and score[0, bat, -1] / score[0, line, -1] < 1 / 2)
     track = track_bat(score, length, kp, s)
     assert (track.k == bat).all() and (track.state == SEEN).all() and (track.presence >= 0.5).all()
@@ -188,9 +193,7 @@ def test_no_bat_is_claimed_where_none_is_drawn(ground):
     assert empty.presence.median() < 0.5
 
 
-def test_chunked_equals_whole(monkeypatch):
-    import corrkin.bat.detect as D
-
+def test_chunked_equals_whole():
     spec = SwingSpec(fps=25.0, duration_s=1.0, swing_at_s=0.5)
     frames, gt, _ = render_clip(spec, seed=5)
     kp = torch.from_numpy(gt.keypoints)
@@ -209,22 +212,22 @@ def test_chunked_equals_whole(monkeypatch):
     kept = detect_bat(chunks, kp)  # the shrunk frames kept for the second pass: read once
     assert len(reads) == 1
     torch.testing.assert_close(kept.tip, whole.tip, equal_nan=True)
-    monkeypatch.setattr(D, "WORK_KEPT_BYTES", 0)  # too long to keep: read again for the second pass
-    reread = detect_bat(chunks, kp)
+    no_room = BatSettings(tuning=BatTuning(work_kept_bytes=0))  # too long to keep: read again for the second pass
+    reread = detect_bat(chunks, kp, no_room)
     assert len(reads) == 3
     torch.testing.assert_close(reread.tip, whole.tip, equal_nan=True)
     torch.testing.assert_close(detect_bat(frames, kp).presence, whole.presence)
 
 
 def test_bridge_keeps_uniform_turning_and_rates_confidence():
-    from corrkin.bat.detect import _bridge
+    from corrkin.bat.presence import bridge
 
     t = torch.arange(12, dtype=torch.float32)
     true = 0.3 * t - 2.0  # turning at a steady 0.3 rad/frame, wrapping past -pi on the way
     wrapped = torch.remainder(true + math.pi, 2 * math.pi) - math.pi
     ok = torch.ones(12, dtype=torch.bool)
     ok[4:8] = False  # hidden for four frames
-    ang, length, inside, conf = _bridge(wrapped, torch.full((12,), 50.0), ok)
+    ang, length, inside, conf = bridge(wrapped, torch.full((12,), 50.0), ok)
     unwrapped = true - true[0] + wrapped[0]
     torch.testing.assert_close(ang[4:8], unwrapped[4:8], atol=1e-5, rtol=0)
     assert inside.tolist() == [False] * 4 + [True] * 4 + [False] * 4
@@ -233,14 +236,16 @@ def test_bridge_keeps_uniform_turning_and_rates_confidence():
 
 
 def test_a_sighting_is_bounded_by_the_ones_either_side():
-    """:func:`_nearby_longest` against a plain loop: the longest sighting within
-    ``LOCAL_FRAMES`` before and after each frame, infinite unless there are some on both sides."""
-    from corrkin.bat.detect import LOCAL_FRAMES, _nearby_longest
+    """:func:`nearby_longest` against a plain loop: the longest sighting within
+    ``local_frames`` before and after each frame, infinite unless there are some on both sides."""
+    from corrkin.bat.presence import nearby_longest
+
+    LOCAL_FRAMES = BatTuning().local_frames
 
     g = torch.Generator().manual_seed(5)
     length = torch.rand(30, generator=g) * 100
     ok = torch.rand(30, generator=g) > 0.4
-    got = _nearby_longest(length, ok)
+    got = nearby_longest(length, ok)
     for t in range(30):
         before = [length[u] for u in range(max(0, t - LOCAL_FRAMES), t) if ok[u]]
         after = [length[u] for u in range(t + 1, min(30, t + LOCAL_FRAMES + 1)) if ok[u]]
@@ -253,14 +258,15 @@ def test_a_bat_held_still_between_sightings_anchors_the_bridge():
     degrees in frames 8-13, unseen in 14-16, and clearly at 120 degrees from frame 17: the
     faint frames are the bat held still (bridged, at 40 degrees, confidence half their
     presence); the cubic alone would have begun the turn in frame 8."""
-    from corrkin.bat.detect import BRIDGED, HOLD_PRESENCE, _shoulders, track_bat
-    from corrkin.config import BatSettings
+    from corrkin.bat.body import person_size
+    from corrkin.bat.track import BRIDGED, track_bat
     from corrkin.synth import make_clip
 
     s = BatSettings()
+    HOLD_PRESENCE = s.tuning.hold_presence
     clip, _ = make_clip(SwingSpec(fps=25.0, duration_s=1.0, swing_at_s=0.5), seed=2)
     kp = torch.from_numpy(clip.keypoints[:24]).float()
-    sw = _shoulders(kp)
+    sw = person_size(kp)
     unit = s.tau * 0.5 * sw / s.step_px
     score = unit[:, None].repeat(1, s.angles)  # the background: one unit everywhere
     score[:8, 20] = 8 * unit[:8]  # clear, at 40 degrees
@@ -339,12 +345,13 @@ def test_while_hidden_nothing_further_off_poses_as_the_tip():
     """The bat hidden behind a person walking past for half the clip: with runs bounded by the
     bat's length or not, no tip is reported off the bat (hidden frames are bridged or absent,
     and a bar running on past any bat is the background)."""
-    from corrkin.bat.detect import _shoulders, bat_evidence, track_bat
-    from corrkin.config import BatSettings
+    from corrkin.bat.body import person_size
+    from corrkin.bat.evidence import bat_evidence
+    from corrkin.bat.track import track_bat
 
     frames, gt, truth = render_clip(SwingSpec(fps=25.0, duration_s=1.6, swing_at_s=0.8), seed=3, passer=True)
     kp, s, others = torch.from_numpy(gt.keypoints), BatSettings(), torch.from_numpy(truth["passer"])[:, None]
-    ev = bat_evidence(frames, kp, s, float(_shoulders(kp).max()), others, caps=True)
+    ev = bat_evidence(frames, kp, s, float(person_size(kp).max()), others, caps=True)
     score, length = ev.score, ev.length
     for track in (track_bat(score, length, kp, s), track_bat(score[..., -1], length[..., -1], kp, s),
                   track_bat(score, length, kp, s, ev.cut)):
@@ -356,29 +363,19 @@ def test_ray_body_masks_equal_point_by_point_distances():
     """The interval count along whole rays marks exactly the ray and side points within the
     body's capsules (:func:`near_body`, a plain distance to every limb), but for points on a
     capsule's rim to float rounding; and nothing for an absent other person."""
-    from corrkin.bat.detect import (
-        _directions,
-        _hands,
-        _shoulders,
-        body_capsules,
-        near_body,
-        others_capsules,
-        ray_body_masks,
-        ray_points,
-        side_points,
-    )
-    from corrkin.config import BatSettings
+    from corrkin.bat.body import body_capsules, hands_centre, near_body, others_capsules, person_size, ray_body_masks
+    from corrkin.bat.sampling import ray_angles, ray_points, side_points
     from corrkin.ops.geometry import point_segment_distance
 
     frames, gt, truth = render_clip(SwingSpec(fps=25.0, duration_s=0.6, swing_at_s=0.3), seed=3, passer=True)
     kp, s = torch.from_numpy(gt.keypoints).float(), BatSettings(angles=90, step_px=0.7)
-    sw, hands, theta = _shoulders(kp), _hands(kp), _directions(s, "cpu")
+    sw, hands, theta = person_size(kp), hands_centre(kp), ray_angles(s, "cpu")
     radii = torch.arange(s.step_px, s.max_length * float(sw.max()), s.step_px)
     width = (0.2 * sw).clamp_min(2.0)
     trio = side_points(ray_points(hands, theta, radii), theta, width)
     passer = torch.from_numpy(truth["passer"]).float()
     for person, radius, capsules in ((kp, s.body_margin * sw, body_capsules(kp, s.body_margin * sw)),
-                                     (passer, s.body_margin * _shoulders(passer),
+                                     (passer, s.body_margin * person_size(passer),
                                       others_capsules(passer[:, None], s.body_margin))):
         got = ray_body_masks(hands, theta, width, radii, capsules)
         want = near_body(trio, person, radius).any(1)
@@ -395,7 +392,7 @@ def test_work_image_is_the_block_mean_in_luma_and_chroma():
     """Shrinking and converting for the bat stage: OpenCV on CPU uint8 (interleaved or planar,
     shrunk or not) and the torch path agree with the plain block mean of Y, Cb, Cr (JPEG's
     matrix, no offset) per channel: to the two roundings to whole levels (resize, cvtColor)."""
-    from corrkin.bat.detect import work_image
+    from corrkin.bat.sampling import work_image
 
     g = torch.Generator().manual_seed(0)
     frames = torch.randint(0, 256, (3, 3, 31, 45), generator=g, dtype=torch.uint8)
@@ -440,8 +437,10 @@ def test_bat_colour_from_the_frames_that_agree():
     where something else was taken for the bat does not pull it); none from too few, nor from a few
     sightings all in one direction (a bar of the background lining up with the hands), but
     from as many in one direction if they are a good share of the clip (a follow-through)."""
-    from corrkin.bat.detect import COLOUR_MIN, COLOUR_SHARE, BatTrack, Evidence, bat_colour
+    from corrkin.bat.evidence import Evidence, bat_colour
+    from corrkin.bat.track import BatTrack
 
+    COLOUR_MIN, COLOUR_SHARE, COLOUR_FROM = BatTuning().colour_min, BatTuning().colour_share, BatTuning().colour_from
     t, k = 20, 180
     direction = torch.tensor([10, 12, 14, 40, 60, 62, 64, 90] + [90] * 12)
     colour = torch.zeros(t, 3, k)
@@ -468,8 +467,6 @@ def test_bat_colour_from_the_frames_that_agree():
     assert bat_colour(track(torch.arange(t) >= 8, still), ev) is not None  # 12 of 20 frames
     # frames where the direction barely leads count, each by its presence squared: three clear
     # sightings outweigh twelve frames of the ground at presence 0.2, and below COLOUR_FROM none count
-    from corrkin.bat.detect import COLOUR_FROM
-
     ground = colour.clone()
     ground[8:, :, 90] = torch.tensor([100.0, -15.0, -8.0])  # grass where the track points in frames 8-19
     presence = torch.cat([torch.tensor([0.9, 0.0, 0.9, 0.0, 0.9, 0.0, 0.0, 0.0]), torch.full((12,), 0.2)])
