@@ -282,10 +282,13 @@ def step_fit(x: np.ndarray, fps: float, lo: int, hi: int) -> dict | None:
     lo_e = hi_e = t0 + d0
     for sse, st, dur, _ in coarse + fine:
         keep = sse <= cut  # (M, S)
-        for m in np.flatnonzero(keep.any(1)):
-            s_in = st[keep[m]]
-            lo_s, hi_s = min(lo_s, float(s_in.min())), max(hi_s, float(s_in.max()))
-            lo_e, hi_e = min(lo_e, float(s_in.min() + dur[m])), max(hi_e, float(s_in.max() + dur[m]))
+        rows = keep.any(1)
+        if not rows.any():
+            continue
+        first = np.where(keep, st, np.inf).min(1)[rows]  # each duration's earliest and latest start kept
+        last = np.where(keep, st, -np.inf).max(1)[rows]
+        lo_s, hi_s = min(lo_s, float(first.min())), max(hi_s, float(last.max()))
+        lo_e, hi_e = min(lo_e, float((first + dur[rows]).min())), max(hi_e, float((last + dur[rows]).max()))
     # a frame at least: the grid's and the shape family's own resolution (a step shaped between
     # two of the family's ends up to a frame from the fitted one's)
     return {"start": lo + t0, "end": lo + t0 + d0, "start_half": max(t0 - lo_s, hi_s - t0, 1.0),
