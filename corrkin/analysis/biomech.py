@@ -438,6 +438,18 @@ def _withhold_in_plane(record: dict) -> None:
     record["bat"]["speed_withheld"] = ALONG_REASON
 
 
+def nanmedian_last(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=-1)``, the same numbers (NaN where a row has none), by one sort:
+    numpy takes a row this short through masked arrays, ten times slower here. The two middle
+    values of the sorted finite ones (NaN sorts last), summed and halved, as numpy does."""
+    ordered = np.sort(x, axis=-1)
+    count = np.isfinite(ordered).sum(-1, keepdims=True)
+    high = count // 2
+    low = np.where(count % 2 == 1, high, high - 1)
+    pair = np.take_along_axis(ordered, np.clip(np.concatenate([low, high], -1), 0, x.shape[-1] - 1), -1)
+    return np.where(count[..., 0] > 0, (pair[..., 0] + pair[..., 1]) / 2.0, np.nan)
+
+
 def hampel_positions(positions: np.ndarray, half: int, n_sigma: float, min_scale: float) -> tuple[np.ndarray, int]:
     """``(mended, count)``: ``positions (T, nodes, 2)`` with each point that lies further than
     ``n_sigma`` robust sigmas from its window's median (frames ``t - half .. t + half``, NaN
@@ -451,10 +463,10 @@ def hampel_positions(positions: np.ndarray, half: int, n_sigma: float, min_scale
         return x.copy(), 0
     padded = np.pad(x, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
     win = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)  # (T, nodes, 2, W)
+    med = nanmedian_last(win)
+    mad = 1.4826 * nanmedian_last(np.abs(win - med[..., None]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: a node never seen there
-        med = np.nanmedian(win, axis=-1)
-        mad = 1.4826 * np.nanmedian(np.abs(win - med[..., None]), axis=-1)
         floor = np.maximum(0.1 * np.nanmax(mad, axis=-1, keepdims=True), min_scale)
     far = np.abs(x - med) > n_sigma * np.maximum(mad, floor)
     out = far.any(-1) & np.isfinite(x).all(-1) & np.isfinite(med).all(-1)

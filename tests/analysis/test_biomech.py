@@ -285,3 +285,21 @@ def test_a_peak_without_a_top_is_finite_and_inside_its_search(profile):
     ci = found["time_ci_ms"]
     if ci is not None:
         assert 40 * 40.0 - 1e-6 <= ci[0] <= found["time_ms"] <= ci[1] <= 99 * 40.0 + 1e-6
+
+
+def test_nanmedian_last_is_numpys_nanmedian_to_the_bit():
+    import warnings
+
+    from corrkin.analysis.biomech import nanmedian_last
+
+    rng = np.random.default_rng(7)
+    for k in range(60):
+        x = rng.standard_t(2, (int(rng.integers(1, 40)), 3, int(rng.integers(1, 16)))) * 10
+        if k % 3 == 0:
+            x = np.round(x)  # ties
+        x[rng.random(x.shape) < rng.uniform(0, 0.7)] = np.nan
+        x[0, 0] = np.nan  # a row with none finite, at times
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanmedian(x, axis=-1)
+        assert np.array_equal(nanmedian_last(x), want, equal_nan=True)
