@@ -199,7 +199,7 @@ def write_npz(path: str | os.PathLike, atomic: bool = True, **arrays: np.ndarray
         f.write(buf.getbuffer())
 
 
-SUMMARY_FIELDS = (  # summary.csv's columns, in order: summary_row's keys, and a failed row's (failed_row)
+SUMMARY_FIELDS = (  # summary.csv's columns, in order: summary_row's keys (and failed_row's)
     "clip", "status", "error", "source", "fps", "frames", "edges", "ordered_pairs", "path", "path_weight",
     "reaches_bat", "reliable", "quality_reasons", "path_lags_ms", "path_activation_ms", "frame_interval_ms",
     "timing_warnings", "bat_peak_speed", "bat_peak_frame", "omega_peak", "settings_digest",
@@ -207,11 +207,13 @@ SUMMARY_FIELDS = (  # summary.csv's columns, in order: summary_row's keys, and a
 
 
 def summary_row(name: str, source: str, rec: dict) -> dict:
-    """An analysed clip's ``summary.csv`` row (:data:`SUMMARY_FIELDS`, in order) from its
-    ``result.json`` record; ``source`` is the format its keypoints were read from."""
+    """An analysed clip's ``summary.csv`` row (the :data:`SUMMARY_FIELDS`; the CSV orders them)
+    from its ``result.json`` record; ``source`` is the format its keypoints were read from. The
+    library keeps the row in ``done.json`` in this key order."""
     timing = rec.get("timing", {})
     return {
-        "clip": name, "status": "ok", "error": "", "source": source, "fps": rec["fps"], "frames": rec["frames"],
+        "clip": name, "status": "ok", "error": "", "source": source, "fps": rec["fps"],
+        "settings_digest": (rec.get("provenance") or {}).get("settings_digest", ""), "frames": rec["frames"],
         "edges": len(rec["edges"]), "ordered_pairs": len(timing_links(rec)), "path": " > ".join(rec["path"]),
         "path_weight": rec["path_weight"], "reaches_bat": rec["reaches_bat"],
         "reliable": rec["quality"]["reliable"], "quality_reasons": " | ".join(rec["quality"]["reasons"]),
@@ -220,7 +222,6 @@ def summary_row(name: str, source: str, rec: dict) -> dict:
         # no bat through the swing: the speeds are left empty, the reason is in quality_reasons
         "bat_peak_speed": _blank(rec["bat"]["peak_speed"]), "bat_peak_frame": rec["bat"]["peak_frame"],
         "omega_peak": _blank(rec["bat"]["omega_peak"]),
-        "settings_digest": (rec.get("provenance") or {}).get("settings_digest", ""),
     }
 
 
