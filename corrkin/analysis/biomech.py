@@ -228,15 +228,7 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     speeds, noises, lengths, windows = segment_peak_speeds(positions, fps, window, lead, (lo, hi), names)
     widest = np.percentile(lengths, 95, axis=-1)  # filled: no NaN left
     for i, name in enumerate(names):
-        found = peak(speeds[i], lo, hi, float(noises[i]), fps) | {"view": "in_image", "window_frames": int(windows[i])}
-        k = found["frame"]
-        share = float(lengths[i, k] / max(widest[i], 1e-9))
-        flags = []
-        if share < END_ON:
-            flags.append(f"seen end-on at its peak ({share:.0%} of its widest): its angle on screen is noise")
-        if k in (lo, hi - 1):
-            flags.append("largest at the edge of the downswing (top of the backlift to 0.1 s after the bat's peak speed): no peak inside it")
-        found["flags"] = flags
+        found = _segment_peak(speeds[i], float(noises[i]), lengths[i], float(widest[i]), int(windows[i]), lo, hi, fps)
         if name in LINES:  # the line's tilt on screen, under its own name; the segment withheld
             line = LINES[name]
             out["lines_in_image"][line] = found | {"what": f"the {line.replace('_', ' ')}'s angle on screen (its tilt)"}
@@ -252,12 +244,34 @@ def kinematic_sequence(positions: np.ndarray, fps: float, window_frames: int, le
     out["reasons"] = [f"{k}: {f}" for k, v in seen.items() for f in v["flags"]] + (
         [] if "bat" in seen else [unseen.get("bat", "bat: not seen through the swing")]) + [
         unseen[k] for k in MEASURED if k in unseen and k != "bat"]
+    return _ordered(out, seen)
+
+
+def _segment_peak(speed: np.ndarray, noise: float, length: np.ndarray, widest: float, window: int, lo: int, hi: int,
+                  fps: float) -> dict:
+    """One segment's :func:`peak` in frames ``[lo, hi)``, flagged where its line is seen end-on
+    there (its angle on screen is then noise) or where it is largest at an edge of the search."""
+    found = peak(speed, lo, hi, noise, fps) | {"view": "in_image", "window_frames": window}
+    k = found["frame"]
+    share = float(length[k] / max(widest, 1e-9))
+    flags = []
+    if share < END_ON:
+        flags.append(f"seen end-on at its peak ({share:.0%} of its widest): its angle on screen is noise")
+    if k in (lo, hi - 1):
+        flags.append("largest at the edge of the downswing (top of the backlift to 0.1 s after the bat's peak speed): no peak inside it")
+    found["flags"] = flags
+    return found
+
+
+def _ordered(out: dict, seen: dict) -> dict:
+    """The sequence block ``out`` with its order, gaps and gains from the ``seen`` segments'
+    peaks; an order is claimed only where each gap's 95 % interval (the two peaks' together)
+    excludes zero, else the block is not reliable and says why."""
     order = sorted(seen, key=lambda k: seen[k]["time_ms"])
     out["order"] = order
     out["proximal_to_distal"] = order == [s for s in MEASURED if s in seen]
     out["gaps_ms"] = {f"{a}->{b}": round(seen[b]["time_ms"] - seen[a]["time_ms"], 3)
                       for a, b in zip(SEGMENTS, SEGMENTS[1:]) if a in seen and b in seen}
-    # an order is claimed only where the gap's 95 % interval (the two peaks' together) excludes zero
     for link, gap in out["gaps_ms"].items():
         a, b = link.split("->")
         halves = [(seen[k]["time_ci_ms"][1] - seen[k]["time_ci_ms"][0]) / 2 if seen[k]["time_ci_ms"] else None
@@ -526,57 +540,20 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     impact time (``record["impact_given_s"]``, from a manifest's ``impact_s``) is the ball's
     contact, and replaces the bat's peak speed as the events' reference. Per clip, in numpy: it runs where the clip's files
     are written (the I/O workers of ``corrkin analyse``), beside the batched engine."""
-    from corrkin.analysis.events import stroke_events
     from corrkin.analysis.units import calibrate
 
-    fps, bat = record["fps"], record["bat"]
-    wrong, usable = degenerate(positions, bat["found"])
-    if wrong:
-        quality = record.setdefault("quality", {"reliable": False, "reasons": []})
-        quality["reliable"] = False
-        quality["reasons"] = list(quality.get("reasons", [])) + wrong
-    if not usable and bat["found"]:
-        bat = record["bat"] = bat | {"found": False, "note": wrong[0]}
+    fps = record["fps"]
+    bat = _without_degenerate(record, positions)
     mending = {"half": max(1, to_frames(cfg.hampel_window_s / 2, fps)), "n_sigma": float(cfg.hampel_sigmas),
                "min_scale": 1.0 / max(float(record.get("shoulder_width_px") or 1.0), 1e-9)}
     pos, mended = hampel_positions(positions, **mending)
-    peak_frame, half = bat["peak_frame"], to_frames(cfg.quality.window_s, fps)
-    swing = (peak_frame - half, peak_frame + half + 1)
-    lead = "l" if bat["top_hand"].startswith("l_") else "r"
-    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
+    half = to_frames(cfg.quality.window_s, fps)
+    swing = (bat["peak_frame"] - half, bat["peak_frame"] + half + 1)
     cal = calibrate(pos, cfg.units, record["shoulder_width_px"])
     record["calibration"] = cal
     tip = tip_peak_speed(pos, fps, swing) if bat["found"] else None
-    given = record.get("impact_given_s")
-    note = None
-    if given is not None and not 0 <= given * fps <= len(pos) - 1:
-        note = (f"the given impact ({given:.3f} s into the clip) lies outside it (0-{(len(pos) - 1) / fps:.3f} s): "
-                "the peak bat speed is used instead")
-        given = None
-    if tip is not None:
-        peak_at = tip["time_ms"] * fps / 1000.0
-        ci = tip["time_ci_ms"]
-        peak_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
-    else:
-        peak_at, peak_half = float(peak_frame), None
-    ev = stroke_events(pos, fps, window, lead, peak_at, peak_half, tip is not None,
-                       None if given is None else float(given) * fps)
-    if note:
-        ev["reasons"].insert(0, note)
-    ev["points_mended"] = mended  # glitches replaced by their window's median before any of this
-    # the sequence's peaks are the downswing's: from the top of the backlift to just after the
-    # bat's peak speed (the follow-through can turn the arm and bat as fast, in the image)
-    top = ev["events"].get("top_of_backlift")
-    downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
-                 min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
-    record["kinematic_sequence"] = ks = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
-    ks["mended_with"] = mending  # series.npz keeps the positions as read: a figure mends them the same way
-    turn = (ks.get("segments") or {}).get("bat")
-    if turn is not None and tip is not None and abs(turn["time_ms"] - tip["time_ms"]) > AFTER_PEAK_S * 1000:
-        # the bat turns fastest where its tip is fastest, give or take the hands' own speed
-        ks["reliable"] = False
-        ks["reasons"].append(f"bat: its turn peaks {turn['time_ms'] - tip['time_ms']:+.0f} ms from its tip's peak speed: "
-                             "one of them is not the swing's")
+    ev, peak_at = _events(record, pos, cfg, tip, mended)
+    _sequence(record, pos, cfg, tip, ev, swing, peak_at, mending)
     hands_at = (pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2
     hands = peak_speed(hands_at, fps, swing)
     # the sweet spot: the point that far up the bat from the toe, hands -> tip being the bat's length
@@ -590,17 +567,94 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
         units["hands_peak_speed"] = _in_metres(hands["speed_sw_s"], hands["relative_sd"], cal) | {
             "sw_s": hands["speed_sw_s"], "time_ms": hands["time_ms"]}
     record["events"], record["real_units"] = ev, units
-    stated = str(getattr(cfg, "camera_view", "auto"))
-    view = camera_view(pos)
-    if stated != "auto":  # the user's word over the estimate, which stays beside it
-        view = {"estimate": "along the pitch" if stated == "along" else stated, "stated": True,
-                "estimated": view["estimate"], "hip_width_over_trunk": view["hip_width_over_trunk"], "how": "stated (analysis.camera_view)"}
-    record["camera_view"] = view
+    record["camera_view"] = view = _view(pos, cfg)
     if view["estimate"] == "along the pitch":
         _withhold_in_plane(record)
         return record
     if tip is None or "unavailable" in cal:
         return record
+    _bat_in_metres(bat, tip, sweet, cal, cfg)
+    return record
+
+
+def _without_degenerate(record: dict, positions: np.ndarray) -> dict:
+    """The record's ``bat`` block, marked not found where the geometry is no bat's
+    (:func:`degenerate`: the reasons join the quality verdict's, which turns unreliable)."""
+    bat = record["bat"]
+    wrong, usable = degenerate(positions, bat["found"])
+    if wrong:
+        quality = record.setdefault("quality", {"reliable": False, "reasons": []})
+        quality["reliable"] = False
+        quality["reasons"] = list(quality.get("reasons", [])) + wrong
+    if not usable and bat["found"]:
+        bat = record["bat"] = bat | {"found": False, "note": wrong[0]}
+    return bat
+
+
+def _events(record: dict, pos: np.ndarray, cfg, tip: dict | None, mended: int) -> tuple[dict, float]:
+    """``(events block, reference frame)``: the stroke's events (:func:`corrkin.analysis.events.stroke_events`)
+    about the bat tip's peak speed (the analysis' peak frame where the tip has none), or about a
+    given impact time inside the clip (one outside it is said and left out)."""
+    from corrkin.analysis.events import stroke_events
+
+    fps, bat = record["fps"], record["bat"]
+    given = record.get("impact_given_s")
+    note = None
+    if given is not None and not 0 <= given * fps <= len(pos) - 1:
+        note = (f"the given impact ({given:.3f} s into the clip) lies outside it (0-{(len(pos) - 1) / fps:.3f} s): "
+                "the peak bat speed is used instead")
+        given = None
+    if tip is not None:
+        peak_at = tip["time_ms"] * fps / 1000.0
+        ci = tip["time_ci_ms"]
+        peak_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
+    else:
+        peak_at, peak_half = float(bat["peak_frame"]), None
+    lead = "l" if bat["top_hand"].startswith("l_") else "r"
+    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
+    ev = stroke_events(pos, fps, window, lead, peak_at, peak_half, tip is not None,
+                       None if given is None else float(given) * fps)
+    if note:
+        ev["reasons"].insert(0, note)
+    ev["points_mended"] = mended  # glitches replaced by their window's median before any of this
+    return ev, peak_at
+
+
+def _sequence(record: dict, pos: np.ndarray, cfg, tip: dict | None, ev: dict, swing: tuple[int, int],
+              peak_at: float, mending: dict) -> None:
+    """The record's ``kinematic_sequence`` block (:func:`kinematic_sequence`), its peaks looked
+    for in the downswing: from the top of the backlift to just after the bat's peak speed (the
+    follow-through can turn the arm and bat as fast, in the image)."""
+    fps, bat = record["fps"], record["bat"]
+    top = ev["events"].get("top_of_backlift")
+    downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
+                 min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
+    lead = "l" if bat["top_hand"].startswith("l_") else "r"
+    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
+    record["kinematic_sequence"] = ks = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
+    ks["mended_with"] = mending  # series.npz keeps the positions as read: a figure mends them the same way
+    turn = (ks.get("segments") or {}).get("bat")
+    if turn is not None and tip is not None and abs(turn["time_ms"] - tip["time_ms"]) > AFTER_PEAK_S * 1000:
+        # the bat turns fastest where its tip is fastest, give or take the hands' own speed
+        ks["reliable"] = False
+        ks["reasons"].append(f"bat: its turn peaks {turn['time_ms'] - tip['time_ms']:+.0f} ms from its tip's peak speed: "
+                             "one of them is not the swing's")
+
+
+def _view(pos: np.ndarray, cfg) -> dict:
+    """The camera's view (:func:`camera_view`), or the user's word for it (``analysis.camera_view``)
+    with the estimate beside it."""
+    stated = str(getattr(cfg, "camera_view", "auto"))
+    view = camera_view(pos)
+    if stated != "auto":  # the user's word over the estimate, which stays beside it
+        view = {"estimate": "along the pitch" if stated == "along" else stated, "stated": True,
+                "estimated": view["estimate"], "hip_width_over_trunk": view["hip_width_over_trunk"], "how": "stated (analysis.camera_view)"}
+    return view
+
+
+def _bat_in_metres(bat: dict, tip: dict, sweet: dict | None, cal: dict, cfg) -> None:
+    """The bat block's speeds in m/s and km/h with their intervals: at the toe (the tip's own
+    peak) and at the sweet spot; and the calibration they came through."""
     m = _in_metres(tip["speed_sw_s"], tip["relative_sd"], cal)
     bat["tip_peak"] = tip | {"how": "the tip's own derivative (order-5 Savitzky-Golay, Gaussian interpolation); "
                                     "peak_speed is the analysis' smoothed v_tip"}
@@ -614,4 +668,3 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
         bat["sweet_spot_speed_m_s"], bat["sweet_spot_speed_m_s_ci"] = s["m_s"], s["m_s_ci"]
         bat["sweet_spot_speed_km_h"] = s["km_h"]
     bat["calibration"] = cal
-    return record
