@@ -153,18 +153,28 @@ def dtw(x: torch.Tensor, y: torch.Tensor, x_len: torch.Tensor | None = None, y_l
     kernels = _use_kernels(x, impl)
     lo, hi = pair_band(n, m, radius)
     if kernels is not None:
-        width, shear, offset = _kernel_layout(lo, hi, True, y.shape[1])
-        total, acc = kernels.dtw(x.detach().contiguous(), y.detach().contiguous(), n, m, lo, hi, width, shear, offset)
-        if not path:
-            return total
-        rows = torch.arange(len(n))
+        return _dtw_kernels(kernels, x, y, n, m, lo, hi, path=path, steps=steps)
+    return _dtw_wavefront(x, y, n, m, lo, hi, path=path, steps=steps)
 
-        def value(ii, jj):
-            c = jj - shear * ii - offset
-            ok = (ii >= 0) & (jj >= 0) & (c >= 0) & (c < width)
-            return torch.where(ok, acc[rows, ii.clamp_min(0), c.clamp(0, width - 1)], INF)
 
-        return total, _backtrack(value, n, m, steps)
+def _dtw_kernels(kernels, x, y, n, m, lo, hi, *, path: bool, steps: int):
+    """:func:`dtw` by the C++ kernels: ``cost (B,)``, with ``path`` also the paths."""
+    width, shear, offset = _kernel_layout(lo, hi, True, y.shape[1])
+    total, acc = kernels.dtw(x.detach().contiguous(), y.detach().contiguous(), n, m, lo, hi, width, shear, offset)
+    if not path:
+        return total
+    rows = torch.arange(len(n))
+
+    def value(ii, jj):
+        c = jj - shear * ii - offset
+        ok = (ii >= 0) & (jj >= 0) & (c >= 0) & (c < width)
+        return torch.where(ok, acc[rows, ii.clamp_min(0), c.clamp(0, width - 1)], INF)
+
+    return total, _backtrack(value, n, m, steps)
+
+
+def _dtw_wavefront(x, y, n, m, lo, hi, *, path: bool, steps: int):
+    """:func:`dtw` by anti-diagonal wavefronts in torch: ``cost (B,)``, with ``path`` also the paths."""
     wf = Wavefront.build(n, m, lo, hi, x.shape[1], y.shape[1])
     with torch.no_grad():
         cost = wf.costs(x, y)

@@ -92,7 +92,20 @@ def hampel(
     window tensor: memory grows with the largest window.
     """
     _check_points(x, valid, "hampel")
-    bsz, _, _, t = x.shape
+    halves = _hampel_halves(x.shape[0], half, n_sigma, min_scale, floor_ratio)
+    if x.shape[0] == 0 or x.shape[-1] == 0:
+        return x.clone(), torch.zeros_like(valid)
+    med, spread, count = _window_median_mad(x, valid, halves)
+    floor = (floor_ratio * spread.amax(2, keepdim=True)).clamp_min(min_scale)
+    scale = torch.maximum(spread, floor)
+    far = ((x - med).abs() > n_sigma * scale).any(2)
+    outlier = far & valid & (count >= MIN_WINDOW)
+    return torch.where(outlier[:, :, None], med, x), outlier
+
+
+def _hampel_halves(bsz: int, half: int | Sequence[int], n_sigma: float, min_scale: float,
+                   floor_ratio: float) -> list[int]:
+    """One checked half-window per clip; raises on a bad setting of :func:`hampel`."""
     halves = [int(half)] * bsz if isinstance(half, numbers.Integral) else [int(h) for h in half]
     if len(halves) != bsz:
         raise ValueError(f"hampel: {len(halves)} half-windows for {bsz} clips")
@@ -102,9 +115,12 @@ def hampel(
         raise ValueError(f"hampel: n_sigma must be > 0, got {n_sigma}")
     if not (min_scale >= 0 and floor_ratio >= 0):
         raise ValueError(f"hampel: min_scale and floor_ratio must be >= 0, got {min_scale}, {floor_ratio}")
-    if bsz == 0 or t == 0:
-        return x.clone(), torch.zeros_like(valid)
+    return halves
 
+
+def _window_median_mad(x: torch.Tensor, valid: torch.Tensor,
+                       halves: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Window median and scaled MAD ``(B, N, C, T)`` of the valid frames, and their count ``(B, N, T)``."""
     hmax = max(halves)
     width = 2 * hmax + 1
     offsets = torch.arange(-hmax, hmax + 1, device=x.device).abs()
@@ -120,12 +136,7 @@ def hampel(
     vals = torch.where(ok, win, inf)
     med = vals.sort(-1).values.gather(-1, mid)
     mad = torch.where(ok, (vals - med).abs(), inf).sort(-1).values.gather(-1, mid)
-    med, spread = med.squeeze(-1), MAD_TO_SIGMA * mad.squeeze(-1)  # (B, N, C, T)
-    floor = (floor_ratio * spread.amax(2, keepdim=True)).clamp_min(min_scale)
-    scale = torch.maximum(spread, floor)
-    far = ((x - med).abs() > n_sigma * scale).any(2)
-    outlier = far & valid & (count >= MIN_WINDOW)
-    return torch.where(outlier[:, :, None], med, x), outlier
+    return med.squeeze(-1), MAD_TO_SIGMA * mad.squeeze(-1), count
 
 
 def _check_pairs(pairs: Sequence[tuple[int, int]], nodes: int, op: str) -> tuple[list[int], list[int]]:

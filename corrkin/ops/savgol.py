@@ -60,6 +60,61 @@ def _tables(windows: Sequence[int], order: int, dtype, device):
     return as_t(kern), as_t(left), as_t(right)
 
 
+def _checked_windows(x: torch.Tensor, window: int | Sequence[int], order: int) -> list[int]:
+    """One validated odd window per clip, none longer than the ``T`` frames of ``x``."""
+    bsz, t = x.shape[0], x.shape[-1]
+    windows = [int(window)] * bsz if isinstance(window, (int, np.integer)) else [int(w) for w in window]
+    if len(windows) != bsz:
+        raise ValueError(f"savgol_filter: {len(windows)} windows for {bsz} clips")
+    for w in set(windows):
+        _validate(w, order)
+    if max(windows) > t:
+        raise ValueError(f"savgol_filter: window {max(windows)} is longer than the {t} frames given")
+    return windows
+
+
+def _interior(x: torch.Tensor, kern: torch.Tensor, same_window: bool) -> torch.Tensor:
+    """``x (B, ..., T)`` convolved with each clip's zero-padded kernel ``kern (B, wmax)``."""
+    # the taps are accumulated in one fixed order. One window for all clips uses scalar taps;
+    # per-clip windows use per-clip taps (zero-padded). Both round alike (torch.add with alpha
+    # and addcmul are the same fused op), so a clip gives the same bits in a batch of mixed
+    # frame rates as alone.
+    bsz, t, wmax = x.shape[0], x.shape[-1], kern.shape[-1]
+    mid = (1,) * (x.ndim - 2)
+    xp = F.pad(x, (wmax // 2, wmax // 2))
+    if same_window:
+        taps = kern[0].tolist()
+        y = taps[0] * xp[..., 0:t]
+        for m in range(1, wmax):
+            y = torch.add(y, xp[..., m: m + t], alpha=taps[m])
+        return y
+    y = kern[:, 0].view(bsz, *mid, 1) * xp[..., 0:t]
+    for m in range(1, wmax):
+        y = torch.addcmul(y, kern[:, m].view(bsz, *mid, 1), xp[..., m: m + t])
+    return y
+
+
+def _edges(x: torch.Tensor, y: torch.Tensor, left: torch.Tensor, right: torch.Tensor,
+           windows: list[int], lengths: torch.Tensor) -> torch.Tensor:
+    """``y`` with each clip's first and last ``window // 2`` frames replaced by the edge fits."""
+    bsz, wmax, hmax = x.shape[0], left.shape[-1], left.shape[1]
+    mid = (1,) * (x.ndim - 2)
+    head = x[..., :wmax]
+    rev_idx = (lengths[:, None] - 1 - torch.arange(wmax, device=x.device)).clamp_min(0)
+    tail = torch.gather(x, -1, rev_idx.view(bsz, *mid, wmax).expand(*x.shape[:-1], wmax))
+    y_left = left[:, :, 0].view(bsz, *mid, hmax) * head[..., 0:1]
+    y_right = right[:, :, 0].view(bsz, *mid, hmax) * tail[..., 0:1]
+    for m in range(1, wmax):
+        y_left = y_left + left[:, :, m].view(bsz, *mid, hmax) * head[..., m: m + 1]
+        y_right = y_right + right[:, :, m].view(bsz, *mid, hmax) * tail[..., m: m + 1]
+    halves = torch.as_tensor([w // 2 for w in windows], device=x.device)
+    r = torch.arange(hmax, device=x.device)
+    is_edge = (r[None] < halves[:, None]).view(bsz, *mid, hmax)
+    y[..., :hmax] = torch.where(is_edge, y_left, y[..., :hmax])
+    pos = (lengths[:, None] - 1 - r[None]).clamp_min(0).view(bsz, *mid, hmax).expand(*x.shape[:-1], hmax)
+    return y.scatter(-1, pos, torch.where(is_edge, y_right, torch.gather(y, -1, pos)))
+
+
 def savgol_filter(
     x: torch.Tensor,
     window: int | Sequence[int],
@@ -80,54 +135,16 @@ def savgol_filter(
     """
     check_shape(x, "*,B,T" if x.ndim >= 2 else "B,T", "savgol_filter: x")
     bsz, t = x.shape[0], x.shape[-1]
-    windows = [int(window)] * bsz if isinstance(window, (int, np.integer)) else [int(w) for w in window]
-    if len(windows) != bsz:
-        raise ValueError(f"savgol_filter: {len(windows)} windows for {bsz} clips")
-    for w in set(windows):
-        _validate(w, order)
-    if max(windows) > t:
-        raise ValueError(f"savgol_filter: window {max(windows)} is longer than the {t} frames given")
+    windows = _checked_windows(x, window, order)
     if lengths is None:
         lengths = torch.full((bsz,), t, device=x.device, dtype=torch.long)
     check_shape(lengths, "B", "savgol_filter: lengths")
 
     kern, left, right = _tables(windows, order, x.dtype, x.device)
-    wmax, hmax = kern.shape[-1], kern.shape[-1] // 2
-    mid = (1,) * (x.ndim - 2)
-    frames = torch.arange(t, device=x.device)
-    inside = (frames < lengths[:, None]).view(bsz, *mid, t)
+    inside = (torch.arange(t, device=x.device) < lengths[:, None]).view(bsz, *(1,) * (x.ndim - 2), t)
     x = torch.where(inside, x, torch.zeros((), dtype=x.dtype, device=x.device))
-
-    # interior: a convolution with the taps accumulated in one fixed order. One window for all
-    # clips uses scalar taps; per-clip windows use per-clip taps (zero-padded). Both round
-    # alike (torch.add with alpha and addcmul are the same fused op), so a clip gives the same
-    # bits in a batch of mixed frame rates as alone.
-    xp = F.pad(x, (hmax, hmax))
-    if len(set(windows)) == 1:
-        taps = kern[0].tolist()
-        y = taps[0] * xp[..., 0:t]
-        for m in range(1, wmax):
-            y = torch.add(y, xp[..., m: m + t], alpha=taps[m])
-    else:
-        y = kern[:, 0].view(bsz, *mid, 1) * xp[..., 0:t]
-        for m in range(1, wmax):
-            y = torch.addcmul(y, kern[:, m].view(bsz, *mid, 1), xp[..., m: m + t])
-    if hmax == 0:
-        return torch.where(inside, y, 0.0)
-
-    # edges: the polynomial fitted to each clip's first / last window, written in place
-    head = x[..., :wmax]
-    rev_idx = (lengths[:, None] - 1 - torch.arange(wmax, device=x.device)).clamp_min(0)
-    tail = torch.gather(x, -1, rev_idx.view(bsz, *mid, wmax).expand(*x.shape[:-1], wmax))
-    y_left = left[:, :, 0].view(bsz, *mid, hmax) * head[..., 0:1]
-    y_right = right[:, :, 0].view(bsz, *mid, hmax) * tail[..., 0:1]
-    for m in range(1, wmax):
-        y_left = y_left + left[:, :, m].view(bsz, *mid, hmax) * head[..., m: m + 1]
-        y_right = y_right + right[:, :, m].view(bsz, *mid, hmax) * tail[..., m: m + 1]
-    halves = torch.as_tensor([w // 2 for w in windows], device=x.device)
-    r = torch.arange(hmax, device=x.device)
-    is_edge = (r[None] < halves[:, None]).view(bsz, *mid, hmax)
-    y[..., :hmax] = torch.where(is_edge, y_left, y[..., :hmax])
-    pos = (lengths[:, None] - 1 - r[None]).clamp_min(0).view(bsz, *mid, hmax).expand(*x.shape[:-1], hmax)
-    y = y.scatter(-1, pos, torch.where(is_edge, y_right, torch.gather(y, -1, pos)))
+    y = _interior(x, kern, len(set(windows)) == 1)
+    if kern.shape[-1] > 1:
+        # edges: the polynomial fitted to each clip's first / last window
+        y = _edges(x, y, left, right, windows, lengths)
     return torch.where(inside, y, 0.0)
