@@ -661,71 +661,94 @@ def to_records(out: AnalysisOutput, batch: KeypointBatch, cfg: AnalysisConfig) -
     fps_all = batch.fps.cpu().numpy().astype(np.float64)
     records = []
     for b, name in enumerate(batch.names):
-        fps, n = float(fps_all[b]), int(lengths[b])
-        to_ms = 1000.0 / fps
-        src, dst = np.nonzero(c["edge"][b])
-        edges = [_edge_record(c, b, i, j, to_ms, cfg) for i, j in zip(src.tolist(), dst.tolist())]
-        edges.sort(key=lambda e: (-e["weight"], e["src"], e["dst"]))
-        path = [NODES[i] for i in c["path"][b].tolist() if i >= 0]
-        used = np.nonzero(c["frames_used"][b])[0]
-        reaches = bool(c["reaches"][b])
-        peak = int(c["bat_peak"][b])
-        omega = c["omega"][b, :n]
-        seen = c["seen"][b]
-        rec = {
-            "clip": name,
-            "fps": fps,
-            "frames": n,
-            "analysis": cfg.name,
-            "frames_analysed": [int(used[0]), int(used[-1])] if used.size else [],
-            "smoothing_window_frames": out.windows[b],
-            "max_lag_frames": int(c["max_lag"][b]),
-            "shoulder_width_px": round(float(c["scale"][b]), 4),
-            "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
-            # a node never seen in the analysed frames has no time of its own (its series is a fill)
-            "activation_frames": {node: int(c["t_act"][b, k]) if seen[k] else None for k, node in enumerate(NODES)},
-            "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) if seen[k] else None
-                              for k, node in enumerate(NODES)},
-            "activation_ci_ms": {node: _interval(float(c["t_sub"][b, k]) * to_ms, float(c["t_se"][b, k]) * to_ms,
-                                                 (0.0, (n - 1) * to_ms)) if seen[k] else None
-                                 for k, node in enumerate(NODES)},
-            "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
-            "edges": edges,
-            "coupling_test": _coupling_note(c, b, len(edges), cfg),
-            "pairs": _pair_records(c, b, to_ms, cfg),
-            "path": path,
-            "path_weight": round(float(c["path_weight"][b]), 6),
-            "reaches_bat": reaches,
-            "bat": {
-                "found": True,
-                "top_hand": NODES[int(c["top_hand"][b])],
-                "peak_speed": round(float(c["v_tip"][b, peak]), 6),
-                "peak_speed_units": "shoulder widths / s",
-                "peak_frame": peak,
-                "peak_ms": round(peak * to_ms, 3),
-                "omega_at_peak_speed": round(float(omega[peak]), 6),
-                "omega_peak": round(float(omega[np.argmax(np.abs(omega))]), 6),
-                "omega_units": "rad / s, counter-clockwise on screen",
-            },
-        }
-        if not seen.all():
-            rec["unseen_nodes"] = [node for k, node in enumerate(NODES) if not seen[k]]
-        rec["timing"] = _timing_note(rec, fps, cfg)
-        ev = {k: v[b].item() for k, v in evidence.items()}
-        rec["quality"] = quality_block(ev, fps, cfg.quality, stories[b])
-        if out.swaps is not None:
-            rec["quality"]["swaps_repaired_frames"] = dict(zip(SWAP_NAMES, c["swaps"][b].tolist()))
-            rec["quality"]["glitches_replaced"] = int(c["glitches"][b])
-        if ev["bat_coverage"] < cfg.quality.min_bat_coverage:
-            _no_bat(rec, ev["bat_coverage"], bool(c["has_bat"][b]), cfg)
-        rec["chain_check"] = _chain_check(c, b, to_ms, cfg)
-        if not rec["reaches_bat"] and "path_note" not in rec:
-            links = (f"{sum(e['ordered'] for e in rec['pairs'])} ordered pairs" if cfg.test == "shift"
-                     else f"{len(edges)} edges")
-            rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
-                                f"{links}, none chains a source to the {cfg.target}")
+        rec = _clip_record(c, b, name, float(fps_all[b]), int(lengths[b]), out.windows[b], cfg)
+        _verdict(rec, c, b, {k: v[b].item() for k, v in evidence.items()}, stories[b], out.swaps is not None, cfg)
         records.append(rec)
     return records
+
+
+def _clip_record(c: dict, b: int, name: str, fps: float, n: int, window: int, cfg: AnalysisConfig) -> dict:
+    """Clip ``b``'s measurements from the batch's CPU arrays ``c``: frames, scale, axis, the
+    nodes' activation times, edges, pairs, path and the bat."""
+    to_ms = 1000.0 / fps
+    src, dst = np.nonzero(c["edge"][b])
+    edges = [_edge_record(c, b, i, j, to_ms, cfg) for i, j in zip(src.tolist(), dst.tolist())]
+    edges.sort(key=lambda e: (-e["weight"], e["src"], e["dst"]))
+    used = np.nonzero(c["frames_used"][b])[0]
+    seen = c["seen"][b]
+    rec = {
+        "clip": name,
+        "fps": fps,
+        "frames": n,
+        "analysis": cfg.name,
+        "frames_analysed": [int(used[0]), int(used[-1])] if used.size else [],
+        "smoothing_window_frames": window,
+        "max_lag_frames": int(c["max_lag"][b]),
+        "shoulder_width_px": round(float(c["scale"][b]), 4),
+        "swing_axis": [round(float(v), 6) for v in c["axis"][b]],
+        **_activations(c, b, to_ms, n),
+        "filled_fraction": {node: round(float(c["filled"][b, k]), 4) for k, node in enumerate(NODES)},
+        "edges": edges,
+        "coupling_test": _coupling_note(c, b, len(edges), cfg),
+        "pairs": _pair_records(c, b, to_ms, cfg),
+        "path": [NODES[i] for i in c["path"][b].tolist() if i >= 0],
+        "path_weight": round(float(c["path_weight"][b]), 6),
+        "reaches_bat": bool(c["reaches"][b]),
+        "bat": _bat_block(c, b, to_ms, n),
+    }
+    if not seen.all():
+        rec["unseen_nodes"] = [node for k, node in enumerate(NODES) if not seen[k]]
+    return rec
+
+
+def _activations(c: dict, b: int, to_ms: float, n: int) -> dict:
+    """Each node's activation frame, its sub-frame time in ms and that time's 95 % interval; a
+    node never seen in the analysed frames has none (its series is a fill)."""
+    seen = c["seen"][b]
+    return {
+        "activation_frames": {node: int(c["t_act"][b, k]) if seen[k] else None for k, node in enumerate(NODES)},
+        "activation_ms": {node: round(float(c["t_sub"][b, k]) * to_ms, 3) if seen[k] else None
+                          for k, node in enumerate(NODES)},
+        "activation_ci_ms": {node: _interval(float(c["t_sub"][b, k]) * to_ms, float(c["t_se"][b, k]) * to_ms,
+                                             (0.0, (n - 1) * to_ms)) if seen[k] else None
+                             for k, node in enumerate(NODES)},
+    }
+
+
+def _bat_block(c: dict, b: int, to_ms: float, n: int) -> dict:
+    """The bat's block: its top hand, peak speed and frame, and the bat's turn on screen."""
+    peak = int(c["bat_peak"][b])
+    omega = c["omega"][b, :n]
+    return {
+        "found": True,
+        "top_hand": NODES[int(c["top_hand"][b])],
+        "peak_speed": round(float(c["v_tip"][b, peak]), 6),
+        "peak_speed_units": "shoulder widths / s",
+        "peak_frame": peak,
+        "peak_ms": round(peak * to_ms, 3),
+        "omega_at_peak_speed": round(float(omega[peak]), 6),
+        "omega_peak": round(float(omega[np.argmax(np.abs(omega))]), 6),
+        "omega_units": "rad / s, counter-clockwise on screen",
+    }
+
+
+def _verdict(rec: dict, c: dict, b: int, ev: dict, story, swaps: bool, cfg: AnalysisConfig) -> None:
+    """The record's timing note, quality verdict (with the mending counts), what is left without a
+    bat, the chain check and, where no path reaches the target, why."""
+    fps = rec["fps"]
+    rec["timing"] = _timing_note(rec, fps, cfg)
+    rec["quality"] = quality_block(ev, fps, cfg.quality, story)
+    if swaps:
+        rec["quality"]["swaps_repaired_frames"] = dict(zip(SWAP_NAMES, c["swaps"][b].tolist()))
+        rec["quality"]["glitches_replaced"] = int(c["glitches"][b])
+    if ev["bat_coverage"] < cfg.quality.min_bat_coverage:
+        _no_bat(rec, ev["bat_coverage"], bool(c["has_bat"][b]), cfg)
+    rec["chain_check"] = _chain_check(c, b, 1000.0 / fps, cfg)
+    if not rec["reaches_bat"] and "path_note" not in rec:
+        links = (f"{sum(e['ordered'] for e in rec['pairs'])} ordered pairs" if cfg.test == "shift"
+                 else f"{len(rec['edges'])} edges")
+        rec["path_note"] = (f"no path from {', '.join(cfg.sources)} reaches {cfg.target}: "
+                            f"{links}, none chains a source to the {cfg.target}")
 
 
 def series_arrays(out: AnalysisOutput, batch: KeypointBatch) -> list[dict[str, np.ndarray]]:
