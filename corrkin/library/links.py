@@ -351,13 +351,7 @@ def infer_links(
         :class:`LinkResult`. A pair is tested where both nodes are valid together in 3 or more swings;
         ``swings`` is that number. Method and its caveats: the module's docstring.
     """
-    _check_swings(swings)
-    if not (max_lag_s > 0 and before_s >= 0 and after_s >= 0 and 0 < alpha < 1 and permutations >= 1):
-        raise ValueError(f"infer_links: need max_lag_s > 0, before_s, after_s >= 0, 0 < alpha < 1 and "
-                         f"permutations >= 1; got {max_lag_s}, {before_s}, {after_s}, {alpha}, {permutations}")
-    for name in (*sources, target):
-        if name not in NODE_INDEX:
-            raise ValueError(f"infer_links: unknown node '{name}'; nodes are {NODES}")
+    _check_settings(swings, max_lag_s, before_s, after_s, alpha, permutations, (*sources, target))
     z, mask, valid, rate = common_grid(swings, before_s, after_s)
     pairs = _tested_pairs(untested, valid)
     k, max_lag = len(swings), round(max_lag_s * rate)
@@ -377,6 +371,25 @@ def infer_links(
     p_holm = holm(p)
     drawn = np.isfinite(null)
     null_mean = np.where(drawn, null, 0.0).sum(0) / np.maximum(drawn.sum(0), 1)
+    links = _link_rows(pairs, pooled, observed, null_mean, p, p_holm, alpha)
+    return LinkResult(links, _chain(links, sources, target), 1 / (permutations + 1), rate, NOTE)
+
+
+def _check_settings(swings, max_lag_s, before_s, after_s, alpha, permutations, nodes) -> None:
+    """Raise on swings :func:`infer_links` cannot use or a setting out of its range."""
+    _check_swings(swings)
+    if not (max_lag_s > 0 and before_s >= 0 and after_s >= 0 and 0 < alpha < 1 and permutations >= 1):
+        raise ValueError(f"infer_links: need max_lag_s > 0, before_s, after_s >= 0, 0 < alpha < 1 and "
+                         f"permutations >= 1; got {max_lag_s}, {before_s}, {after_s}, {alpha}, {permutations}")
+    for name in nodes:
+        if name not in NODE_INDEX:
+            raise ValueError(f"infer_links: unknown node '{name}'; nodes are {NODES}")
+
+
+def _link_rows(pairs: torch.Tensor, pooled: dict, observed: np.ndarray, null_mean: np.ndarray, p: np.ndarray,
+               p_holm: np.ndarray, alpha: float) -> list[dict]:
+    """One dict (``LINK_KEYS``) per tested pair, oriented so that its pooled lag is >= 0; claimed
+    where the Holm p is below ``alpha`` and the lag's interval excludes zero."""
     links = []
     for m, (i, j) in enumerate(pairs.T.tolist()):
         mean, low, high = pooled["mean"][m], pooled["low"][m], pooled["high"][m]
@@ -386,4 +399,4 @@ def infer_links(
             NODES[i], NODES[j], int(pooled["count"][m]), float(mean), float(low), float(high),
             float(pooled["sd"][m]), float(pooled["share"][m]), float(observed[m]), float(null_mean[m]),
             float(p[m]), float(p_holm[m]), bool(p_holm[m] < alpha and (low > 0 or high < 0))))))
-    return LinkResult(links, _chain(links, sources, target), 1 / (permutations + 1), rate, NOTE)
+    return links
