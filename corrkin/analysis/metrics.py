@@ -200,13 +200,7 @@ def measured_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         "bat_peak_speed_sw_s": _r(rec["bat"]["peak_speed"], 4), "reference_event": reference,
         "reference_clip_ms": round(impact, 3),
     }
-    ci = rec["bat"].get("peak_speed_m_s_ci") or [None, None]
-    ss = rec["bat"].get("sweet_spot_speed_m_s_ci") or [None, None]
-    row |= {"bat_toe_speed_m_s": _r(rec["bat"].get("peak_speed_m_s")), "bat_toe_speed_m_s_low": _r(ci[0]),
-            "bat_toe_speed_m_s_high": _r(ci[1]), "bat_toe_speed_km_h": _r(rec["bat"].get("peak_speed_km_h"), 2),
-            "bat_sweet_spot_speed_m_s": _r(rec["bat"].get("sweet_spot_speed_m_s")),
-            "bat_sweet_spot_speed_m_s_low": _r(ss[0]), "bat_sweet_spot_speed_m_s_high": _r(ss[1]),
-            "bat_speed_noisy": (rec["bat"].get("tip_peak") or {}).get("noisy")}
+    row |= _bat_columns(rec["bat"])
     for s in SEGMENTS:
         v = seg.get(s)
         row[f"{s}_peak_deg_s"] = _r(abs(v["speed_deg_s"]) if v else None, 1)
@@ -218,11 +212,29 @@ def measured_row(rec: dict, batter: str = "", shot: str = "") -> dict:
         row[f"{e}_ms"] = _r((found.get(e) or {}).get("time_ms"), 1)
     row["events_reliable"] = ev.get("reliable", False)
     row["events_reasons"] = " | ".join(ev.get("reasons", []))
+    row |= _unit_columns(rec, ev)
+    row |= _sequence_columns(ks, rec)
+    return row
+
+
+def _bat_columns(bat: dict) -> dict:
+    """The bat's speeds in m/s and km/h with their intervals, at the toe and the sweet spot."""
+    ci = bat.get("peak_speed_m_s_ci") or [None, None]
+    ss = bat.get("sweet_spot_speed_m_s_ci") or [None, None]
+    return {"bat_toe_speed_m_s": _r(bat.get("peak_speed_m_s")), "bat_toe_speed_m_s_low": _r(ci[0]),
+            "bat_toe_speed_m_s_high": _r(ci[1]), "bat_toe_speed_km_h": _r(bat.get("peak_speed_km_h"), 2),
+            "bat_sweet_spot_speed_m_s": _r(bat.get("sweet_spot_speed_m_s")),
+            "bat_sweet_spot_speed_m_s_low": _r(ss[0]), "bat_sweet_spot_speed_m_s_high": _r(ss[1]),
+            "bat_speed_noisy": (bat.get("tip_peak") or {}).get("noisy")}
+
+
+def _unit_columns(rec: dict, ev: dict) -> dict:
+    """The calibration, stride, backlift height, hands' speed and X-factor columns."""
     cal = rec.get("calibration") or {}
     units = rec.get("real_units") or {}
     stride, lift, hands = units.get("stride") or {}, units.get("backlift_height") or {}, units.get("hands_peak_speed") or {}
     xf = ev.get("x_factor") or {}
-    row |= {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
+    return {"calibration": cal.get("method", ""), "m_per_shoulder_width": _r(cal.get("m_per_shoulder_width"), 5),
             "calibration_relative_sd": _r(cal.get("relative_sd"), 4),
             "calibration_disagreement": cal.get("disagreement", ""), "calibration_unavailable": cal.get("unavailable", ""), "stride_m": _r(stride.get("m")),
             "stride_m_low": _r((stride.get("m_ci") or [None])[0]), "stride_m_high": _r((stride.get("m_ci") or [None, None])[1]),
@@ -231,8 +243,12 @@ def measured_row(rec: dict, batter: str = "", shot: str = "") -> dict:
             "hands_speed_m_s_high": _r((hands.get("m_s_ci") or [None, None])[1]), "hands_speed_km_h": _r(hands.get("km_h"), 2),
             "x_factor_top_deg": _r(xf.get("at_top_of_backlift_deg"), 1), "x_factor_max_deg": _r(xf.get("max_deg"), 1),
             "x_factor_reason": xf.get("withheld", "")}
+
+
+def _sequence_columns(ks: dict, rec: dict) -> dict:
+    """The kinematic sequence's order, gaps, gains and verdict, what was out of range, and the path."""
     gaps, gains = ks.get("gaps_ms", {}), ks.get("gains", {})
-    row |= {
+    return {
         "sequence_order": " > ".join(ks.get("order", [])), "proximal_to_distal": ks.get("proximal_to_distal", ""),
         "gap_pelvis_trunk_ms": _r(gaps.get("pelvis->trunk"), 1), "gap_trunk_lead_arm_ms": _r(gaps.get("trunk->lead_arm"), 1),
         "gap_lead_arm_bat_ms": _r(gaps.get("lead_arm->bat"), 1), "gain_trunk_pelvis": _r(gains.get("trunk/pelvis")),
@@ -243,7 +259,6 @@ def measured_row(rec: dict, batter: str = "", shot: str = "") -> dict:
                                    f"({o['why']})" for o in (rec.get("plausibility") or {}).get("out_of_range", [])),
         "path": " > ".join(rec["path"]), "path_weight": rec["path_weight"],
     }
-    return row
 
 
 def dictionary_markdown() -> str:
