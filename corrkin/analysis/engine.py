@@ -453,10 +453,10 @@ def coupling(series, used, t_sub, seen: torch.Tensor, fps: torch.Tensor, fps_lis
     xc = ops.lagged_xcorr(z, used, lag_cap)
     r1 = ops.lag1_autocorrelation(series, used) if cfg.test == "lag1" else None
     shift = circular_shift_test(z, used, max_lag) if cfg.test == "shift" else None
-    edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, seen, cfg.theta, cfg.alpha,
-                                  cfg.min_lag_frames, cfg.fdr, cfg.test,
-                                  _dependent_pairs(cfg) if cfg.test != "lag1" else None,
-                                  shift["p"] if shift is not None else None)
+    edges = ops.correlation_edges(xc, t_sub, used.sum(1), r1, max_lag, seen, theta=cfg.theta, alpha=cfg.alpha,
+                                  min_lag=cfg.min_lag_frames, fdr=cfg.fdr, test=cfg.test,
+                                  untested=_dependent_pairs(cfg) if cfg.test != "lag1" else None,
+                                  p_shift=shift["p"] if shift is not None else None)
     edges["p_floor"] = shift["floor"] if shift is not None else torch.zeros_like(fps)
     return edges, max_lag
 

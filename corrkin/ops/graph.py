@@ -84,48 +84,19 @@ def correlation_edges(
         raise ValueError(f"correlation_edges: test must be 'lag1', 'acf' or 'shift', got '{test}'")
     if test == "shift" and p_shift is None:
         raise ValueError("correlation_edges: test='shift' needs p_shift")
-    bsz, nn, _, k = xc.shape
-    half = (k - 1) // 2
     peak = lag_peak(xc, max_lag)
-    weight, lag = peak["weight"], peak["lag"]
-    pair_valid = node_valid[:, :, None] & node_valid[:, None, :]
-    pair_valid = pair_valid & ~torch.eye(nn, dtype=torch.bool, device=xc.device)
-    if untested is not None:
-        pair_valid = pair_valid & ~untested.to(xc.device)
-    weight = torch.where(pair_valid, weight, 0.0)
-    if test == "shift":
-        n_eff = torch.full_like(weight, torch.nan)
-        p = p_shift.to(weight.dtype)
-    elif test == "acf":
-        acf = torch.diagonal(xc[..., half:], dim1=1, dim2=2).transpose(1, 2)  # (B, N, L + 1)
-        n_eff = acf_effective_n(acf, n, max_lag)
-        p = lag_search_p_value(weight, n_eff, n[:, None, None], (2 * max_lag + 1)[:, None, None])
-    else:
-        n_eff = effective_n(n.to(xc.dtype)[:, None, None], r1[:, :, None], r1[:, None, :])
-        p = fisher_p_value(weight, n_eff)
+    lag = peak["lag"]
+    pair_valid = _pairs_tested(node_valid, untested)
+    weight = torch.where(pair_valid, peak["weight"], 0.0)
+    n_eff, p = _p_values(xc, weight, n, r1, max_lag, test, p_shift)
     p = torch.where(pair_valid, p, torch.ones_like(weight))
-    q = p
-    if fdr:
-        upper = torch.triu(torch.ones(nn, nn, dtype=torch.bool, device=xc.device), 1)
-        tested = (pair_valid & upper).reshape(bsz, -1)
-        q_up = benjamini_hochberg(p.reshape(bsz, -1), tested).view(bsz, nn, nn)
-        q_up = torch.where(upper, q_up, 0.0)
-        q = torch.where(pair_valid, q_up + q_up.transpose(1, 2), torch.ones_like(p))
+    q = _fdr(p, pair_valid) if fdr else p
     if test == "lag1":  # the seed's whole frames, no interval
         lag_sub, lag_se = lag.to(xc.dtype), torch.full_like(weight, torch.inf)
         resolved = lag >= min_lag
     else:
         lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
-        if test == "shift":  # the two-sided 95 % interval lies above zero
-            z_order = Z95
-        else:
-            # acf: j follows i, the lag above zero at the family-wise level alpha over the clip's
-            # coupled pairs (one-sided Bonferroni over the pairs that passed the correlation
-            # test), so that nodes moving together are not put in an order by chance
-            coupled = pair_valid & (weight >= theta) & (q < alpha)
-            pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(xc.dtype)
-            z_order = torch.special.ndtri(1 - alpha / pairs)[:, None, None]
-        resolved = lag_sub - z_order * lag_se > 0
+        resolved = lag_sub - _order_z(pair_valid & (weight >= theta) & (q < alpha), alpha, test, xc.dtype) * lag_se > 0
     # the activation times agree with the lag's sign: lags of different pairs need not add up,
     # and the activation order keeps the graph acyclic
     before = t_act[:, :, None] < t_act[:, None, :]
@@ -137,6 +108,54 @@ def correlation_edges(
         ordered = edge
     return {"weight": weight, "lag": lag, "lag_sub": lag_sub, "n_eff": n_eff, "lag_se": lag_se,
             "p": p, "q": q, "edge": edge, "resolved": resolved, "ordered": ordered, "tested": pair_valid}
+
+
+def _pairs_tested(node_valid: torch.Tensor, untested: torch.Tensor | None) -> torch.Tensor:
+    """``(B, N, N)`` bool: both nodes valid, not a node with itself, not ``untested``."""
+    nn = node_valid.shape[1]
+    pair_valid = node_valid[:, :, None] & node_valid[:, None, :]
+    pair_valid = pair_valid & ~torch.eye(nn, dtype=torch.bool, device=node_valid.device)
+    if untested is not None:
+        pair_valid = pair_valid & ~untested.to(node_valid.device)
+    return pair_valid
+
+
+def _p_values(xc: torch.Tensor, weight: torch.Tensor, n: torch.Tensor, r1: torch.Tensor | None,
+              max_lag: torch.Tensor, test: str, p_shift: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(n_eff, p)``, each ``(B, N, N)``, of :func:`correlation_edges`'s ``test``: the circular-shift
+    surrogates' p (no effective size), the lag search's with the whole autocorrelation's effective
+    size (``acf``), or Fisher's with the lag-1 effective size (``lag1``)."""
+    if test == "shift":
+        return torch.full_like(weight, torch.nan), p_shift.to(weight.dtype)
+    if test == "acf":
+        half = (xc.shape[-1] - 1) // 2
+        acf = torch.diagonal(xc[..., half:], dim1=1, dim2=2).transpose(1, 2)  # (B, N, L + 1)
+        n_eff = acf_effective_n(acf, n, max_lag)
+        return n_eff, lag_search_p_value(weight, n_eff, n[:, None, None], (2 * max_lag + 1)[:, None, None])
+    n_eff = effective_n(n.to(xc.dtype)[:, None, None], r1[:, :, None], r1[:, None, :])
+    return n_eff, fisher_p_value(weight, n_eff)
+
+
+def _fdr(p: torch.Tensor, pair_valid: torch.Tensor) -> torch.Tensor:
+    """Benjamini-Hochberg q-values over each clip's tested unordered pairs (``c_ij(l) =
+    c_ji(-l)``: one test a pair), symmetric; 1 where untested."""
+    bsz, nn, _ = p.shape
+    upper = torch.triu(torch.ones(nn, nn, dtype=torch.bool, device=p.device), 1)
+    tested = (pair_valid & upper).reshape(bsz, -1)
+    q_up = benjamini_hochberg(p.reshape(bsz, -1), tested).view(bsz, nn, nn)
+    q_up = torch.where(upper, q_up, 0.0)
+    return torch.where(pair_valid, q_up + q_up.transpose(1, 2), torch.ones_like(p))
+
+
+def _order_z(coupled: torch.Tensor, alpha: float, test: str, dtype: torch.dtype):
+    """How many standard errors a lag must lie above zero to order its pair: the two-sided 95 %
+    interval's (``shift``), or with ``acf`` the family-wise level ``alpha`` over the clip's
+    ``coupled`` pairs (one-sided Bonferroni over the pairs that passed the correlation test), so
+    that nodes moving together are not put in an order by chance, ``(B, 1, 1)``."""
+    if test == "shift":
+        return Z95
+    pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(dtype)
+    return torch.special.ndtri(1 - alpha / pairs)[:, None, None]
 
 
 def max_weight_path(
