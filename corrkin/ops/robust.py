@@ -282,10 +282,24 @@ def repair_swaps(
 
     both = valid[:, left] & valid[:, right]  # (B, P, T)
     cost, step = _flip_costs(x[:, left], x[:, right], both, predict == "velocity")
+    flip = _least_cost_flips(cost, step)
+    state = (flip.cumsum(-1) % 2).bool()
+    ones = (state & both).sum(-1, keepdim=True)
+    state = state ^ (2 * ones > both.sum(-1, keepdim=True))
+    swapped = state & (valid[:, left] | valid[:, right])
+    y = apply_swaps(x, pairs, swapped)
+    return y, None if scores is None else apply_swaps(scores, pairs, swapped), swapped
+
+
+def _least_cost_flips(cost: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """The 2-state Viterbi of :func:`repair_swaps`: from the costs ``(B, P, 2, 2, T)`` of entering
+    a frame with flip ``b`` after the previous seen one's ``a``, and the frames that count ``step
+    (B, P, T)``, the least-cost flips ``(B, P, T)`` bool (the first seen frame entered as given)."""
+    t = step.shape[-1]
     # forward: best[b] is the least cost of a path whose last seen frame was entered with flip b;
     # frames first, so that each step reads contiguous memory
     cost, step = cost.permute(4, 0, 1, 2, 3).contiguous(), step.permute(2, 0, 1).contiguous()
-    best = torch.zeros(*both.shape[:2], 2, dtype=x.dtype, device=x.device)
+    best = torch.zeros(*step.shape[1:], 2, dtype=cost.dtype, device=cost.device)
     best[..., 1] = torch.inf  # the first seen frame is as given; the complement is chosen below
     back = []
     for i in range(t):
@@ -295,16 +309,10 @@ def repair_swaps(
         new = new - torch.minimum(new[..., :1], new[..., 1:])  # keep the numbers small
         best = torch.where(step[i, ..., None], new, best)
         back.append(from1)
-    # backward: the flip into each seen frame, then the state as the parity of the flips so far
+    # backward: the flip into each seen frame (the state is then the parity of the flips so far)
     flips = [None] * t
     cur = best[..., 1] < best[..., 0]
     for i in reversed(range(t)):
         flips[i] = cur & step[i]
         cur = torch.where(step[i], torch.where(cur, back[i][..., 1], back[i][..., 0]), cur)
-    flip = torch.stack(flips, -1)
-    state = (flip.cumsum(-1) % 2).bool()
-    ones = (state & both).sum(-1, keepdim=True)
-    state = state ^ (2 * ones > both.sum(-1, keepdim=True))
-    swapped = state & (valid[:, left] | valid[:, right])
-    y = apply_swaps(x, pairs, swapped)
-    return y, None if scores is None else apply_swaps(scores, pairs, swapped), swapped
+    return torch.stack(flips, -1)
