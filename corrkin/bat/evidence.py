@@ -37,6 +37,40 @@ class Evidence(NamedTuple):
     cut: torch.Tensor  # like score: the run ends where another person's body begins (the tip may be hidden)
 
 
+def _channel_gain(d: torch.Tensor, v: torch.Tensor, base: torch.Tensor, counts: torch.Tensor,
+                  colour: tuple[torch.Tensor, torch.Tensor] | None, s: BatSettings) -> torch.Tensor:
+    """Each ray point's gain ``(T, K, R)`` from its signed ridge contrast ``d (T, C, K, R)`` over
+    ``base``: in the channel and sign with the most evidence along the ray (``counts``), or, with
+    the bat's ``colour``, in any channel, plus or minus as the point has the bat's colour."""
+    t, dev = s.tuning, d.device
+    # each ray keeps the channel and sign (lighter or darker) with the most evidence along it,
+    # where evidence counts: a bat is one colour, so its run does not mix them (until the
+    # colour pass)
+    cap = t.gain_cap * s.tau
+    lighter = ((d - base).clamp(0, cap) * counts[:, None]).sum(-1)
+    darker = ((-d - base).clamp(0, cap) * counts[:, None]).sum(-1)  # (T, C, K)
+    c = d.shape[1]
+    which = torch.cat([lighter, darker], 1).argmax(1)  # (T, K) in [0, 2C)
+    channel, sign = (which % c)[:, None, :, None], torch.where(which < c, 1.0, -1.0)[..., None]
+    pick = channel.expand(-1, 1, -1, d.shape[-1])
+    # a point's gain is capped (gain_cap * tau): a bar is evidenced by its length, so no short,
+    # very bright crossing (the crease) outweighs it
+    if colour is None:
+        gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
+    else:
+        # with the bat's colour known, each point may show it in any channel (each with the sign
+        # it has along this ray): a dark bat is darker than the shirt it crosses, but on grass
+        # only redder than it. Not in the first pass: there the extra channels raise the null
+        # on busy ground as much as the bat, and the colour is what tells the bat apart
+        sgn = torch.where(lighter >= darker, 1.0, -1.0)[..., None]  # (T, C, K, 1)
+        gain = (sgn * d - base).amax(1).clamp(max=cap)
+        mean, spread = (x.to(dev)[None, :, None, None, None] for x in colour)
+        z = ((v - mean) / spread).pow(2).sum(1).sqrt()  # (T, 3, K, R): centre, sides
+        match = (z[:, 0] < t.colour_z) & (z[:, 1] > t.colour_z) & (z[:, 2] > t.colour_z)
+        gain = gain + torch.where(match, t.colour_gain * s.tau, -t.colour_loss * s.tau)
+    return gain
+
+
 def ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: float,
               others: torch.Tensor | None = None, others_gain: float = 0.0,
               whole_body: bool = False, colour: tuple[torch.Tensor, torch.Tensor] | None = None) -> Rays:
@@ -88,31 +122,7 @@ def ray_gain(image: torch.Tensor, kp: torch.Tensor, s: BatSettings, max_sw: floa
                                                        others_capsules(others, s.body_margin, t))
     beyond = radii[None, None, :] <= s.max_length * sw[:, None, None]
     counts = ~own & beyond if other is None else ~own & ~other & beyond  # (T, K, R)
-    # each ray keeps the channel and sign (lighter or darker) with the most evidence along it,
-    # where evidence counts: a bat is one colour, so its run does not mix them (until the
-    # colour pass)
-    cap = t.gain_cap * s.tau
-    lighter = ((d - base).clamp(0, cap) * counts[:, None]).sum(-1)
-    darker = ((-d - base).clamp(0, cap) * counts[:, None]).sum(-1)  # (T, C, K)
-    c = d.shape[1]
-    which = torch.cat([lighter, darker], 1).argmax(1)  # (T, K) in [0, 2C)
-    channel, sign = (which % c)[:, None, :, None], torch.where(which < c, 1.0, -1.0)[..., None]
-    pick = channel.expand(-1, 1, -1, d.shape[-1])
-    # a point's gain is capped (gain_cap * tau): a bar is evidenced by its length, so no short,
-    # very bright crossing (the crease) outweighs it
-    if colour is None:
-        gain = (sign * d.gather(1, pick)[:, 0] - base.gather(1, pick)[:, 0]).clamp(max=cap)  # (T, K, R)
-    else:
-        # with the bat's colour known, each point may show it in any channel (each with the sign
-        # it has along this ray): a dark bat is darker than the shirt it crosses, but on grass
-        # only redder than it. Not in the first pass: there the extra channels raise the null
-        # on busy ground as much as the bat, and the colour is what tells the bat apart
-        sgn = torch.where(lighter >= darker, 1.0, -1.0)[..., None]  # (T, C, K, 1)
-        gain = (sgn * d - base).amax(1).clamp(max=cap)
-        mean, spread = (x.to(dev)[None, :, None, None, None] for x in colour)
-        z = ((v - mean) / spread).pow(2).sum(1).sqrt()  # (T, 3, K, R): centre, sides
-        match = (z[:, 0] < t.colour_z) & (z[:, 1] > t.colour_z) & (z[:, 2] > t.colour_z)
-        gain = gain + torch.where(match, t.colour_gain * s.tau, -t.colour_loss * s.tau)
+    gain = _channel_gain(d, v, base, counts, colour, s)
     gain = torch.where(own | off_frame, torch.zeros_like(gain), gain)
     if other is not None:
         gain = torch.where(other, torch.full_like(gain, others_gain), gain)
