@@ -552,8 +552,10 @@ def _biomechanics(record: dict, positions: np.ndarray, cfg) -> dict:
     cal = calibrate(pos, cfg.units, record["shoulder_width_px"])
     record["calibration"] = cal
     tip = tip_peak_speed(pos, fps, swing) if bat["found"] else None
-    ev, peak_at = _events(record, pos, cfg, tip, mended)
-    _sequence(record, pos, cfg, tip, ev, swing, peak_at, mending)
+    lead = "l" if bat["top_hand"].startswith("l_") else "r"
+    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
+    ev, peak_at = _events(record, pos, lead, window, tip, mended)
+    _sequence(record, pos, lead, window, tip, ev, swing, peak_at, mending)
     hands_at = (pos[:, N["l_wrist"]] + pos[:, N["r_wrist"]]) / 2
     hands = peak_speed(hands_at, fps, swing)
     # the sweet spot: the point that far up the bat from the toe, hands -> tip being the bat's length
@@ -591,7 +593,8 @@ def _without_degenerate(record: dict, positions: np.ndarray) -> dict:
     return bat
 
 
-def _events(record: dict, pos: np.ndarray, cfg, tip: dict | None, mended: int) -> tuple[dict, float]:
+def _events(record: dict, pos: np.ndarray, lead: str, window: int, tip: dict | None, mended: int
+            ) -> tuple[dict, float]:
     """``(events block, reference frame)``: the stroke's events (:func:`corrkin.analysis.events.stroke_events`)
     about the bat tip's peak speed (the analysis' peak frame where the tip has none), or about a
     given impact time inside the clip (one outside it is said and left out)."""
@@ -610,8 +613,6 @@ def _events(record: dict, pos: np.ndarray, cfg, tip: dict | None, mended: int) -
         peak_half = None if ci is None else (ci[1] - ci[0]) / 2 * fps / 1000.0
     else:
         peak_at, peak_half = float(bat["peak_frame"]), None
-    lead = "l" if bat["top_hand"].startswith("l_") else "r"
-    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
     ev = stroke_events(pos, fps, window, lead, peak_at, peak_half, tip is not None,
                        None if given is None else float(given) * fps)
     if note:
@@ -620,8 +621,8 @@ def _events(record: dict, pos: np.ndarray, cfg, tip: dict | None, mended: int) -
     return ev, peak_at
 
 
-def _sequence(record: dict, pos: np.ndarray, cfg, tip: dict | None, ev: dict, swing: tuple[int, int],
-              peak_at: float, mending: dict) -> None:
+def _sequence(record: dict, pos: np.ndarray, lead: str, window: int, tip: dict | None, ev: dict,
+              swing: tuple[int, int], peak_at: float, mending: dict) -> None:
     """The record's ``kinematic_sequence`` block (:func:`kinematic_sequence`), its peaks looked
     for in the downswing: from the top of the backlift to just after the bat's peak speed (the
     follow-through can turn the arm and bat as fast, in the image)."""
@@ -629,8 +630,6 @@ def _sequence(record: dict, pos: np.ndarray, cfg, tip: dict | None, ev: dict, sw
     top = ev["events"].get("top_of_backlift")
     downswing = (max(0, int(math.floor(top["frame"]))) if top else swing[0],
                  min(swing[1], int(round(peak_at)) + to_frames(AFTER_PEAK_S, fps) + 1))
-    lead = "l" if bat["top_hand"].startswith("l_") else "r"
-    window = savgol_window(SMOOTH_S, fps, cfg.smooth_order)
     record["kinematic_sequence"] = ks = kinematic_sequence(pos, fps, window, lead, downswing, bat["found"])
     ks["mended_with"] = mending  # series.npz keeps the positions as read: a figure mends them the same way
     turn = (ks.get("segments") or {}).get("bat")
