@@ -96,7 +96,8 @@ def correlation_edges(
         resolved = lag >= min_lag
     else:
         lag_sub, lag_se = peak["lag_sub"], lag_standard_error(xc, lag, max_lag, n, peak["curvature"])
-        resolved = lag_sub - _order_z(pair_valid & (weight >= theta) & (q < alpha), alpha, test, xc.dtype) * lag_se > 0
+        z = Z95 if test == "shift" else _bonferroni_z(pair_valid & (weight >= theta) & (q < alpha), alpha, xc.dtype)
+        resolved = lag_sub - z * lag_se > 0  # shift: the two-sided 95 % interval lies above zero
     # the activation times agree with the lag's sign: lags of different pairs need not add up,
     # and the activation order keeps the graph acyclic
     before = t_act[:, :, None] < t_act[:, None, :]
@@ -147,13 +148,11 @@ def _fdr(p: torch.Tensor, pair_valid: torch.Tensor) -> torch.Tensor:
     return torch.where(pair_valid, q_up + q_up.transpose(1, 2), torch.ones_like(p))
 
 
-def _order_z(coupled: torch.Tensor, alpha: float, test: str, dtype: torch.dtype):
-    """How many standard errors a lag must lie above zero to order its pair: the two-sided 95 %
-    interval's (``shift``), or with ``acf`` the family-wise level ``alpha`` over the clip's
-    ``coupled`` pairs (one-sided Bonferroni over the pairs that passed the correlation test), so
-    that nodes moving together are not put in an order by chance, ``(B, 1, 1)``."""
-    if test == "shift":
-        return Z95
+def _bonferroni_z(coupled: torch.Tensor, alpha: float, dtype: torch.dtype) -> torch.Tensor:
+    """How many standard errors a lag must lie above zero to order its pair with ``acf``: the
+    family-wise level ``alpha`` over the clip's ``coupled`` pairs (one-sided Bonferroni over the
+    pairs that passed the correlation test), so that nodes moving together are not put in an
+    order by chance, ``(B, 1, 1)``."""
     pairs = (coupled.sum((1, 2)) / 2).clamp_min(1).to(dtype)
     return torch.special.ndtri(1 - alpha / pairs)[:, None, None]
 
