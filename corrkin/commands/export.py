@@ -119,8 +119,9 @@ def _out_path(out: Path, name: str, suffix: str = ".trc") -> Path:
     return out.joinpath(*parts[:-1], fitting_name(parts[-1], suffix))
 
 
-def export_one(source: Source, cfg, out: Path) -> tuple[Path, str]:
-    """Read one clip and write its TRC; returns the file and its units. Raises
+def export_one(source: Source, cfg, dest: Path) -> str:
+    """Read one clip and write its markers to ``dest`` (TRC, or C3D with ``format=c3d``); returns
+    their units. Raises
     :class:`ClipError` (unreadable, not the analysed keypoints) or ``OSError`` (not written)."""
     path, fps, rec = source.path, cfg.fps, source.record
     if rec is not None:
@@ -132,14 +133,13 @@ def export_one(source: Source, cfg, out: Path) -> tuple[Path, str]:
         raise ClipError(path, f"{clip.frames} frames, but result {source.path.name} analysed {rec.get('frames')}: "
                               "not the keypoints it was made from")
     xy, seen, units = trc_markers(clip, rec, cfg.min_score)
-    dest = _out_path(out, source.name, f".{cfg.format}")
     if str(cfg.format) == "c3d":
         from corrkin.io.c3dfile import write_c3d
 
         write_c3d(dest, xy, seen, [MARKERS[n] for n in NODES], clip.fps, units)
     else:
         write_trc(dest, xy, seen, [MARKERS[n] for n in NODES], clip.fps, units)
-    return dest, units
+    return units
 
 
 def run_export(cfg) -> int:
@@ -158,11 +158,11 @@ def run_export(cfg) -> int:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[Path, str] = {}
     for source in tqdm(sources, desc="export", unit="clip", disable=None if cfg.progress else True):
+        dest = _out_path(out, source.name, f".{cfg.format}")
         try:
-            if _out_path(out, source.name, f".{cfg.format}") in written:
-                raise ClipError(source.path, "its name gives the file of clip "
-                                             f"{written[_out_path(out, source.name, f'.{cfg.format}')]}")
-            dest, units = export_one(source, cfg, out)
+            if dest in written:
+                raise ClipError(source.path, f"its name gives the file of clip {written[dest]}")
+            units = export_one(source, cfg, dest)
         except ClipError as e:
             log.error("%s", e)
             failed.append(str(e))
